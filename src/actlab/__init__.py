@@ -1,0 +1,66 @@
+"""actlab: neural-network activation functions, exact to the last bit, on any array library.
+
+Every public function is listed here by name; ``tests/test_public_api.py`` checks that these
+names and the registry agree (each entry's f, f′, f″ and parameter gradients are exported).
+"""
+
+from __future__ import annotations
+
+from .functions.exponential import elu, elu_grad, elu_grad2, elu_grad_alpha
+from .functions.gated import (
+    mish,
+    mish_grad,
+    mish_grad2,
+    silu,
+    silu_grad,
+    silu_grad2,
+    swish,
+    swish_grad,
+    swish_grad2,
+    swish_grad_beta,
+)
+from .functions.hyperbolic import tanh, tanh_grad, tanh_grad2
+from .functions.logistic import (
+    log_sigmoid,
+    log_sigmoid_grad,
+    log_sigmoid_grad2,
+    sigmoid,
+    sigmoid_grad,
+    sigmoid_grad2,
+    softplus,
+    softplus_grad,
+    softplus_grad2,
+    softplus_grad_beta,
+)
+from .functions.randomized import rrelu, rrelu_grad, rrelu_grad2, rrelu_grad_lower, rrelu_grad_upper
+from .functions.rectifiers import (
+    leaky_relu,
+    leaky_relu_grad,
+    leaky_relu_grad2,
+    leaky_relu_grad_negative_slope,
+    prelu,
+    prelu_grad,
+    prelu_grad2,
+    prelu_grad_weight,
+    relu,
+    relu6,
+    relu6_grad,
+    relu6_grad2,
+    relu_grad,
+    relu_grad2,
+)
+from .accuracy import audit
+from .registry import REGISTRY, UnknownActivationError, entries, get, names
+
+# --- softmax family, maxout and losses (issue 3) --------------------------------------------
+
+# --- end of the softmax family ---------------------------------------------------------------
+
+
+__version__ = "0.1.0"
+
+__all__ = [
+    name
+    for name in dir()
+    if not name.startswith("_") and name not in {"annotations", "functions", "registry"}
+]

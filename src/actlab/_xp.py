@@ -1,0 +1,151 @@
+"""The only module that knows about array backends.
+
+Everything else in actlab is written against the Array API standard; this module turns
+user input into a standard array, picks the namespace, and decides the *working dtype*:
+the wider floating type in which a result is computed before it is rounded once to the
+input's dtype. That single rounding is what makes float16/bfloat16/float32 results
+correctly rounded in practice, and on NumPy the x87 extended type plays the same role
+for float64.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "device",
+    "from_numpy",
+    "is_backend_array",
+    "is_concrete",
+    "namespace",
+    "quiet_underflow",
+    "working_dtype",
+]
+
+ACCEPTED_DTYPES = "float16, float32, float64 (bfloat16 where the backend has it); bool and integer input is promoted to the default floating type"
+
+
+def namespace(*arrays: Any) -> Any:
+    """The Array API namespace of ``arrays`` (NumPy for Python scalars and lists)."""
+    real = [a for a in arrays if a is not None and not isinstance(a, (int, float, bool))]
+    return array_api_compat.array_namespace(*real) if real else array_api_compat.numpy
+
+
+def is_backend_array(x: Any) -> bool:
+    """Whether ``x`` is an array of some backend (not a Python or NumPy scalar, not a list)."""
+    return array_api_compat.is_array_api_obj(x) and not isinstance(x, np.generic)
+
+
+def as_float_array(x: Any, func: str, arg: str = "x") -> tuple[Any, Any, bool]:
+    """Return ``(xp, array, was_python_scalar)`` for a floating-point view of ``x``.
+
+    Real floating arrays pass through unchanged (never copied, never modified). Bool and
+    integer input is promoted to the backend's default floating type. Anything else
+    (complex, strings, objects) is a ``TypeError`` naming the function and argument.
+    """
+    was_scalar = isinstance(x, (int, float, np.generic)) and not isinstance(x, complex)
+    if not is_backend_array(x):
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"{func}: {arg} must be a real array or number, got {type(x).__name__}"
+            ) from exc
+    xp = array_api_compat.array_namespace(x)
+    dtype = x.dtype
+    if _is_real_floating(xp, dtype):
+        return xp, x, was_scalar
+    if xp.isdtype(dtype, "bool") or xp.isdtype(dtype, "integral"):
+        default = xp.__array_namespace_info__().default_dtypes(device=device(x))["real floating"]
+        return xp, xp.astype(x, default), was_scalar
+    raise TypeError(f"{func}: {arg} has dtype {dtype}; accepted dtypes are {ACCEPTED_DTYPES}")
+
+
+def _is_real_floating(xp: Any, dtype: Any) -> bool:
+    if isinstance(dtype, np.dtype):
+        # NumPy's compat layer does not list longdouble among the standard dtypes.
+        return dtype.kind == "f"
+    try:
+        return bool(xp.isdtype(dtype, "real floating"))
+    except (TypeError, ValueError):
+        return False
+
+
+def device(x: Any) -> Any:
+    """The device of ``x`` (None where the backend has no notion of one)."""
+    try:
+        return array_api_compat.device(x)
+    except (TypeError, AttributeError):
+        return None
+
+
+# x87 extended precision has a 64-bit significand (11 bits more than binary64); IEEE quad
+# has 113. Either makes a float64 result correctly rounded in all but rare ties. Where
+# np.longdouble is just binary64 (Windows, macOS on Apple silicon), float64 is computed in
+# float64 and the accuracy is that of the stable formulas alone (documented in docs/accuracy.md).
+_NUMPY_EXTENDED = np.dtype(np.longdouble) if np.finfo(np.longdouble).nmant >= 63 else None
+
+
+def working_dtype(xp: Any, dtype: Any, device: Any = None, extended: bool = True) -> Any:
+    """The dtype in which actlab computes results that are returned as ``dtype``.
+
+    ``extended=False`` stops at float64: a piecewise-linear function is one multiplication,
+    correctly rounded when done in float64 itself, and rounding it first to the extended
+    type and then to float64 would round twice (off by 2^-11 ULP in rare cases).
+    """
+    if isinstance(dtype, np.dtype) and array_api_compat.is_numpy_namespace(xp):
+        if dtype == np.float64 and _NUMPY_EXTENDED is not None and extended:
+            return _NUMPY_EXTENDED
+        if dtype in (np.float16, np.float32):
+            return np.dtype(np.float64)
+        return dtype
+    if _has_float64(xp, device) and _is_narrower_than_float64(xp, dtype):
+        return xp.float64
+    return dtype
+
+
+def _is_narrower_than_float64(xp: Any, dtype: Any) -> bool:
+    try:
+        return xp.finfo(dtype).bits < 64
+    except (TypeError, ValueError):
+        return False
+
+
+def _has_float64(xp: Any, device: Any) -> bool:
+    if array_api_compat.is_jax_namespace(xp):
+        import jax
+
+        return bool(jax.config.read("jax_enable_x64"))
+    if array_api_compat.is_torch_namespace(xp):
+        # Apple's MPS backend has no float64.
+        return getattr(device, "type", None) != "mps"
+    return hasattr(xp, "float64")
+
+
+def is_concrete(x: Any) -> bool:
+    """Whether the values of ``x`` can be read now (False for JAX tracers, Dask graphs)."""
+    return not array_api_compat.is_lazy_array(x)
+
+
+def from_numpy(xp: Any, values: np.ndarray, like: Any) -> Any:
+    """Move NumPy ``values`` to the namespace and device of ``like``."""
+    if array_api_compat.is_numpy_namespace(xp):
+        return values
+    return xp.asarray(values, device=device(like))
+
+
+@contextlib.contextmanager
+def quiet_underflow() -> Iterator[None]:
+    """Treat underflow as what it is: the correctly rounded result of a tiny value.
+
+    Overflow, invalid operations and division by zero keep the caller's error state, so a
+    test running under ``np.errstate(all="raise")`` still catches any of those.
+    """
+    with np.errstate(under="ignore"):
+        yield

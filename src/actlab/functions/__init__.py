@@ -1,0 +1,1 @@
+"""The activation families; importing a family module registers its entries."""

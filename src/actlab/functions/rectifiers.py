@@ -1,0 +1,427 @@
+"""The rectifiers: relu, relu6 and the leaky family (leaky_relu, prelu, rrelu).
+
+All are piecewise linear, so values and derivatives are exact; what needs stating is the
+convention at each kink, which lives in the registry record and is tested. The rule is one
+for the whole family: a kink point belongs to the lower piece, except that relu6′(6) = 0
+(as PyTorch and JAX), so that relu6′ is the indicator of the open interval (0, 6).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .. import _xp
+from ..registry import NON_NEGATIVE, REAL, Elementwise, Formulas, Kink, Param, register
+from ._elementwise import check_scalar, evaluate, full_like, limits_of
+
+# ------------------------------------------------------------------------------------- relu
+
+
+def _relu(xp: Any, x: Any) -> Any:
+    # where(), not maximum(x, 0): relu(−0.0) is +0.0 (the output is never negative, sign
+    # bit included).
+    return xp.where(x > 0, x, xp.zeros_like(x))
+
+
+def _step(xp: Any, x: Any) -> Any:
+    return xp.astype(x > 0, x.dtype)
+
+
+def _zero(xp: Any, x: Any, **params: Any) -> Any:
+    return xp.zeros_like(x)
+
+
+def _relu_limits(order: int) -> tuple[float, float]:
+    return [(0.0, math.inf), (0.0, 1.0), (0.0, 0.0)][order]
+
+
+def relu(x: Any) -> Any:
+    """Rectified linear unit max(x, 0); relu(−0.0) = +0.0."""
+    return evaluate("relu", _relu, limits_of(_relu_limits, 0), x, extended=False)
+
+
+def relu_grad(x: Any) -> Any:
+    """relu′(x) = 1 for x > 0, else 0 (relu′(0) = 0)."""
+    return evaluate("relu_grad", _step, limits_of(_relu_limits, 1), x, extended=False)
+
+
+def relu_grad2(x: Any) -> Any:
+    """relu″(x) = 0 (the Dirac mass at the kink is not represented)."""
+    return evaluate("relu_grad2", _zero, limits_of(_relu_limits, 2), x, extended=False)
+
+
+def _piecewise_reference(pieces: Any) -> Any:
+    return lambda mp, x, **p: mp.mpf(pieces(x, **p))
+
+
+register(
+    Elementwise(
+        name="relu",
+        kind="elementwise",
+        family="rectifiers",
+        summary="Rectified linear unit: passes positives, zeroes negatives; cheap and sparse.",
+        formulas=Formulas(
+            f=r"\operatorname{relu}(x) = \max(x, 0)",
+            grad=r"\begin{cases} 1 & x > 0 \\ 0 & x \le 0 \end{cases}",
+            grad2=r"0",
+        ),
+        fn=relu,
+        grad=relu_grad,
+        grad2=relu_grad2,
+        range=(0.0, math.inf),
+        range_latex=r"[0, \infty)",
+        properties=frozenset(
+            {"monotonic", "bounded_below", "non_negative", "piecewise_linear", "saturates_left"}
+        ),
+        kinks=(
+            Kink(
+                0.0,
+                lambda: 0.0,
+                lambda: 0.0,
+                "relu′(0) = 0, as PyTorch and JAX: a unit at exactly 0 passes no gradient",
+            ),
+        ),
+        limits=_relu_limits,
+        reference={
+            0: _piecewise_reference(lambda x: max(x, 0)),
+            1: _piecewise_reference(lambda x: 1 if x > 0 else 0),
+            2: _piecewise_reference(lambda x: 0),
+        },
+        naive=lambda x: np.maximum(x, 0),
+        float64_ulp=(0.5, 0.0, 0.0),
+    )
+)
+
+# ------------------------------------------------------------------------------------ relu6
+
+
+def _relu6(xp: Any, x: Any) -> Any:
+    return xp.where(x > 0, xp.minimum(x, full_like(xp, x, 6.0)), xp.zeros_like(x))
+
+
+def _relu6_grad(xp: Any, x: Any) -> Any:
+    return xp.astype((x > 0) & (x < 6), x.dtype)
+
+
+def _relu6_limits(order: int) -> tuple[float, float]:
+    return [(0.0, 6.0), (0.0, 0.0), (0.0, 0.0)][order]
+
+
+def relu6(x: Any) -> Any:
+    """min(max(x, 0), 6)."""
+    return evaluate("relu6", _relu6, limits_of(_relu6_limits, 0), x, extended=False)
+
+
+def relu6_grad(x: Any) -> Any:
+    """relu6′(x) = 1 on the open interval (0, 6), else 0."""
+    return evaluate("relu6_grad", _relu6_grad, limits_of(_relu6_limits, 1), x, extended=False)
+
+
+def relu6_grad2(x: Any) -> Any:
+    """relu6″(x) = 0."""
+    return evaluate("relu6_grad2", _zero, limits_of(_relu6_limits, 2), x, extended=False)
+
+
+register(
+    Elementwise(
+        name="relu6",
+        kind="elementwise",
+        family="rectifiers",
+        summary="relu capped at 6 (MobileNet): bounded output that survives low-precision arithmetic.",
+        formulas=Formulas(
+            f=r"\operatorname{relu6}(x) = \min(\max(x, 0), 6)",
+            grad=r"\begin{cases} 1 & 0 < x < 6 \\ 0 & \text{otherwise} \end{cases}",
+            grad2=r"0",
+        ),
+        fn=relu6,
+        grad=relu6_grad,
+        grad2=relu6_grad2,
+        range=(0.0, 6.0),
+        range_latex="[0, 6]",
+        properties=frozenset(
+            {
+                "monotonic",
+                "bounded_below",
+                "bounded_above",
+                "non_negative",
+                "piecewise_linear",
+                "saturates_left",
+                "saturates_right",
+            }
+        ),
+        kinks=(
+            Kink(0.0, lambda: 0.0, lambda: 0.0, "relu6′(0) = 0, as relu"),
+            Kink(
+                6.0,
+                lambda: 0.0,
+                lambda: 0.0,
+                "relu6′(6) = 0, as PyTorch and JAX: the cap passes no gradient",
+            ),
+        ),
+        limits=_relu6_limits,
+        reference={
+            0: _piecewise_reference(lambda x: min(max(x, 0), 6)),
+            1: _piecewise_reference(lambda x: 1 if 0 < x < 6 else 0),
+            2: _piecewise_reference(lambda x: 0),
+        },
+        naive=lambda x: np.minimum(np.maximum(x, 0), 6),
+        float64_ulp=(0.5, 0.0, 0.0),
+    )
+)
+
+# ------------------------------------------------------------------------------ leaky family
+# leaky_relu, prelu and rrelu (in eval mode) are one kernel with a slope that is a number,
+# a per-channel array, or one random draw per element.
+
+
+def _leaky(xp: Any, x: Any, slope: Any) -> Any:
+    return xp.where(x > 0, x, slope * x)
+
+
+def _leaky_grad(xp: Any, x: Any, slope: Any) -> Any:
+    return xp.where(x > 0, xp.ones_like(x), full_like(xp, x, slope))
+
+
+def _leaky_grad_slope(xp: Any, x: Any, slope: Any) -> Any:
+    return xp.where(x > 0, xp.zeros_like(x), x)
+
+
+def _leaky_limits(order: int, slope: Any = 0.01) -> tuple[Any, Any]:
+    """(f(−∞), f(+∞)) for a scalar slope; order 3 is the slope gradient ∂f/∂slope."""
+    if order == 0:
+        return (-math.inf if slope > 0 else math.inf if slope < 0 else -0.0, math.inf)
+    return [(slope, 1.0), (0.0, 0.0), (-math.inf, 0.0)][order - 1]
+
+
+def _leaky_limits_xp(order: int) -> Any:
+    """The same limits where the slope may be an array (prelu's weight, rrelu's draws)."""
+
+    def limits(xp: Any, slope: Any) -> tuple[Any, Any]:
+        if isinstance(slope, float):
+            return _leaky_limits(order, slope)
+        if order == 0:
+            lo = xp.where(
+                slope > 0,
+                full_like(xp, slope, -math.inf),
+                xp.where(slope < 0, full_like(xp, slope, math.inf), full_like(xp, slope, -0.0)),
+            )
+            return (lo, math.inf)
+        if order == 1:
+            return (slope, 1.0)
+        return _leaky_limits(order, 1.0)
+
+    return limits
+
+
+_NEGATIVE_SLOPE = Param("negative_slope", 0.01, NON_NEGATIVE, "slope of the line for x ≤ 0")
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
+    """x for x > 0, negative_slope·x otherwise."""
+    a = check_scalar("leaky_relu", "negative_slope", negative_slope, _NEGATIVE_SLOPE.domain)
+    return evaluate("leaky_relu", _leaky, _leaky_limits_xp(0), x, slope=a, extended=False)
+
+
+def leaky_relu_grad(x: Any, negative_slope: float = 0.01) -> Any:
+    """1 for x > 0, negative_slope for x ≤ 0 (leaky_relu′(0) = negative_slope, as PyTorch)."""
+    a = check_scalar("leaky_relu_grad", "negative_slope", negative_slope, _NEGATIVE_SLOPE.domain)
+    return evaluate("leaky_relu_grad", _leaky_grad, _leaky_limits_xp(1), x, slope=a, extended=False)
+
+
+def leaky_relu_grad2(x: Any, negative_slope: float = 0.01) -> Any:
+    """0."""
+    a = check_scalar("leaky_relu_grad2", "negative_slope", negative_slope, _NEGATIVE_SLOPE.domain)
+    return evaluate("leaky_relu_grad2", _zero, _leaky_limits_xp(2), x, slope=a, extended=False)
+
+
+def leaky_relu_grad_negative_slope(x: Any, negative_slope: float = 0.01) -> Any:
+    """∂leaky_relu/∂negative_slope = 0 for x > 0, x for x ≤ 0."""
+    a = check_scalar(
+        "leaky_relu_grad_negative_slope", "negative_slope", negative_slope, _NEGATIVE_SLOPE.domain
+    )
+    return evaluate(
+        "leaky_relu_grad_negative_slope",
+        _leaky_grad_slope,
+        _leaky_limits_xp(3),
+        x,
+        slope=a,
+        extended=False,
+    )
+
+
+def _leaky_reference(slope_of: Any) -> dict[int, Any]:
+    return {
+        0: lambda mp, x, **p: x if x > 0 else mp.mpf(slope_of(**p)) * x,
+        1: lambda mp, x, **p: mp.mpf(1) if x > 0 else mp.mpf(slope_of(**p)),
+        2: lambda mp, x, **p: mp.mpf(0),
+    }
+
+
+_LEAKY_FORMULAS = dict(
+    grad=r"\begin{cases} 1 & x > 0 \\ a & x \le 0 \end{cases}",
+    grad2=r"0",
+)
+
+register(
+    Elementwise(
+        name="leaky_relu",
+        kind="elementwise",
+        family="rectifiers",
+        summary="relu with a small slope below 0, so that no unit is ever completely dead.",
+        formulas=Formulas(
+            f=r"\operatorname{leaky\_relu}(x;a) = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}",
+            **_LEAKY_FORMULAS,
+        ),
+        params=(_NEGATIVE_SLOPE,),
+        fn=leaky_relu,
+        grad=leaky_relu_grad,
+        grad2=leaky_relu_grad2,
+        param_grads={"negative_slope": leaky_relu_grad_negative_slope},
+        range=(-math.inf, math.inf),
+        properties=frozenset({"monotonic", "piecewise_linear"}),
+        kinks=(
+            Kink(
+                0.0,
+                lambda negative_slope=0.01: negative_slope,
+                lambda negative_slope=0.01: 0.0,
+                "leaky_relu′(0) = negative_slope, as PyTorch (JAX uses 1): 0 belongs to the "
+                "lower piece, as for relu",
+            ),
+        ),
+        limits=lambda order, negative_slope=0.01: _leaky_limits(order, negative_slope),
+        reference=_leaky_reference(lambda negative_slope=0.01: negative_slope),
+        reference_param_grads={"negative_slope": lambda mp, x, **p: mp.mpf(0) if x > 0 else x},
+        naive=lambda x: np.where(x > 0, x, 0.01 * x),
+        float64_ulp=(0.5, 0.0, 0.0),
+        audit_params=({"negative_slope": 0.2},),
+    )
+)
+
+# ------------------------------------------------------------------------------------ prelu
+
+_WEIGHT = Param(
+    "weight",
+    0.25,
+    REAL,
+    "the learnable slope for x ≤ 0: a number, or one per channel along `axis`",
+    shape="array",
+)
+
+
+def _channel_weight(func: str, xp: Any, x: Any, weight: Any, axis: int) -> Any:
+    """The weight as a float, or as an array that broadcasts against x along ``axis``."""
+    if isinstance(weight, numbers.Real) and not isinstance(weight, bool):
+        return check_scalar(func, "weight", weight, _WEIGHT.domain)
+    w = weight if _xp.is_backend_array(weight) else np.asarray(weight)
+    if isinstance(w, np.ndarray):
+        w = _xp.from_numpy(xp, w, x)
+    if not xp.isdtype(w.dtype, ("real floating", "integral")):
+        raise TypeError(f"{func}: weight must hold real numbers, got dtype {w.dtype}")
+    if _xp.is_concrete(w) and not bool(xp.all(xp.isfinite(w))):
+        raise ValueError(f"{func}: weight must be finite")
+    if w.ndim == 0 or (w.ndim == 1 and w.shape[0] == 1):
+        return xp.reshape(w, ())
+    if w.ndim != 1:
+        raise ValueError(
+            f"{func}: weight must be a number or a 1-D array of per-channel slopes, "
+            f"got shape {tuple(w.shape)}"
+        )
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(
+            f"{func}: axis {axis} is out of range for x with {x.ndim} dimension(s), so "
+            f"weight of shape {tuple(w.shape)} cannot broadcast along it"
+        )
+    axis %= x.ndim
+    if x.shape[axis] != w.shape[0]:
+        raise ValueError(
+            f"{func}: weight has {w.shape[0]} slopes but x has {x.shape[axis]} channels "
+            f"along axis {axis}"
+        )
+    return xp.reshape(w, tuple(w.shape[0] if i == axis else 1 for i in range(x.ndim)))
+
+
+def _prelu_call(func: str, kernel: Any, order: int, x: Any, weight: Any, axis: int) -> Any:
+    xp, xa, _ = _xp.as_float_array(x, func)
+    w = _channel_weight(func, xp, xa, weight, axis)
+    result = evaluate(func, kernel, _leaky_limits_xp(order), xa, slope=w, extended=False)
+    return result[()] if isinstance(result, np.ndarray) and np.ndim(x) == 0 else result
+
+
+def prelu(x: Any, weight: Any = 0.25, axis: int = 1) -> Any:
+    """Parametric relu: x for x > 0, weight·x otherwise, weight per channel along ``axis``."""
+    return _prelu_call("prelu", _leaky, 0, x, weight, axis)
+
+
+def prelu_grad(x: Any, weight: Any = 0.25, axis: int = 1) -> Any:
+    """1 for x > 0, the channel's weight for x ≤ 0."""
+    return _prelu_call("prelu_grad", _leaky_grad, 1, x, weight, axis)
+
+
+def prelu_grad2(x: Any, weight: Any = 0.25, axis: int = 1) -> Any:
+    """0."""
+    return _prelu_call("prelu_grad2", _zero, 2, x, weight, axis)
+
+
+def prelu_grad_weight(x: Any, weight: Any = 0.25, axis: int = 1) -> Any:
+    """∂prelu/∂weight elementwise: 0 for x > 0, x for x ≤ 0.
+
+    The gradient of a per-channel weight is this, times the upstream gradient, summed over
+    every axis but ``axis``.
+    """
+    return _prelu_call("prelu_grad_weight", _leaky_grad_slope, 3, x, weight, axis)
+
+
+register(
+    Elementwise(
+        name="prelu",
+        kind="elementwise",
+        family="rectifiers",
+        summary="leaky relu whose slope is learned, one per channel (He et al., 2015).",
+        formulas=Formulas(
+            f=r"\operatorname{prelu}(x;a_c) = \begin{cases} x & x > 0 \\ a_c x & x \le 0 \end{cases}",
+            **_LEAKY_FORMULAS,
+        ),
+        params=(_WEIGHT,),
+        options=("axis",),
+        fn=prelu,
+        grad=prelu_grad,
+        grad2=prelu_grad2,
+        param_grads={"weight": prelu_grad_weight},
+        range=(-math.inf, math.inf),
+        properties=frozenset({"monotonic", "piecewise_linear"}),
+        kinks=(
+            Kink(
+                0.0,
+                lambda weight=0.25: weight,
+                lambda weight=0.25: 0.0,
+                "prelu′(0) = the channel's weight, as leaky_relu",
+            ),
+        ),
+        limits=lambda order, weight=0.25: _leaky_limits(order, weight),
+        reference=_leaky_reference(lambda weight=0.25: weight),
+        reference_param_grads={"weight": lambda mp, x, **p: mp.mpf(0) if x > 0 else x},
+        naive=lambda x: np.where(x > 0, x, 0.25 * x),
+        float64_ulp=(0.5, 0.0, 0.0),
+    )
+)
+
+__all__ = [
+    "leaky_relu",
+    "leaky_relu_grad",
+    "leaky_relu_grad2",
+    "leaky_relu_grad_negative_slope",
+    "prelu",
+    "prelu_grad",
+    "prelu_grad2",
+    "prelu_grad_weight",
+    "relu",
+    "relu6",
+    "relu6_grad",
+    "relu6_grad2",
+    "relu_grad",
+    "relu_grad2",
+]
