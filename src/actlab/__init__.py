@@ -6,6 +6,7 @@ names and the registry agree (each entry's f, f′, f″ and parameter gradients
 
 from __future__ import annotations
 
+from .accuracy import audit
 from .functions.exponential import elu, elu_grad, elu_grad2, elu_grad_alpha
 from .functions.gated import (
     mish,
@@ -49,7 +50,6 @@ from .functions.rectifiers import (
     relu_grad,
     relu_grad2,
 )
-from .accuracy import audit
 from .registry import REGISTRY, UnknownActivationError, entries, get, names
 
 # --- softmax family, maxout and losses (issue 3) --------------------------------------------
@@ -60,7 +60,58 @@ from .registry import REGISTRY, UnknownActivationError, entries, get, names
 __version__ = "0.1.0"
 
 __all__ = [
-    name
-    for name in dir()
-    if not name.startswith("_") and name not in {"annotations", "functions", "registry"}
+    "REGISTRY",
+    "UnknownActivationError",
+    "__version__",
+    "audit",
+    "elu",
+    "elu_grad",
+    "elu_grad2",
+    "elu_grad_alpha",
+    "entries",
+    "get",
+    "leaky_relu",
+    "leaky_relu_grad",
+    "leaky_relu_grad2",
+    "leaky_relu_grad_negative_slope",
+    "log_sigmoid",
+    "log_sigmoid_grad",
+    "log_sigmoid_grad2",
+    "mish",
+    "mish_grad",
+    "mish_grad2",
+    "names",
+    "prelu",
+    "prelu_grad",
+    "prelu_grad2",
+    "prelu_grad_weight",
+    "relu",
+    "relu6",
+    "relu6_grad",
+    "relu6_grad2",
+    "relu_grad",
+    "relu_grad2",
+    "rrelu",
+    "rrelu_grad",
+    "rrelu_grad2",
+    "rrelu_grad_lower",
+    "rrelu_grad_upper",
+    "sigmoid",
+    "sigmoid_grad",
+    "sigmoid_grad2",
+    "silu",
+    "silu_grad",
+    "silu_grad2",
+    "softplus",
+    "softplus_grad",
+    "softplus_grad2",
+    "softplus_grad_beta",
+    "swish",
+    "swish_grad",
+    "swish_grad2",
+    "swish_grad_beta",
+    "tanh",
+    "tanh_grad",
+    "tanh_grad2",
+    # softmax family, maxout and losses (issue 3): added with their imports above
 ]

@@ -28,7 +28,10 @@ __all__ = [
     "working_dtype",
 ]
 
-ACCEPTED_DTYPES = "float16, float32, float64 (bfloat16 where the backend has it); bool and integer input is promoted to the default floating type"
+ACCEPTED_DTYPES = (
+    "float16, float32, float64 (bfloat16 where the backend has it); bool and integer input "
+    "is promoted to the default floating type"
+)
 
 
 def namespace(*arrays: Any) -> Any:

@@ -74,7 +74,9 @@ def ulp_errors(got: np.ndarray, exact_values: Sequence[Any], dtype: Any) -> np.n
     mp = mpmath()
     out = np.empty(len(exact_values), dtype=np.float64)
     with mp.workdps(DIGITS):
-        for i, (g, ex) in enumerate(zip(np.asarray(got, dtype=np.float64).ravel(), exact_values)):
+        for i, (g, ex) in enumerate(
+            zip(np.asarray(got, dtype=np.float64).ravel(), exact_values, strict=True)
+        ):
             if not np.isfinite(g):
                 out[i] = np.inf
                 continue
@@ -90,7 +92,7 @@ def abs_errors(got: np.ndarray, exact_values: Sequence[Any]) -> np.ndarray:
         return np.array(
             [
                 float(abs(mp.mpf(float(v)) - ex)) if np.isfinite(v) else np.inf
-                for v, ex in zip(g, exact_values)
+                for v, ex in zip(g, exact_values, strict=True)
             ],
             dtype=np.float64,
         )

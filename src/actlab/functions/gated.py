@@ -1,4 +1,4 @@
-"""Self-gated activations x·g(x): swish (x·σ(βx)), silu (swish with β = 1) and mish (x·tanh(softplus(x))).
+"""Self-gated activations x·g(x): swish x·σ(βx), silu (β = 1) and mish x·tanh(softplus(x)).
 
 Their products are where the peers fail: x·σ(x) underflows in the middle for x ≈ −710 when
 σ(x) is already subnormal, and −∞·0 gives NaN at x = −∞. Computing in the working dtype keeps
@@ -7,6 +7,7 @@ Their products are where the peers fail: x·σ(x) underflows in the middle for x
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -145,9 +146,7 @@ register(
         range_latex=r"[-0.2785, \infty)",
         properties=frozenset({"bounded_below", "smooth", "saturates_left"}),
         limits=lambda order: _swish_limits(order, 1.0),
-        reference={
-            k: (lambda r: lambda mp, x: r(mp, x, 1.0))(r) for k, r in _SWISH_REFERENCE.items()
-        },
+        reference={k: functools.partial(r, beta=1.0) for k, r in _SWISH_REFERENCE.items()},
         naive=lambda x: x / (1 + np.exp(-x)),
         zeros=lambda order: _swish_zeros(order, 1.0),
         float64_ulp=(2.0, 4.0, 8.0),
