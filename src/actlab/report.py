@@ -113,6 +113,7 @@ def write_report(out: Path, full: bool = False) -> Path:
     page, md = render(table, command)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a report folder is an ordinary folder
     try:
         (staging / "index.html").write_text(page, encoding="utf-8")
         (staging / "report.md").write_text(md, encoding="utf-8")
