@@ -1,0 +1,128 @@
+"""Accuracy against the mpmath oracle: the quick audit for every entry (the full one behind
+``--full``), and the exact inputs where the peers fail (research/accuracy.md, section 5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import actlab
+from actlab import oracle
+from actlab.accuracy import audit
+from support import DTYPES, ELEMENTWISE, entries_cases
+
+
+def _report(table: actlab.accuracy.AuditTable) -> str:
+    return "\n".join(
+        f"{r.label} {r.dtype} order {r.order}: max {r.max_ulp:.3g} ULP at x={r.worst_x!r} "
+        f"(bar {r.bar:g}), near roots {r.near_zero_abs_eps:.3g} eps, non-finite {r.nonfinite}"
+        for r in table.failures()
+    )
+
+
+@pytest.mark.parametrize("entry", entries_cases())
+def test_quick_audit(entry):
+    """f, f′, f″ in float16/32/64, at the defaults and every audit parameter set."""
+    table = audit([entry.name])
+    assert {r.dtype for r in table.rows} == set(DTYPES)
+    assert {r.order for r in table.rows} == {0, 1, 2}
+    assert not table.failures(), _report(table)
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("entry", entries_cases())
+def test_full_audit(entry, dtype):
+    """The whole float range: every finite float16, dense float32 and float64 samples."""
+    table = audit([entry.name], dtypes=[dtype], full=True)
+    assert not table.failures(), _report(table)
+
+
+def test_audit_table_is_the_documented_shape():
+    table = audit(["sigmoid"], dtypes=["float32"], orders=[0])
+    (row,) = table.rows
+    assert (row.name, row.dtype, row.order, row.passed) == ("sigmoid", "float32", 0, True)
+    assert row.n > 1000
+    assert "| sigmoid | float32 |" in table.to_markdown()
+
+
+def test_audit_covers_every_elementwise_entry_and_rejects_other_kinds():
+    table = audit(dtypes=["float16"], orders=[0])
+    assert {r.name for r in table.rows} == {e.name for e in ELEMENTWISE}
+    others = [e for e in actlab.entries() if e.kind != "elementwise"]
+    for entry in others:
+        with pytest.raises(ValueError, match="elementwise"):
+            audit([entry.name])
+
+
+# The exact inputs of research/accuracy.md, section 5, where a peer is wrong: (name, params,
+# order, dtype, x). Each must be within the entry's bar here (and never 0 where the exact
+# value is not).
+PEER_FAILURES = [
+    ("silu", {}, 0, "float64", -710.11),  # peers flush x·σ(x) to −0; exact −2.848e−306
+    ("silu", {}, 0, "float64", -709.0),
+    ("silu", {}, 0, "float32", -89.75),  # exact −9.40e−38
+    ("swish", {"beta": 10.0}, 0, "float32", -8.88),  # exact −2.33e−38
+    ("swish", {"beta": 10.0}, 0, "float64", -40.295),  # peers 257 ULP
+    ("swish", {"beta": 0.1}, 0, "float64", -745.43),  # peers 63 ULP
+    ("sigmoid", {}, 1, "float64", 36.75),  # σ(1−σ) gives 0; exact 1.0957e−16
+    ("sigmoid", {}, 1, "float64", 36.0),
+    ("sigmoid", {}, 1, "float32", 16.7),
+    ("sigmoid", {}, 0, "float64", -709.8),  # peers 0; exact 5.467e−309 (subnormal)
+    ("tanh", {}, 1, "float64", 19.06),  # 1 − tanh² gives 0 or 2.22e−16; exact 1.11e−16
+    ("tanh", {}, 1, "float64", 19.999999999999996),
+    ("tanh", {}, 1, "float32", 8.0),
+    ("tanh", {}, 1, "float32", -9.993015),
+    ("tanh", {}, 0, "float64", 19.06),  # XLA's tanh is 6.5 ULP here
+    ("elu", {}, 1, "float64", -37.43),  # jax gives 0; exact e^x
+    ("elu", {}, 0, "float64", -1e-20),  # exp(x) − 1 gives 0
+    ("elu", {}, 0, "float64", -1e-5),
+    ("softplus", {}, 0, "float64", -37.43),  # naive log(1+e^x) gives 0
+    ("softplus", {}, 0, "float64", 710.0),  # naive overflows
+    ("softplus", {}, 1, "float64", -33.275),  # jax 32 ULP
+    ("log_sigmoid", {}, 1, "float64", 33.275),
+    ("mish", {}, 0, "float64", -37.0),  # naive gives −0; exact −3.157e−15
+    ("mish", {}, 0, "float64", -30.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "order", "dtype", "x"),
+    PEER_FAILURES,
+    ids=[f"{n}-{o}-{d}-{x}" for n, _, o, d, x in PEER_FAILURES],
+)
+def test_where_peers_fail(name, params, order, dtype, x):
+    entry = actlab.get(name)
+    params = {**entry.defaults, **params}
+    xs = np.array([x], dtype=dtype)
+    got = np.asarray(entry.derivative(order)(xs, **params))
+    (exact,) = oracle.exact(entry, order, xs.astype(np.float64), params)
+    err = oracle.ulp_errors(got, [exact], dtype)[0]
+    assert err <= entry.ulp_bar(dtype, order), f"{got[0]!r} vs exact {exact}: {err:.3g} ULP"
+    assert got[0] != 0
+    assert np.isfinite(got[0])
+
+
+def test_silu_does_not_flush_to_zero():
+    got = actlab.silu(-710.11)
+    assert got == pytest.approx(-2.848e-306, rel=1e-3)
+    (exact,) = oracle.exact(actlab.get("silu"), 0, [-710.11], {})
+    assert oracle.ulp_errors(np.array([got]), [exact], "float64")[0] <= 0.5
+
+
+def test_sigmoid_and_tanh_derivatives_in_the_tails():
+    assert actlab.sigmoid_grad(36.75) == pytest.approx(1.0957e-16, rel=1e-4)
+    assert actlab.tanh_grad(19.06) == pytest.approx(1.1137e-16, rel=1e-4)
+
+
+def test_softplus_just_above_pytorchs_threshold():
+    """PyTorch returns x for x > 20 (5.8e5 ULP off at 20.000000000000004); here ≤ 1 ULP."""
+    entry = actlab.get("softplus")
+    xs = np.concatenate(
+        [[np.nextafter(20.0, 21.0), 20.5, 25.0], np.linspace(19.0, 40.0, 1201), [36.0, 37.0]]
+    )
+    for order in (0, 1):
+        got = entry.derivative(order)(xs)
+        errs = oracle.ulp_errors(got, oracle.exact(entry, order, xs, {"beta": 1.0}), "float64")
+        assert errs.max() <= 1.0, (order, xs[np.argmax(errs)], errs.max())
+    assert actlab.softplus(np.nextafter(20.0, 21.0)) == 20.000000002061157
