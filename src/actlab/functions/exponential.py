@@ -15,8 +15,10 @@ _ALPHA = Param("alpha", 1.0, NON_NEGATIVE, "the value −α that elu approaches 
 
 def _negative_part(xp: Any, x: Any) -> Any:
     # Only x ≤ 0 reaches exp/expm1, so nothing can overflow; expm1 keeps elu(−1e−20) = −1e−20
-    # where exp(x) − 1 gives 0.
-    return xp.minimum(x, xp.zeros_like(x))
+    # where exp(x) − 1 gives 0. where(), not minimum(x, 0): minimum's choice between −0.0 and
+    # +0.0 differs between NumPy's float64 and longdouble loops, and elu(−0.0) must be −0.0 in
+    # every dtype.
+    return xp.where(x > 0, xp.zeros_like(x), x)
 
 
 def _elu(xp: Any, x: Any, alpha: Any) -> Any:

@@ -212,7 +212,10 @@ def _mish(xp: Any, x: Any) -> Any:
 
 def _mish_grad(xp: Any, x: Any) -> Any:
     t, s2, sig, _ = _mish_parts(xp, x)
-    return t + x * sig * s2
+    product = x * sig * s2
+    # Far left both terms underflow: t is +0.0 and the product −0.0, whose sum would be +0.0,
+    # but mish′ < 0 there (its limit is −0.0); the product alone has the right sign.
+    return xp.where(t == 0, product, t + product)
 
 
 def _mish_grad2(xp: Any, x: Any) -> Any:

@@ -135,7 +135,10 @@ def _grad_bound(
             (upper - a) / (upper - lower) if which == "lower" else (a - lower) / (upper - lower)
         )
     y = evaluate(func, _leaky_grad_slope, _leaky_limits_xp(3), xa, slope=0.0, extended=False)
-    return y * weight
+    # x·weight underflows for subnormal x: that is the correctly rounded result, not an error
+    # (under np.errstate(all="raise") it would otherwise raise).
+    with _xp.quiet_underflow():
+        return y * weight
 
 
 def rrelu_grad_lower(
