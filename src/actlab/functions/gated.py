@@ -273,7 +273,9 @@ register(
         fn=mish,
         grad=mish_grad,
         grad2=mish_grad2,
-        range=(-0.30884303082305975, math.inf),
+        # mish(−1.1924312145154952…), at the root of mish′ (mpmath, 40 digits); the value
+        # written before, −0.30884303…, was off in the 7th digit and mish went below it.
+        range=(-0.30884341301725043, math.inf),
         range_latex=r"[-0.3088, \infty)",
         properties=frozenset({"bounded_below", "smooth", "saturates_left"}),
         limits=_mish_limits,
