@@ -53,6 +53,33 @@ from .functions.rectifiers import (
 from .registry import REGISTRY, UnknownActivationError, entries, get, names
 
 # --- softmax family, maxout and losses (issue 3) --------------------------------------------
+# isort: split
+from .functions.logsumexp import logsumexp, logsumexp_vjp
+from .functions.maxout import maxout, maxout_vjp
+from .functions.softmax import (
+    log_softmax,
+    log_softmax_jacobian,
+    log_softmax_jvp,
+    log_softmax_vjp,
+    softmax,
+    softmax_jacobian,
+    softmax_jvp,
+    softmax_vjp,
+    softmin,
+    softmin_jacobian,
+    softmin_jvp,
+    softmin_vjp,
+)
+from .losses import (
+    binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_grad,
+    cross_entropy,
+    cross_entropy_grad,
+    mse_loss,
+    mse_loss_grad,
+    nll_loss,
+    nll_loss_grad,
+)
 
 # --- end of the softmax family ---------------------------------------------------------------
 
@@ -64,6 +91,10 @@ __all__ = [
     "UnknownActivationError",
     "__version__",
     "audit",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_grad",
+    "cross_entropy",
+    "cross_entropy_grad",
     "elu",
     "elu_grad",
     "elu_grad2",
@@ -77,10 +108,22 @@ __all__ = [
     "log_sigmoid",
     "log_sigmoid_grad",
     "log_sigmoid_grad2",
+    "log_softmax",
+    "log_softmax_jacobian",
+    "log_softmax_jvp",
+    "log_softmax_vjp",
+    "logsumexp",
+    "logsumexp_vjp",
+    "maxout",
+    "maxout_vjp",
     "mish",
     "mish_grad",
     "mish_grad2",
+    "mse_loss",
+    "mse_loss_grad",
     "names",
+    "nll_loss",
+    "nll_loss_grad",
     "prelu",
     "prelu_grad",
     "prelu_grad2",
@@ -102,6 +145,14 @@ __all__ = [
     "silu",
     "silu_grad",
     "silu_grad2",
+    "softmax",
+    "softmax_jacobian",
+    "softmax_jvp",
+    "softmax_vjp",
+    "softmin",
+    "softmin_jacobian",
+    "softmin_jvp",
+    "softmin_vjp",
     "softplus",
     "softplus_grad",
     "softplus_grad2",
@@ -113,5 +164,4 @@ __all__ = [
     "tanh",
     "tanh_grad",
     "tanh_grad2",
-    # softmax family, maxout and losses (issue 3): added with their imports above
 ]

@@ -264,3 +264,103 @@ def names(kind: str | None = None) -> tuple[str, ...]:
 def entries(kind: str | None = None) -> tuple[Entry, ...]:
     """The registered entries, optionally of one kind only."""
     return tuple(e for e in REGISTRY if kind is None or e.kind == kind)
+
+
+# --- records of the softmax family, maxout and the losses (issue 3) -------------------------
+
+
+@dataclass(frozen=True)
+class HardRow:
+    """One line of a written special-input contract: a 1-D row (with its mask or target)
+    and what the entry returns for it (a tuple for vector/grouped kinds, a float otherwise).
+    Values are Python floats, so ±inf and NaN are stated exactly."""
+
+    label: str
+    x: tuple[float, ...]
+    expected: Any
+    where: tuple[bool, ...] | None = None
+    # A loss's target: a class index, or the target value of an elementwise loss.
+    target: Any = None
+    # Keyword options of the call, as (name, value) pairs (maxout's pieces, a temperature).
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+def _default_row_ulp() -> dict[str, float]:
+    return {"float64": 4.0, "float32": 2.0, "float16": 1.0, "bfloat16": 1.0}
+
+
+@dataclass(frozen=True)
+class RowEntry(Entry):
+    """What the entries that act on whole rows (an axis) have in common.
+
+    ``reference`` is an mpmath callable ``(mp, row, *args, **options)`` (see
+    ``actlab.oracle_vector``); ``ulp`` the forward bar per dtype (every element, tiny ones
+    included); ``product_eps`` the normwise bar of the derivative products per row, in eps of
+    the dtype; ``hard_rows`` the special-input contract as data.
+    """
+
+    reference: Callable[..., Any] | None = None
+    naive: Callable[..., Any] | None = None
+    ulp: Mapping[str, float] = field(default_factory=_default_row_ulp)
+    product_eps: float = 4.0
+    tolerance_overrides: Mapping[tuple[str, str], Tolerance] = field(default_factory=dict)
+    hard_rows: tuple[HardRow, ...] = ()
+
+    def ulp_bar(self, dtype_name: str, what: str = "f") -> float:
+        override = self.tolerance_overrides.get((dtype_name, what))
+        if override is not None:
+            return override.ulp
+        return self.product_eps if what != "f" else self.ulp.get(dtype_name, 1.0)
+
+
+@dataclass(frozen=True)
+class VectorFunction(RowEntry):
+    """f: Rⁿ → Rⁿ along an axis (softmax): products with the Jacobian, and the dense one.
+
+    ``vjp(x, g, axis, **options)``, ``jvp(x, v, axis, **options)``, ``jacobian(x, axis,
+    **options)``; ``reference_vjp``/``reference_jvp`` are the mpmath products
+    ``(mp, row, w, **options)``.
+    """
+
+    fn: Callable[..., Any] = None  # type: ignore[assignment]
+    vjp: Callable[..., Any] = None  # type: ignore[assignment]
+    jvp: Callable[..., Any] = None  # type: ignore[assignment]
+    jacobian: Callable[..., Any] = None  # type: ignore[assignment]
+    reference_vjp: Callable[..., Any] | None = None
+    reference_jvp: Callable[..., Any] | None = None
+
+
+@dataclass(frozen=True)
+class Reduction(RowEntry):
+    """f: Rⁿ → R over axes (logsumexp); ``vjp(x, g, axis, **options)`` has x's shape."""
+
+    fn: Callable[..., Any] = None  # type: ignore[assignment]
+    vjp: Callable[..., Any] = None  # type: ignore[assignment]
+    reference_vjp: Callable[..., Any] | None = None
+
+
+@dataclass(frozen=True)
+class Grouped(RowEntry):
+    """f over groups of ``pieces`` entries along an axis (maxout), with its routing rule."""
+
+    fn: Callable[..., Any] = None  # type: ignore[assignment]
+    vjp: Callable[..., Any] = None  # type: ignore[assignment]
+    tie_rule: str = ""
+
+
+@dataclass(frozen=True)
+class Loss(RowEntry):
+    """A loss of (prediction, target) with its gradient w.r.t. the prediction.
+
+    ``reference(mp, row, target, **options)`` is one row's (or element's) loss and
+    ``reference_grad`` its gradient; ``targets`` says what a target may be.
+    """
+
+    fn: Callable[..., Any] = None  # type: ignore[assignment]
+    grad: Callable[..., Any] = None  # type: ignore[assignment]
+    reference_grad: Callable[..., Any] | None = None
+    targets: str = ""
+    elementwise: bool = False
+
+
+__all__ += ["Grouped", "HardRow", "Loss", "Reduction", "RowEntry", "VectorFunction"]

@@ -1,0 +1,208 @@
+"""logsumexp along axes, with scale factors ``b`` and a sign, and its vector-Jacobian product.
+
+log Σ_j e^{x_j} = m + log1p(τ), with m the max and τ = Σ_{j≠k} e^{x_j − m} summed without the
+dominant 1 (see ``_rows``): log(1 + τ) would lose τ when it is below the working epsilon.
+The derivative is softmax; it is computed from an exact x − m, never as exp(x − lse) with a
+rounded lse (which costs torch 255 eps normwise).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import _xp
+from ._rows import (
+    analyse,
+    as_array_like,
+    axes_of,
+    broadcast_to_shape,
+    expand,
+    finish,
+    mask_of,
+    widen,
+)
+
+__all__ = ["logsumexp", "logsumexp_vjp"]
+
+
+def _weights(func: str, b: Any, xp: Any, xa: Any, wide: Any) -> Any:
+    _, ba, _ = _xp.as_float_array(as_array_like(func, "b", b, xp, xa), func, "b")
+    return xp.astype(broadcast_to_shape(func, "b", xp, ba, tuple(xa.shape)), wide)
+
+
+def _analysis(func: str, x: Any, axis: Any, where: Any, b: Any, shift: Any = None):
+    xp, xa, was_scalar = _xp.as_float_array(x, func)
+    axes = axes_of(func, axis, xa.ndim, allow_none=True)
+    valid = mask_of(func, where, xp, xa)
+    wide, xw = widen(xp, xa)
+    bw = bad_b = None
+    if b is not None:
+        bw = _weights(func, b, xp, xa, wide)
+        # A zero scale factor removes its entry, whatever x is there (scipy's convention).
+        nonzero = bw != 0.0
+        bad_b = ~xp.isfinite(bw) & nonzero & (valid if valid is not None else nonzero)
+        bad_b = xp.any(bad_b, axis=axes, keepdims=True)
+        valid = nonzero if valid is None else valid & nonzero
+        bw = xp.where(xp.isfinite(bw), bw, xp.zeros_like(bw))
+    rows = analyse(xp, xw, axes, valid, 1.0, xa.dtype, shift=shift)
+    nan_row = rows.nan_row if bad_b is None else rows.nan_row | bad_b
+    return xp, xa, was_scalar, axes, rows, bw, nan_row
+
+
+def _weighted_sum(xp: Any, rows: Any, bw: Any) -> tuple[Any, Any]:
+    """(Σ b_j e^{x_j − m} over ordinary entries, Σ b_j over the +∞ entries)."""
+    zeros = xp.zeros_like(bw)
+    s = rows.row_sum(bw * rows.e)
+    s_inf = rows.row_sum(xp.where(rows.pinf, bw, zeros))
+    return s, s_inf
+
+
+def logsumexp(
+    x: Any,
+    axis: Any = None,
+    *,
+    where: Any = None,
+    b: Any = None,
+    keepdims: bool = False,
+    return_sign: bool = False,
+) -> Any:
+    """log Σ b_j e^{x_j} over ``axis`` (None: every axis; an int or a tuple), within 1 ULP.
+
+    ``where`` leaves entries out; ``b`` scales the terms (a zero removes its entry). Empty rows
+    (all −∞ or masked) give −∞, rows with +∞ give +∞, rows with NaN give NaN. With
+    ``return_sign`` the result is (log |Σ|, sign Σ), sign 0 for an empty or zero sum; without
+    it a negative sum gives NaN (its logarithm is not real).
+    """
+    func = "logsumexp"
+    xp, xa, was_scalar, axes, rows, bw, nan_row = _analysis(func, x, axis, where, b)
+    inf = xp.full_like(rows.m, math.inf)
+    zero = xp.zeros_like(rows.m)
+    one = xp.ones_like(rows.m)
+    if bw is None:
+        lse = rows.m + rows.log1p_tau
+        lse = xp.where(rows.empty_row, -inf, lse)
+        lse = xp.where(rows.inf_row, inf, lse)
+        sign = xp.where(rows.empty_row, zero, one)
+    else:
+        s, s_inf = _weighted_sum(xp, rows, bw)
+        safe = xp.where(s == 0.0, one, xp.abs(s))
+        lse = xp.where(s == 0.0, -inf, rows.m + xp.log(safe))
+        sign = xp.where(s > 0.0, one, xp.where(s < 0.0, -one, zero))
+        lse = xp.where(rows.inf_row, inf, lse)
+        sign = xp.where(rows.inf_row, xp.where(s_inf > 0, one, -one), sign)
+        # +∞ entries whose scale factors cancel have no limit (∞ − ∞).
+        nan_row = nan_row | (rows.inf_row & (s_inf == 0.0))
+        if not return_sign:
+            nan_row = nan_row | (sign < 0.0)
+    nan = xp.full_like(lse, math.nan)
+    lse = xp.where(nan_row, nan, lse)
+    sign = xp.where(nan_row, nan, sign)
+    if not keepdims:
+        lse = xp.squeeze(lse, axis=axes) if axes else lse
+        sign = xp.squeeze(sign, axis=axes) if axes else sign
+    out = finish(xp, lse, xa.dtype, was_scalar)
+    if return_sign:
+        return out, finish(xp, sign, xa.dtype, was_scalar)
+    return out
+
+
+def logsumexp_vjp(
+    x: Any,
+    g: Any,
+    axis: Any = None,
+    *,
+    where: Any = None,
+    b: Any = None,
+    keepdims: bool = False,
+    out: Any = None,
+) -> Any:
+    """g · ∂logsumexp/∂x = g · b_j e^{x_j}/Σ_i b_i e^{x_i} (g · softmax when b is None).
+
+    ``g`` has the shape of the result (with or without the kept axes, as ``keepdims``). If the
+    caller has the forward ``out`` (and b is None), it replaces the max as the shift: the sum
+    of exp(x − out) corrects out's rounding, so the result stays exact. Rows whose
+    logsumexp is ±∞ (empty, +∞ entries) or whose weighted sum is 0 have derivative 0.
+    """
+    func = "logsumexp_vjp"
+    shift = None
+    if out is not None and b is None:
+        xp0, xa0, _ = _xp.as_float_array(x, func)
+        axes0 = axes_of(func, axis, xa0.ndim, allow_none=True)
+        oa = as_array_like(func, "out", out, xp0, xa0)
+        if not keepdims and oa.ndim == xa0.ndim - len(axes0):
+            oa = expand(xp0, oa, axes0)
+        shift = xp0.astype(oa, widen(xp0, xa0)[0])
+    xp, xa, _, axes, rows, bw, nan_row = _analysis(func, x, axis, where, b, shift=shift)
+    _, ga, _ = _xp.as_float_array(as_array_like(func, "g", g, xp, xa), func, "g")
+    if not keepdims and ga.ndim == xa.ndim - len(axes) and ga.ndim > 0:
+        ga = expand(xp, ga, axes)
+    gw = xp.astype(broadcast_to_shape(func, "g", xp, ga, tuple(rows.m.shape)), rows.wide)
+    bad_g = ~xp.isfinite(gw)
+    gw = xp.where(bad_g, xp.zeros_like(gw), gw)
+    zeros = xp.zeros_like(rows.e)
+    if bw is None:
+        grad = gw * rows.y
+        keep = rows.ordinary
+    else:
+        s, _ = _weighted_sum(xp, rows, bw)
+        safe = xp.where(s == 0.0, xp.ones_like(s), s)
+        grad = gw * (bw * rows.e) / safe
+        keep = rows.ordinary & (s != 0.0)
+    grad = xp.where(keep, grad, zeros)
+    grad = xp.where(nan_row | (bad_g & keep), xp.full_like(grad, math.nan), grad)
+    return finish(xp, grad, xa.dtype, False)
+
+
+# ---------------------------------------------------------------------------------- record
+
+
+def _naive_logsumexp(x: Any, axis: Any = None) -> Any:
+    """The textbook log(Σ exp(x)): overflows beyond x ≈ 709.8, −∞ below −745."""
+    import numpy as np
+
+    return np.log(np.sum(np.exp(x), axis=axis))
+
+
+def _register() -> None:
+    from .. import oracle_vector as ov
+    from ..registry import Formulas, HardRow, Reduction, register
+
+    inf, nan = math.inf, math.nan
+    register(
+        Reduction(
+            name="logsumexp",
+            aliases=("lse",),
+            kind="reduction",
+            family="softmax",
+            summary="log Σ e^{x_j}: the smooth maximum, softmax's normaliser in log space.",
+            formulas=Formulas(
+                f=r"\operatorname{lse}(x) = m + \log\!\Bigl(1 + \sum_{j\ne k} e^{x_j - m}\Bigr),"
+                r"\ m = x_k = \max x",
+                grad=r"\frac{\partial\,\operatorname{lse}}{\partial x_j} = "
+                r"\operatorname{softmax}(x)_j",
+                grad2=r"\frac{\partial^2 \operatorname{lse}}{\partial x_i \partial x_j} = "
+                r"y_i(\delta_{ij} - y_j)",
+            ),
+            options=("axis", "where", "b", "keepdims", "return_sign"),
+            fn=logsumexp,
+            vjp=logsumexp_vjp,
+            reference=ov.logsumexp_ref,
+            reference_vjp=ov.logsumexp_vjp_ref,
+            naive=_naive_logsumexp,
+            ulp={"float64": 1.0, "float32": 1.0, "float16": 1.0, "bfloat16": 1.0},
+            hard_rows=(
+                HardRow("every entry −∞", (-inf, -inf, -inf), -inf),
+                HardRow("every entry masked", (1.0, 2.0), -inf, where=(False, False)),
+                HardRow("one +∞", (0.5, inf, -1.0), inf),
+                HardRow("+∞ and −∞", (inf, -inf), inf),
+                HardRow("a NaN", (0.5, nan, 2.0), nan),
+                HardRow("−∞ entries", (-inf, 0.0, -inf), 0.0),
+                HardRow("near the top of the range", (1e308, 1e308), 1e308),
+                HardRow("an empty row", (), -inf),
+            ),
+        )
+    )
+
+
+_register()

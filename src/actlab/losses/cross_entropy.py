@@ -1,0 +1,412 @@
+"""Cross-entropy on logits and negative log-likelihood on log-probabilities.
+
+Every row's cross-entropy is written as Σ_c a_c (lse − x_c), where a is the (weighted,
+smoothed) target distribution and lse − x_c = (m − x_c) + log1p(τ) is a sum of two
+non-negative terms with m − x_c exact (``functions._rows``). Nothing cancels, so a loss of
+2.6e−73 comes out as 2.6e−73, where −log(softmax) and lse − x_t give −0.
+
+The gradient is A·y − a (A = Σ a; softmax minus one-hot for a plain class target), except at
+an entry with y > 1/2 (necessarily the unique max), where it is Σ_{j≠k} a_j − A·(1 − y_k)
+with 1 − y_k = τ/(1+τ): y_t − 1 would round to 0 for x_t ≳ 37 above the rest.
+
+Conventions follow PyTorch where PyTorch is well-defined (weights, ignore_index, label
+smoothing over C classes, a weighted mean divided by Σ w_target), and the contract of
+docs/softmax.md where it is not (empty rows contribute 0 and are left out of a mean; a mean
+over nothing is 0; rows with +∞ logits have their limit).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .. import _xp
+from ..functions._rows import Rows, analyse, as_array_like, finish, mask_of, single_axis, widen
+from ._common import (
+    all_true,
+    check_fraction,
+    check_reduction,
+    float_operand,
+    nan_like,
+    reduce,
+    upstream,
+)
+
+__all__ = ["cross_entropy", "cross_entropy_grad", "nll_loss", "nll_loss_grad"]
+
+
+@dataclass
+class _Targets:
+    """The target of each row as a weighted distribution ``a`` over the classes."""
+
+    a: Any  # working dtype, logits' shape
+    ignored: Any  # row mask (class axis kept, length 1)
+    weight_of_row: Any  # what a row adds to the mean's denominator
+
+
+def _class_weights(func: str, weight: Any, xp: Any, like: Any, ax: int, wide: Any) -> Any:
+    n = like.shape[ax]
+    shape = [1] * like.ndim
+    shape[ax] = n
+    if weight is None:
+        return xp.ones(tuple(shape), dtype=wide, device=_xp.device(like))
+    w = float_operand(func, "weight", weight, xp, like)
+    if tuple(w.shape) != (n,):
+        raise ValueError(f"{func}: weight must have shape ({n},), got {tuple(w.shape)}")
+    return xp.reshape(xp.astype(w, wide), tuple(shape))
+
+
+def _class_index_rows(
+    func: str, target: Any, xp: Any, like: Any, ax: int, ignore_index: int
+) -> tuple[Any, Any]:
+    """(one-hot mask of the target class, ignored-row mask) for integer targets."""
+    batch = tuple(s for i, s in enumerate(like.shape) if i != ax)
+    if tuple(target.shape) != batch:
+        raise ValueError(
+            f"{func}: class-index target must have shape {batch} (the logits without axis "
+            f"{ax}), got {tuple(target.shape)}"
+        )
+    n = like.shape[ax]
+    t = xp.expand_dims(target, axis=ax)
+    ignored = t == ignore_index
+    if not all_true(xp, ((t >= 0) & (t < n)) | ignored):
+        raise ValueError(
+            f"{func}: target holds class indices outside [0, {n}) that are not "
+            f"ignore_index={ignore_index}"
+        )
+    shape = [1] * like.ndim
+    shape[ax] = n
+    classes = xp.reshape(xp.arange(n, dtype=target.dtype, device=_xp.device(like)), tuple(shape))
+    return (classes == t) & ~ignored, ignored
+
+
+def _integer_target(func: str, target: Any, xp: Any, like: Any) -> Any:
+    ta = as_array_like(func, "target", target, xp, like)
+    if ta.dtype == xp.bool or not xp.isdtype(ta.dtype, "integral"):
+        raise TypeError(f"{func}: target must hold integer class indices, got dtype {ta.dtype}")
+    return ta
+
+
+@dataclass
+class _Prepared:
+    xp: Any
+    dtype: Any
+    ax: int
+    rows: Rows
+    targets: _Targets
+    reduction: str
+    was_scalar: bool
+
+
+def _prepare(
+    func: str, logits, target, axis, weight, ignore_index, label_smoothing, reduction, where
+) -> _Prepared:
+    xp, xa, was_scalar = _xp.as_float_array(logits, func, "logits")
+    reduction = check_reduction(func, reduction)
+    eps = check_fraction(func, "label_smoothing", label_smoothing)
+    if xa.ndim == 0:
+        raise ValueError(f"{func}: logits need a class axis, got a 0-d array")
+    ax = single_axis(func, axis, xa.ndim)
+    valid = mask_of(func, where, xp, xa)
+    wide, xw = widen(xp, xa)
+    rows = analyse(xp, xw, (ax,), valid, 1.0, xa.dtype)
+    wc = _class_weights(func, weight, xp, xa, ax, wide)
+    zeros = xp.zeros_like(xw)
+    on = xp.ones_like(xw) if valid is None else xp.where(valid, xp.ones_like(xw), zeros)
+    n_on = rows.row_sum(on)
+    # Smoothing spreads ε over the classes that take part (all C unless masked by where).
+    spread = on * (eps / xp.where(n_on > 0, n_on, xp.ones_like(n_on)))
+    ta = as_array_like(func, "target", target, xp, xa)
+    if ta.dtype != xp.bool and xp.isdtype(ta.dtype, "integral"):
+        onehot, ignored = _class_index_rows(func, ta, xp, xa, ax, int(ignore_index))
+        w_t = rows.row_sum(xp.where(onehot, wc + zeros, zeros))
+        a = (1.0 - eps) * xp.where(onehot, wc + zeros, zeros) + spread * wc
+        a = xp.where(ignored, zeros, a)
+        weight_of_row = w_t
+    elif _is_floating(xp, ta.dtype):
+        if tuple(ta.shape) != tuple(xa.shape):
+            raise ValueError(
+                f"{func}: probability target must have the logits' shape {tuple(xa.shape)}, "
+                f"got {tuple(ta.shape)}"
+            )
+        tw = xp.astype(ta, wide)
+        if not all_true(xp, xp.isfinite(tw) & (tw >= 0.0)):
+            raise ValueError(f"{func}: probability targets must be finite and non-negative")
+        a = wc * ((1.0 - eps) * tw + spread)
+        ignored = xp.zeros_like(rows.nan_row)
+        weight_of_row = xp.ones_like(n_on)
+    else:
+        raise TypeError(
+            f"{func}: target must hold class indices (integers) or probabilities (floats), "
+            f"got dtype {ta.dtype}"
+        )
+    counted = ~ignored & ~rows.empty_row
+    weight_of_row = xp.where(counted, weight_of_row, xp.zeros_like(weight_of_row))
+    return _Prepared(
+        xp, xa.dtype, ax, rows, _Targets(a, ignored, weight_of_row), reduction, was_scalar
+    )
+
+
+def _is_floating(xp: Any, dtype: Any) -> bool:
+    try:
+        return bool(xp.isdtype(dtype, "real floating"))
+    except (TypeError, ValueError):  # NumPy's longdouble is not a standard dtype
+        return getattr(dtype, "kind", "") == "f"
+
+
+def _row_losses(p: _Prepared) -> Any:
+    xp, r, a = p.xp, p.rows, p.targets.a
+    zeros = xp.zeros_like(a)
+    inf = xp.full_like(r.m, math.inf)
+    nll = (r.log1p_tau - r.hi) - r.lo  # lse − x_c: two non-negative parts, then lo
+    finite = r.row_sum(xp.where(r.usable, a * nll, zeros))
+    # Target mass on an impossible class (masked, −∞) makes the loss infinite; zero mass
+    # there adds nothing (0·log 0 = 0), which is where peers compute 0·(−∞) = NaN.
+    impossible = r.row_sum(xp.where(r.usable, zeros, a))
+    loss = xp.where(impossible > 0, inf, xp.where(impossible < 0, -inf, finite))
+    # +∞ logits: the k of them share probability 1/k, so lse − x_c → log k there, +∞ elsewhere.
+    k = xp.where(r.inf_row, r.k, xp.ones_like(r.k))
+    on_inf = r.row_sum(xp.where(r.pinf, a, zeros))
+    rest = r.row_sum(xp.where(r.pinf, zeros, a))
+    limit = xp.where(rest > 0, inf, xp.where(rest < 0, -inf, on_inf * xp.log(k)))
+    loss = xp.where(r.inf_row, limit, loss)
+    skip = r.empty_row | p.targets.ignored
+    loss = xp.where(skip, xp.zeros_like(loss), loss)
+    return xp.where(r.nan_row & ~skip, nan_like(xp, loss), loss)
+
+
+def cross_entropy(
+    logits: Any,
+    target: Any,
+    *,
+    axis: int = -1,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+    where: Any = None,
+) -> Any:
+    """Cross-entropy of softmax(logits) along ``axis`` against ``target``.
+
+    ``target`` holds class indices (integers, the logits' shape without ``axis``) or
+    probabilities (floats, the logits' shape). ``weight`` (C,) weights the classes;
+    ``ignore_index`` rows contribute 0 and are left out of a mean; ``label_smoothing`` mixes
+    in ε/C; ``where`` masks classes out. reduction "mean" divides by Σ weight[target] (class
+    targets) or by the number of rows (probability targets); a mean over nothing is 0.
+    """
+    p = _prepare(
+        "cross_entropy", logits, target, axis, weight, ignore_index, label_smoothing,
+        reduction, where,
+    )  # fmt: skip
+    xp = p.xp
+    losses = _row_losses(p)
+    denominator = xp.sum(p.targets.weight_of_row)
+    out = reduce(xp, losses, p.reduction, denominator)
+    if p.reduction == "none":
+        out = xp.squeeze(out, axis=p.ax)
+    return finish(xp, out, p.dtype, p.was_scalar)
+
+
+def cross_entropy_grad(
+    logits: Any,
+    target: Any,
+    *,
+    axis: int = -1,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+    where: Any = None,
+    grad_output: Any = None,
+) -> Any:
+    """∂(cross_entropy)/∂logits, the logits' shape; ``grad_output`` is the upstream gradient
+    (a scalar, or one value per row when reduction="none")."""
+    func = "cross_entropy_grad"
+    p = _prepare(
+        func, logits, target, axis, weight, ignore_index, label_smoothing, reduction, where
+    )
+    xp, r, a = p.xp, p.rows, p.targets.a
+    zeros = xp.zeros_like(a)
+    total = r.row_sum(a)
+    y = r.y
+    g = xp.where(y > 0.5, r.sum_except_top(a) - total * r.one_minus_y, total * y - a)
+    keep = r.usable & r.ordinary & ~p.targets.ignored
+    g = xp.where(keep, g, zeros)
+    g = xp.where(r.nan_row & ~p.targets.ignored, nan_like(xp, g), g)
+    g = g * _scale(func, p, grad_output)
+    return finish(xp, g, p.dtype, False)
+
+
+def _scale(func: str, p: _Prepared, grad_output: Any) -> Any:
+    """The factor each row's gradient is multiplied by: upstream / (mean's denominator)."""
+    xp = p.xp
+    row_shape = tuple(p.targets.weight_of_row.shape)
+    batch = tuple(s for i, s in enumerate(row_shape) if i != p.ax)
+    go = upstream(func, grad_output, xp, p.rows.e, p.reduction, batch, p.rows.wide)
+    if p.reduction == "none":
+        return xp.expand_dims(go, axis=p.ax)
+    if p.reduction == "sum":
+        return go
+    den = xp.sum(p.targets.weight_of_row)
+    return xp.where(den == 0.0, xp.zeros_like(den), go / xp.where(den == 0.0, 1.0 + den, den))
+
+
+# ------------------------------------------------------------------------------- nll_loss
+
+
+def _prepare_nll(func, log_probs, target, axis, weight, ignore_index, reduction):
+    xp, xa, was_scalar = _xp.as_float_array(log_probs, func, "log_probs")
+    reduction = check_reduction(func, reduction)
+    if xa.ndim == 0:
+        raise ValueError(f"{func}: log_probs need a class axis, got a 0-d array")
+    ax = single_axis(func, axis, xa.ndim)
+    wide, lw = widen(xp, xa)
+    ta = _integer_target(func, target, xp, xa)
+    onehot, ignored = _class_index_rows(func, ta, xp, xa, ax, int(ignore_index))
+    wc = _class_weights(func, weight, xp, xa, ax, wide)
+    zeros = xp.zeros_like(lw)
+    w_t = xp.sum(xp.where(onehot, wc + zeros, zeros), axis=ax, keepdims=True)
+    return xp, xa, was_scalar, ax, lw, onehot, ignored, w_t, reduction
+
+
+def nll_loss(
+    log_probs: Any,
+    target: Any,
+    *,
+    axis: int = -1,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Any:
+    """−weight[t]·log_probs[t] per row (PyTorch's nll_loss), only the target entry is read."""
+    func = "nll_loss"
+    xp, xa, was_scalar, ax, lw, onehot, _, w_t, reduction = _prepare_nll(
+        func, log_probs, target, axis, weight, ignore_index, reduction
+    )
+    picked = xp.sum(xp.where(onehot, lw, xp.zeros_like(lw)), axis=ax, keepdims=True)
+    # A zero weight removes the row's term even where log p is −∞ (no 0·∞).
+    losses = xp.where(w_t == 0.0, xp.zeros_like(w_t), -(w_t * picked))
+    out = reduce(xp, losses, reduction, xp.sum(w_t))
+    if reduction == "none":
+        out = xp.squeeze(out, axis=ax)
+    return finish(xp, out, xa.dtype, was_scalar)
+
+
+def nll_loss_grad(
+    log_probs: Any,
+    target: Any,
+    *,
+    axis: int = -1,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    grad_output: Any = None,
+) -> Any:
+    """∂(nll_loss)/∂log_probs: −weight[t] (times the upstream, over the mean's denominator)."""
+    func = "nll_loss_grad"
+    xp, xa, _, ax, lw, onehot, _, w_t, reduction = _prepare_nll(
+        func, log_probs, target, axis, weight, ignore_index, reduction
+    )
+    zeros = xp.zeros_like(lw)
+    batch = tuple(s for i, s in enumerate(w_t.shape) if i != ax)
+    go = upstream(func, grad_output, xp, lw, reduction, batch, lw.dtype)
+    if reduction == "none":
+        go = xp.expand_dims(go, axis=ax)
+    elif reduction == "mean":
+        den = xp.sum(w_t)
+        go = xp.where(den == 0.0, xp.zeros_like(den), go / xp.where(den == 0.0, 1.0 + den, den))
+    g = xp.where(onehot, -(w_t * go) + zeros, zeros)
+    return finish(xp, g, xa.dtype, False)
+
+
+# --------------------------------------------------------------------------------- records
+
+
+def _naive_cross_entropy(logits: Any, target: Any) -> Any:
+    """The textbook −log(softmax(x)[t]) (peers return −0 where the exact loss is 2.6e−73)."""
+    import numpy as np
+
+    x = np.asarray(logits)
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    p = e / np.sum(e, axis=-1, keepdims=True)
+    return -np.log(np.take_along_axis(p, np.asarray(target)[..., None], axis=-1)[..., 0])
+
+
+def _naive_nll(log_probs: Any, target: Any) -> Any:
+    import numpy as np
+
+    lp = np.asarray(log_probs)
+    return -np.take_along_axis(lp, np.asarray(target)[..., None], axis=-1)[..., 0]
+
+
+def _register() -> None:
+    from .. import oracle_vector as ov
+    from ..registry import Formulas, HardRow, Loss, register
+
+    inf, nan = math.inf, math.nan
+    register(
+        Loss(
+            name="cross_entropy",
+            aliases=("softmax_cross_entropy",),
+            kind="loss",
+            family="losses",
+            summary="Cross-entropy of softmax(logits) against a class or a distribution; "
+            "its gradient is softmax minus the target.",
+            formulas=Formulas(
+                f=r"\ell(x, t) = \operatorname{lse}(x) - x_t = (m - x_t) + "
+                r"\log\!\Bigl(1 + \sum_{j\ne k} e^{x_j - m}\Bigr)",
+                grad=r"\frac{\partial \ell}{\partial x_j} = y_j - [j = t],\quad "
+                r"\frac{\partial \ell}{\partial x_t} = -\sum_{j\ne t} y_j",
+                grad2=r"\frac{\partial^2 \ell}{\partial x_i \partial x_j} = y_i(\delta_{ij} - y_j)",
+            ),
+            options=("axis", "weight", "ignore_index", "label_smoothing", "reduction", "where"),
+            fn=cross_entropy,
+            grad=cross_entropy_grad,
+            reference=ov.cross_entropy_ref,
+            reference_grad=ov.cross_entropy_grad_ref,
+            naive=_naive_cross_entropy,
+            ulp={"float64": 2.0, "float32": 2.0, "float16": 1.0, "bfloat16": 1.0},
+            targets="class indices (integers, the logits' shape without axis) or "
+            "probabilities (floats, the logits' shape)",
+            hard_rows=(
+                HardRow("every entry −∞: 0, left out of a mean", (-inf, -inf), 0.0, target=0),
+                HardRow("masked row", (1.0, 2.0), 0.0, where=(False, False), target=1),
+                HardRow("the target is the one +∞", (0.0, inf, 1.0), 0.0, target=1),
+                HardRow("another entry is +∞", (0.0, inf, 1.0), inf, target=0),
+                HardRow("the target shares +∞ with one other", (inf, inf, 1.0), _LN2, target=0),
+                HardRow("the target is −∞", (0.0, -inf), inf, target=1),
+                HardRow("a −∞ that is not the target", (0.0, -inf), 0.0, target=0),
+                HardRow("the target is masked", (0.0, 1.0), inf, where=(True, False), target=1),
+                HardRow("a NaN", (0.0, nan, 1.0), nan, target=0),
+            ),
+        )
+    )
+    register(
+        Loss(
+            name="nll_loss",
+            kind="loss",
+            family="losses",
+            summary="Negative log-likelihood of log-probabilities at the target class.",
+            formulas=Formulas(
+                f=r"\ell(z, t) = -w_t\, z_t",
+                grad=r"\frac{\partial \ell}{\partial z_j} = -w_t\,[j = t]",
+                grad2="0",
+            ),
+            options=("axis", "weight", "ignore_index", "reduction"),
+            fn=nll_loss,
+            grad=nll_loss_grad,
+            reference=lambda mp, row, target: -row[target],
+            naive=_naive_nll,
+            ulp={"float64": 0.0, "float32": 0.0, "float16": 0.0, "bfloat16": 0.0},
+            targets="class indices (integers, the log-probabilities' shape without axis)",
+            hard_rows=(
+                HardRow("log-probability −∞ at the target", (0.0, -inf), inf, target=1),
+                HardRow("NaN away from the target is not read", (nan, -1.0), 1.0, target=1),
+            ),
+        )
+    )
+
+
+_LN2 = math.log(2.0)
+_register()
