@@ -105,9 +105,20 @@ def rrelu_grad(
 ) -> Any:
     """1 for x > 0, the element's slope for x ≤ 0 (the mean slope in eval mode)."""
     lower, upper = _bounds("rrelu_grad", lower, upper)
-    xp, xa, _ = _xp.as_float_array(x, "rrelu_grad")
+    xp, xa, was_scalar = _xp.as_float_array(x, "rrelu_grad")
     a = _slope_for_backward("rrelu_grad", xp, xa, lower, upper, training, slopes)
-    return evaluate("rrelu_grad", _leaky_grad, _leaky_limits_xp(1), xa, slope=a, extended=False)
+    y = evaluate("rrelu_grad", _leaky_grad, _leaky_limits_xp(1), xa, slope=a, extended=False)
+    return _scalar_if(was_scalar, y)
+
+
+def _scalar_if(was_scalar: bool, y: Any) -> Any:
+    """A NumPy scalar for scalar input and an array for array input (0-d included), as every
+    other function returns. NumPy turns 0-d-array arithmetic into scalars, hence both ways."""
+    if was_scalar and isinstance(y, np.ndarray):
+        return y[()]
+    if not was_scalar and isinstance(y, np.generic):
+        return np.asarray(y)
+    return y
 
 
 def rrelu_grad2(
@@ -126,7 +137,7 @@ def _grad_bound(
     # In eval the slope is (l + u)/2, so ∂a/∂l = ∂a/∂u = 1/2. In training a = l + (u − l)·U
     # with U ~ U(0, 1), so ∂a/∂l = 1 − U = (u − a)/(u − l) and ∂a/∂u = U = (a − l)/(u − l).
     lower, upper = _bounds(func, lower, upper)
-    xp, xa, _ = _xp.as_float_array(x, func)
+    xp, xa, was_scalar = _xp.as_float_array(x, func)
     if (slopes is None and not training) or upper == lower:
         weight: Any = 0.5
     else:
@@ -138,7 +149,7 @@ def _grad_bound(
     # x·weight underflows for subnormal x: that is the correctly rounded result, not an error
     # (under np.errstate(all="raise") it would otherwise raise).
     with _xp.quiet_underflow():
-        return y * weight
+        return _scalar_if(was_scalar, y * weight)
 
 
 def rrelu_grad_lower(

@@ -345,10 +345,12 @@ def _channel_weight(func: str, xp: Any, x: Any, weight: Any, axis: int) -> Any:
 
 
 def _prelu_call(func: str, kernel: Any, order: int, x: Any, weight: Any, axis: int) -> Any:
-    xp, xa, _ = _xp.as_float_array(x, func)
+    xp, xa, was_scalar = _xp.as_float_array(x, func)
     w = _channel_weight(func, xp, xa, weight, axis)
     result = evaluate(func, kernel, _leaky_limits_xp(order), xa, slope=w, extended=False)
-    return result[()] if isinstance(result, np.ndarray) and np.ndim(x) == 0 else result
+    # Only a Python/NumPy scalar comes back as a scalar; a 0-d array stays a 0-d array, as
+    # for every other function (np.ndim(x) == 0 would turn 0-d arrays into scalars too).
+    return result[()] if was_scalar and isinstance(result, np.ndarray) else result
 
 
 def prelu(x: Any, weight: Any = 0.25, axis: int = 1) -> Any:
