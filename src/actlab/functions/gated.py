@@ -221,7 +221,11 @@ def _mish_grad(xp: Any, x: Any) -> Any:
 def _mish_grad2(xp: Any, x: Any) -> Any:
     # (x·t)″ = 2t′ + x·t″ with t′ = (1 − t²)σ(x) and t″ = (1 − t²)(σ(x)σ(−x) − 2tσ(x)²).
     t, s2, sig, sig_c = _mish_parts(xp, x)
-    return s2 * sig * (2.0 + x * (sig_c - 2.0 * t * sig))
+    # x·(σ(−x) − 2tσ(x)) → −2x overflows for x ≳ 9e307 in plain float64 (array-api-strict,
+    # PyTorch, JAX: no wider type), and inf·0 is NaN. Where |x| > EXP_ARG_LIMIT the factor
+    # s2·σ(x) is already exactly 0, so clamping x there changes no value.
+    xc = _stable.clamp_exponent(xp, x)
+    return s2 * sig * (2.0 + xc * (sig_c - 2.0 * t * sig))
 
 
 def _mish_limits(order: int) -> tuple[float, float]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _xp
 from ..registry import NON_NEGATIVE, Elementwise, Formulas, Kink, Param, register
-from ._elementwise import check_scalar, evaluate
+from ._elementwise import check_scalar, evaluate, full_like
 from .rectifiers import (
     _leaky,
     _leaky_grad,
@@ -80,7 +80,9 @@ def rrelu(
         slope: Any = slopes
     else:
         slope = (lower + upper) / 2
-        slopes = xp.full_like(xa, slope)
+        # Not xp.full_like: the bounds may be 0-d tensors on the autograd tape, which
+        # full_like rejects as a fill value.
+        slopes = full_like(xp, xa, slope)
     y = evaluate("rrelu", _leaky, _leaky_limits_xp(0), xa, slope=slope, extended=False)
     if was_scalar and isinstance(y, np.ndarray):
         y = y[()]
