@@ -61,7 +61,7 @@ class _Row:
         self.top = max(idx, key=lambda i: (row[i], -i))  # the first maximal entry
         m = row[self.top]
         self.d = [(row[i] - m) / t if self.usable[i] else None for i in range(n)]
-        self.e = [mp.exp(d) if d is not None else mp.zero for d in self.d]
+        self.e = [mp.exp(d) if d is not None else mp.mpf(0) for d in self.d]
         self.tau = mp.fsum(self.e[i] for i in range(n) if i != self.top)
         self.y = [v / (1 + self.tau) for v in self.e]
         self.one_minus_top = self.tau / (1 + self.tau)
@@ -78,9 +78,9 @@ def softmax_ref(mp, row, *, where=None, temperature=1) -> list:
     if r.nan:
         return _nan(mp, r.n)
     if r.k:
-        return [mp.one / r.k if p else mp.zero for p in r.pinf]
+        return [mp.mpf(1) / r.k if p else mp.mpf(0) for p in r.pinf]
     if r.empty:
-        return [mp.zero] * r.n
+        return [mp.mpf(0)] * r.n
     return r.y
 
 
@@ -121,7 +121,7 @@ def _shifted(r: _Row, w: Sequence[Any], mp: Any) -> list:
     k = r.top
     wk = w[k]
     acc = mp.fsum(r.y[j] * (wk - w[j]) for j in range(r.n) if j != k and r.usable[j])
-    return [(w[i] - wk) + acc if r.usable[i] else mp.zero for i in range(r.n)]
+    return [(w[i] - wk) + acc if r.usable[i] else mp.mpf(0) for i in range(r.n)]
 
 
 def softmax_vjp_ref(mp, row, w, *, where=None, temperature=1) -> list:
@@ -131,7 +131,7 @@ def softmax_vjp_ref(mp, row, w, *, where=None, temperature=1) -> list:
     if r.nan:
         return _nan(mp, r.n)
     if not r.ordinary:
-        return [mp.zero] * r.n
+        return [mp.mpf(0)] * r.n
     s = _shifted(r, w, mp)
     return [r.y[i] * s[i] / t for i in range(r.n)]
 
@@ -147,11 +147,11 @@ def log_softmax_vjp_ref(mp, row, g, *, where=None, temperature=1) -> list:
     if r.nan:
         return _nan(mp, r.n)
     if not r.ordinary:
-        return [mp.zero] * r.n
-    g = [g[i] if r.usable[i] else mp.zero for i in range(r.n)]
+        return [mp.mpf(0)] * r.n
+    g = [g[i] if r.usable[i] else mp.mpf(0) for i in range(r.n)]
     total = mp.fsum(g)
     k = r.top
-    out = [(g[j] - r.y[j] * total) / t if r.usable[j] else mp.zero for j in range(r.n)]
+    out = [(g[j] - r.y[j] * total) / t if r.usable[j] else mp.mpf(0) for j in range(r.n)]
     others = mp.fsum(g[i] for i in range(r.n) if i != k)
     out[k] = (g[k] * r.one_minus_top - r.y[k] * others) / t
     return out
@@ -163,7 +163,7 @@ def log_softmax_jvp_ref(mp, row, v, *, where=None, temperature=1) -> list:
     if r.nan:
         return _nan(mp, r.n)
     if not r.ordinary:
-        return [mp.zero] * r.n
+        return [mp.mpf(0)] * r.n
     return [s / t for s in _shifted(r, v, mp)]
 
 
@@ -172,7 +172,7 @@ def logsumexp_vjp_ref(mp, row, g=1, *, where=None) -> list:
     if r.nan:
         return _nan(mp, r.n)
     if not r.ordinary:
-        return [mp.zero] * r.n
+        return [mp.mpf(0)] * r.n
     return [g * v for v in r.y]
 
 
@@ -184,7 +184,7 @@ def maxout_ref(mp, row, pieces) -> list:
 def _distribution(mp, n, target, on, label_smoothing, weight):
     eps = mp.mpf(label_smoothing)
     c_on = sum(on)
-    w = [mp.one] * n if weight is None else [mp.mpf(v) for v in weight]
+    w = [mp.mpf(1)] * n if weight is None else [mp.mpf(v) for v in weight]
     if isinstance(target, (int, np.integer)):
         a = [(1 - eps) * w[c] * (c == target) for c in range(n)]
     else:
@@ -196,7 +196,7 @@ def cross_entropy_ref(mp, row, target, *, where=None, weight=None, label_smoothi
     """One row's cross-entropy Σ_c a_c (lse − x_c); class index or probability target."""
     r = _Row(mp, row, where)
     if r.empty:
-        return mp.zero
+        return mp.mpf(0)
     if r.nan:
         return mp.nan
     a = _distribution(mp, r.n, target, r.on, label_smoothing, weight)
@@ -215,10 +215,10 @@ def cross_entropy_grad_ref(mp, row, target, *, where=None, weight=None, label_sm
     if r.nan:
         return _nan(mp, r.n)
     if not r.ordinary:
-        return [mp.zero] * r.n
+        return [mp.mpf(0)] * r.n
     a = _distribution(mp, r.n, target, r.on, label_smoothing, weight)
     total = mp.fsum(a)
-    out = [total * r.y[c] - a[c] if r.usable[c] else mp.zero for c in range(r.n)]
+    out = [total * r.y[c] - a[c] if r.usable[c] else mp.mpf(0) for c in range(r.n)]
     k = r.top
     out[k] = mp.fsum(a[c] for c in range(r.n) if c != k) - total * r.one_minus_top
     return out
@@ -290,19 +290,24 @@ def ulp_errors(got: Any, exact: Any, dtype: Any) -> np.ndarray:
 
 
 def normwise_errors(got: Any, exact: Sequence[Sequence[Any]], dtype: Any) -> np.ndarray:
-    """Per row, max|got − exact| / max|exact| / eps(dtype) (0 for an exactly-zero row)."""
+    """Per row, max|got − exact| / max|exact| / eps(dtype).
+
+    The scale is at least the smallest normal number of ``dtype``: a row whose exact values
+    all lie in the subnormal range can only be rounded to subnormal spacing (0.5 eps of it).
+    """
     mp = mpmath()
     g = np.asarray(got, dtype=np.float64).reshape(len(exact), -1)
     eps = mp.mpf(float(np.finfo(dtype).eps))
+    tiny = mp.mpf(float(np.finfo(dtype).smallest_normal))
     out = np.empty(len(exact), dtype=np.float64)
     with mp.workdps(DIGITS):
         for i, row in enumerate(exact):
             if not np.all(np.isfinite(g[i])):
                 out[i] = np.inf
                 continue
-            scale = max(abs(e) for e in row)
+            scale = max(tiny, *(abs(e) for e in row))
             err = max(abs(mp.mpf(float(v)) - e) for v, e in zip(g[i], row, strict=True))
-            out[i] = 0.0 if scale == 0 and err == 0 else float(err / scale / eps)
+            out[i] = float(err / scale / eps)
     return out
 
 

@@ -19,8 +19,10 @@ can arise from valid input.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,19 @@ import numpy as np
 from .. import _xp
 
 # --------------------------------------------------------------------------- argument checks
+
+
+def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``fn`` with underflow quiet: a product of tiny probabilities that underflows is the
+    correctly rounded result, not an error. Overflow, invalid and divide stay as the caller
+    set them, and the functions never raise them on valid input."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _xp.quiet_underflow():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def axes_of(func: str, axis: Any, ndim: int, *, allow_none: bool = False) -> tuple[int, ...]:

@@ -20,6 +20,7 @@ from ._rows import (
     expand,
     finish,
     mask_of,
+    quiet,
     widen,
 )
 
@@ -58,6 +59,7 @@ def _weighted_sum(xp: Any, rows: Any, bw: Any) -> tuple[Any, Any]:
     return s, s_inf
 
 
+@quiet
 def logsumexp(
     x: Any,
     axis: Any = None,
@@ -107,6 +109,7 @@ def logsumexp(
     return out
 
 
+@quiet
 def logsumexp_vjp(
     x: Any,
     g: Any,

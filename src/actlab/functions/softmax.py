@@ -22,6 +22,7 @@ from ._rows import (
     check_temperature,
     finish,
     mask_of,
+    quiet,
     single_axis,
     widen,
 )
@@ -83,13 +84,20 @@ def _log_probabilities(c: _Call) -> Any:
     neg_inf = xp.full_like(r.e, -math.inf)
     # (x_i − m) − log1p(τ): both parts ≤ 0, so nothing cancels; at the max this is
     # −log1p(τ), never log(1 + τ) = 0 (peers return 0 where the exact value is −3.4e−18).
-    z = xp.where(r.usable, (r.hi - r.log1p_tau) + r.lo, neg_inf)
+    # The rounding error of hi − L is recovered (TwoSum) and added with lo in one step: two
+    # roundings fewer, which matters where float64 is computed in float64.
+    big, neg_l = r.hi, -r.log1p_tau
+    s = big + neg_l
+    bv = s - big
+    err = (big - (s - bv)) + (neg_l - bv)
+    z = xp.where(r.usable, s + (err + r.lo), neg_inf)
     k = xp.where(r.inf_row, r.k, xp.ones_like(r.k))
     # 0 − log k, not −log k: one +∞ entry has log-probability +0, not −0.
     z = xp.where(r.inf_row, xp.where(r.pinf, 0.0 - xp.log(k), neg_inf), z)
     return xp.where(r.nan_row, _nan_like(xp, z), z)
 
 
+@quiet
 def softmax(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0) -> Any:
     """softmax(x/T) along ``axis`` (an int or a tuple): e^{x_i/T} / Σ_j e^{x_j/T}.
 
@@ -101,12 +109,14 @@ def softmax(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0
     return finish(c.xp, _probabilities(c), c.dtype, c.was_scalar)
 
 
+@quiet
 def softmin(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0) -> Any:
     """softmin(x) = softmax(−x), with the same options and contract."""
     c = _prepare("softmin", x, axis, where, temperature, negate=True)
     return finish(c.xp, _probabilities(c), c.dtype, c.was_scalar)
 
 
+@quiet
 def log_softmax(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0) -> Any:
     """log softmax(x/T) = x_i/T − logsumexp(x/T), exact at the dominant entry too.
 
@@ -185,26 +195,31 @@ def _softmax_product(func: str, x, g, axis, where, temperature, out, *, negate: 
     return _finish_derivative(c, -d if negate else d, bad, c.rows.usable)
 
 
+@quiet
 def softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
     """gᵀJ of softmax: y ⊙ (g − ⟨g, y⟩)/T, with ``out`` = softmax(x) if the caller has it."""
     return _softmax_product("softmax_vjp", x, g, axis, where, temperature, out, negate=False)
 
 
+@quiet
 def softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
     """J v of softmax (J is symmetric, so this equals the VJP with g = v)."""
     return _softmax_product("softmax_jvp", x, v, axis, where, temperature, out, negate=False)
 
 
+@quiet
 def softmin_vjp(x, g, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
     """gᵀJ of softmin (= −softmax_vjp at −x)."""
     return _softmax_product("softmin_vjp", x, g, axis, where, temperature, out, negate=True)
 
 
+@quiet
 def softmin_jvp(x, v, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
     """J v of softmin."""
     return _softmax_product("softmin_jvp", x, v, axis, where, temperature, out, negate=True)
 
 
+@quiet
 def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
     """gᵀJ of log_softmax: (g_j − y_j Σ_i g_i)/T; at a unique max g_k(1 − y_k) − y_k Σ_{i≠k} g_i.
 
@@ -224,6 +239,7 @@ def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, out=None) -> 
     return _finish_derivative(c, d, bad, r.usable)
 
 
+@quiet
 def log_softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
     """J v of log_softmax: (v_i − ⟨y, v⟩)/T, written without cancellation at the max."""
     func = "log_softmax_jvp"
@@ -264,16 +280,19 @@ def _jacobian(func: str, x, axis, where, temperature, out, *, log: bool, negate:
     return finish(xp, jac, c.dtype, False)
 
 
+@quiet
 def softmax_jacobian(x, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
     """The dense Jacobian, shape batch + (n, n) with ``axis`` moved last: J[..., i, j] = ∂y_i/∂x_j."""
     return _jacobian("softmax_jacobian", x, axis, where, temperature, out, log=False, negate=False)
 
 
+@quiet
 def softmin_jacobian(x, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
     """The dense Jacobian of softmin (batch + (n, n), ``axis`` moved last)."""
     return _jacobian("softmin_jacobian", x, axis, where, temperature, out, log=False, negate=True)
 
 
+@quiet
 def log_softmax_jacobian(x, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
     """The dense Jacobian of log_softmax: J[..., i, j] = (δ_ij − y_j)/T."""
     return _jacobian(

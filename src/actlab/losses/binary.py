@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import _xp
 from ..functions import _stable
-from ..functions._rows import finish, widen
+from ..functions._rows import finish, quiet, widen
 from ._common import all_true, check_reduction, float_operand, nan_like, reduce, upstream
 
 __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad"]
@@ -55,6 +55,7 @@ def _masks(xp: Any, xw: Any) -> tuple[Any, Any]:
     return finite, xp.where(finite, xw, xp.zeros_like(xw))
 
 
+@quiet
 def binary_cross_entropy_with_logits(
     logits: Any,
     target: Any,
@@ -86,6 +87,7 @@ def binary_cross_entropy_with_logits(
     )
 
 
+@quiet
 def binary_cross_entropy_with_logits_grad(
     logits: Any,
     target: Any,

@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _xp
-from ..functions._rows import Rows, analyse, as_array_like, finish, mask_of, single_axis, widen
+from ..functions._rows import (
+    Rows,
+    analyse,
+    as_array_like,
+    finish,
+    mask_of,
+    quiet,
+    single_axis,
+    widen,
+)
 from ._common import (
     all_true,
     check_fraction,
@@ -176,6 +185,7 @@ def _row_losses(p: _Prepared) -> Any:
     return xp.where(r.nan_row & ~skip, nan_like(xp, loss), loss)
 
 
+@quiet
 def cross_entropy(
     logits: Any,
     target: Any,
@@ -208,6 +218,7 @@ def cross_entropy(
     return finish(xp, out, p.dtype, p.was_scalar)
 
 
+@quiet
 def cross_entropy_grad(
     logits: Any,
     target: Any,
@@ -270,6 +281,7 @@ def _prepare_nll(func, log_probs, target, axis, weight, ignore_index, reduction)
     return xp, xa, was_scalar, ax, lw, onehot, ignored, w_t, reduction
 
 
+@quiet
 def nll_loss(
     log_probs: Any,
     target: Any,
@@ -293,6 +305,7 @@ def nll_loss(
     return finish(xp, out, xa.dtype, was_scalar)
 
 
+@quiet
 def nll_loss_grad(
     log_probs: Any,
     target: Any,

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from .. import _xp
-from ..functions._rows import finish, widen
+from ..functions._rows import finish, quiet, widen
 from ._common import check_reduction, float_operand, nan_like, reduce, upstream
 
 __all__ = ["mse_loss", "mse_loss_grad"]
@@ -35,6 +35,7 @@ def _difference(func: str, x: Any, target: Any) -> tuple:
     return xp, xa, was_scalar, d, undefined
 
 
+@quiet
 def mse_loss(input: Any, target: Any, *, reduction: str = "mean") -> Any:
     """(input − target)², reduced by "mean" (over all elements; 0 for none), "sum" or "none".
 
@@ -48,6 +49,7 @@ def mse_loss(input: Any, target: Any, *, reduction: str = "mean") -> Any:
     return finish(xp, reduce(xp, loss, reduction, n), xa.dtype, was_scalar)
 
 
+@quiet
 def mse_loss_grad(
     input: Any, target: Any, *, reduction: str = "mean", grad_output: Any = None
 ) -> Any:
