@@ -60,7 +60,7 @@ def upstream(
     """The upstream gradient in the working dtype: per row (``shape``) when reduction is
     "none", a scalar otherwise; 1 when not given."""
     if grad_output is None:
-        return xp.ones(shape, dtype=wide, device=_xp.device(like))
+        return xp.ones(shape if reduction == "none" else (), dtype=wide, device=_xp.device(like))
     go = float_operand(func, "grad_output", grad_output, xp, like)
     if reduction == "none":
         go = broadcast_to_shape(func, "grad_output", xp, go, shape)
