@@ -1,0 +1,115 @@
+"""The softmax family, maxout and the losses on other Array API backends: array_api_strict
+(the standard and nothing more), PyTorch (dtype, autograd through the forward agreeing with
+the analytic products) and JAX. Tests skip when a backend is not installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import actlab
+from softmax_support import same, test_rows
+
+VECTOR = tuple(actlab.entries("vector"))
+
+
+def _rows(dtype=np.float32, seed=0):
+    x = test_rows(7, 20.0, 5, seed).astype(dtype)
+    x[1, 2] = -np.inf
+    x[3] = -np.inf
+    x[4, 0] = np.inf
+    return x
+
+
+@pytest.mark.parametrize("entry", VECTOR, ids=lambda e: e.name)
+def test_array_api_strict_runs_the_same_code(entry):
+    # float32 is computed in float64 on both NumPy and array_api_strict: bit-identical results.
+    xps = pytest.importorskip("array_api_strict")
+    x = _rows()
+    g = test_rows(7, 1.0, 5, 1).astype(np.float32)
+    s, gs = xps.asarray(x), xps.asarray(g)
+    mask = np.ones(7, dtype=bool)
+    mask[5] = False
+    with np.errstate(all="raise"):
+        assert same(np.asarray(entry.fn(s, where=xps.asarray(mask))), entry.fn(x, where=mask))
+        assert same(np.asarray(entry.vjp(s, gs)), entry.vjp(x, g))
+        assert same(np.asarray(entry.jvp(s, gs, temperature=3.0)), entry.jvp(x, g, temperature=3.0))
+        assert same(np.asarray(entry.jacobian(s)), entry.jacobian(x))
+
+
+def test_array_api_strict_reductions_and_losses():
+    xps = pytest.importorskip("array_api_strict")
+    x = _rows()
+    s = xps.asarray(x)
+    t = np.array([0, 1, 2, 3, 4])
+    q = np.full(x.shape, 1 / 7, dtype=np.float32)
+    with np.errstate(all="raise"):
+        assert same(np.asarray(actlab.logsumexp(s, axis=(0, 1))), actlab.logsumexp(x, axis=(0, 1)))
+        assert same(np.asarray(actlab.logsumexp_vjp(s, xps.ones(5), axis=1)),
+                    actlab.logsumexp_vjp(x, np.ones(5), axis=1))  # fmt: skip
+        for fn in (actlab.cross_entropy, actlab.cross_entropy_grad):
+            assert same(np.asarray(fn(s, xps.asarray(t))), fn(x, t))
+            assert same(np.asarray(fn(s, xps.asarray(q), label_smoothing=0.1)),
+                        fn(x, q, label_smoothing=0.1))  # fmt: skip
+        finite = np.where(np.isfinite(x), x, 0.0).astype(np.float32)
+        for fn in (actlab.binary_cross_entropy_with_logits, actlab.mse_loss, actlab.mse_loss_grad):
+            assert same(np.asarray(fn(xps.asarray(finite), xps.asarray(q))), fn(finite, q))
+        assert same(np.asarray(actlab.nll_loss(s, xps.asarray(t))), actlab.nll_loss(x, t))
+
+
+@pytest.mark.parametrize("entry", VECTOR, ids=lambda e: e.name)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_torch_autograd_agrees_with_the_analytic_products(entry, dtype):
+    torch = pytest.importorskip("torch")
+    x = torch.tensor(test_rows(6, 3.0, 4, 2), dtype=getattr(torch, dtype), requires_grad=True)
+    w = torch.tensor(test_rows(6, 1.0, 4, 3), dtype=x.dtype)
+    y = entry.fn(x, temperature=1.5)
+    assert isinstance(y, torch.Tensor)
+    assert y.dtype == x.dtype
+    (y * w).sum().backward()
+    analytic = entry.vjp(x.detach(), w, temperature=1.5)
+    assert analytic.dtype == x.dtype
+    tol = 1e-12 if dtype == "float64" else 1e-6
+    assert torch.allclose(x.grad, analytic, rtol=tol, atol=tol)
+
+
+def test_torch_agrees_with_torch_functions():
+    torch = pytest.importorskip("torch")
+    x = torch.tensor(test_rows(9, 5.0, 6, 4))
+    assert torch.allclose(actlab.softmax(x, axis=1), torch.softmax(x, dim=1), rtol=1e-14)
+    assert torch.allclose(actlab.log_softmax(x), torch.log_softmax(x, dim=-1), rtol=1e-14)
+    assert torch.allclose(actlab.logsumexp(x, axis=1), torch.logsumexp(x, dim=1), rtol=1e-15)
+    w = torch.tensor(test_rows(9, 1.0, 6, 5))
+    xg = x.clone().requires_grad_(True)
+    torch.logsumexp(xg, dim=1).backward(w[:, 0])
+    assert torch.allclose(actlab.logsumexp_vjp(x, w[:, 0], axis=1), xg.grad, rtol=1e-12)
+
+
+def test_torch_half_precision_keeps_its_dtype():
+    torch = pytest.importorskip("torch")
+    for dtype in (torch.float16, torch.bfloat16):
+        x = torch.tensor(test_rows(8, 30.0, 3, 6), dtype=dtype)
+        for fn in (actlab.softmax, actlab.log_softmax, actlab.logsumexp):
+            assert fn(x).dtype == dtype
+        y = actlab.softmax(x)
+        assert torch.allclose(y.double().sum(dim=-1), torch.ones(3, dtype=torch.float64), atol=2e-2)
+        assert actlab.cross_entropy(x, torch.tensor([0, 1, 2])).dtype == dtype
+
+
+def test_torch_hard_rows_are_not_nan():
+    torch = pytest.importorskip("torch")
+    x = torch.full((2, 3), -torch.inf, dtype=torch.float64)
+    x[1] = torch.tensor([0.0, torch.inf, 1.0])
+    assert torch.equal(actlab.softmax(x), torch.tensor([[0.0, 0, 0], [0, 1, 0]], dtype=x.dtype))
+    g = actlab.softmax_vjp(x, torch.ones_like(x))
+    assert torch.equal(g, torch.zeros_like(x))
+
+
+def test_jax():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    x = jnp.asarray(test_rows(5, 3.0, 2, 7), dtype=jnp.float32)
+    assert np.allclose(np.asarray(actlab.softmax(x)), np.asarray(jax.nn.softmax(x)), rtol=1e-6)
+    w = jnp.ones_like(x)
+    auto = jax.grad(lambda z: jnp.sum(w * actlab.log_softmax(z)))(x)
+    assert np.allclose(np.asarray(auto), np.asarray(actlab.log_softmax_vjp(x, w)), atol=1e-6)
