@@ -154,3 +154,17 @@ def test_prelu_weight_gradient_equals_torch_autograd():
     y2 = actlab.prelu(torch.tensor(x), wt2)
     (through_ours,) = torch.autograd.grad((y2 * torch.tensor(g)).sum(), wt2)
     np.testing.assert_allclose(through_ours.numpy(), ours, rtol=1e-12)
+
+
+def test_prelu_weight_and_rrelu_slopes_are_never_modified():
+    x, w = _nchw()
+    x0, w0 = x.copy(), w.copy()
+    for fn in (actlab.prelu, actlab.prelu_grad, actlab.prelu_grad2, actlab.prelu_grad_weight):
+        fn(x, w)
+    np.testing.assert_array_equal(w, w0)
+    np.testing.assert_array_equal(x, x0)
+    _, slopes = actlab.rrelu(x, training=True, rng=0, return_slopes=True)
+    s0 = slopes.copy()
+    for fn in (actlab.rrelu_grad, actlab.rrelu_grad_lower, actlab.rrelu_grad_upper):
+        fn(x, training=True, slopes=slopes)
+    np.testing.assert_array_equal(slopes, s0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import actlab
 from actlab import oracle
 from support import (
     DTYPES,
@@ -142,3 +143,12 @@ def test_no_floating_point_warnings_on_finite_inputs(entry, params, what, fn, dt
         for x in xs:
             fn(x, **params)
     assert not np.isnan(got).any()
+
+
+def test_signed_zero_examples():
+    """The rule above, spelled out for the cases users ask about."""
+    assert np.signbit(actlab.tanh(-0.0))
+    assert np.signbit(actlab.silu(-0.0))
+    assert np.signbit(actlab.leaky_relu(-0.0))
+    assert not np.signbit(actlab.relu(-0.0))
+    assert not np.signbit(actlab.relu6(-0.0))
