@@ -39,7 +39,7 @@ PROPERTIES = {
     "bounded_below": "f(x) ≥ some finite m for all x",
     "bounded_above": "f(x) ≤ some finite M for all x",
     "non_negative": "f(x) ≥ 0 for all x",
-    "zero_centred": "f(0) = 0 and f takes both signs",
+    "zero_centred": "f(0) = 0 and E[f(Z)] = 0 for Z ~ N(0, 1) (tanh; not leaky_relu, elu, silu)",
     "odd": "f(−x) = −f(x)",
     "smooth": "infinitely differentiable (no kinks)",
     "saturates_left": "f′(x) → 0 as x → −∞",
