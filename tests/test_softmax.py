@@ -442,3 +442,22 @@ def test_reduction_records(entry: Reduction):
     assert entry.vjp is actlab.logsumexp_vjp
     assert entry.ulp_bar("float64") == 1.0
     assert entry.reference is not None
+
+
+def test_logsumexp_vjp_with_where_and_b_matches_finite_differences():
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((3, 5)) * 3
+    keep = rng.random((3, 5)) < 0.7
+    keep[:, 0] = True
+    b = rng.random((3, 5)) + 0.1
+    g = np.array([1.0, -0.5, 2.0])
+    for opts in ({"where": keep}, {"b": b}, {"where": keep, "b": b}):
+
+        def f(z, o=opts):
+            return float(np.sum(g * actlab.logsumexp(z, axis=1, **o)))
+
+        fd = central_difference(f, x)
+        got = actlab.logsumexp_vjp(x, g, axis=1, **opts)
+        assert np.allclose(got, fd, rtol=1e-6, atol=1e-9)
+        if "where" in opts:
+            assert same(got[~keep], np.zeros(np.count_nonzero(~keep)))
