@@ -82,8 +82,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     out = [f"{e.name} ({e.kind}, {e.family} family)", e.summary, ""]
     if e.aliases:
         out.append(f"aliases:     {', '.join(e.aliases)}")
-    out += [f"f:           {e.formulas.f}", f"f′:          {e.formulas.grad}",
-            f"f″:          {e.formulas.grad2}"]
+    out += [
+        f"f:           {e.formulas.f}",
+        f"f′:          {e.formulas.grad}",
+        f"f″:          {e.formulas.grad2}",
+    ]
     if isinstance(e, Elementwise):
         out.append(f"range:       {e.range_latex}")
         for order, label in enumerate(("f", "f′", "f″")):
@@ -94,7 +97,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     for p in e.params:
         out.append(f"parameter {p.name} = {p.default!r} in {p.domain.describe()}: {p.doc}")
     out.append("properties:  " + ", ".join(f"{p} ({PROPERTIES[p]})" for p in sorted(e.properties)))
-    out.append("special values: NaN → NaN for f, f′, f″; ±∞ → the limits above (docs/contract.md)")
+    if isinstance(e, Elementwise):
+        out.append(
+            "special values: NaN → NaN for f, f′, f″; ±∞ → the limits above (docs/contract.md)"
+        )
+    else:
+        for row in getattr(e, "hard_rows", ()):
+            out.append(f"hard row {row.label}: {row.expected}")
+        out.append("special rows: the contract table in docs/softmax.md")
     print("\n".join(out))
     return 0
 
@@ -128,9 +138,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     print(table.to_markdown())
     failures = table.failures()
     for r in failures:
-        print(f"FAIL {r.label} {r.dtype} order {r.order}: {r.max_ulp:.3g} ULP at x={r.worst_x!r} "
-              f"(bar {r.bar:g}), near roots {r.near_zero_abs_eps:.3g} eps, {r.nonfinite} non-finite",
-              file=sys.stderr)
+        print(
+            f"FAIL {r.label} {r.dtype} order {r.order}: {r.max_ulp:.3g} ULP at x={r.worst_x!r} "
+            f"(bar {r.bar:g}), near roots {r.near_zero_abs_eps:.3g} eps, {r.nonfinite} non-finite",
+            file=sys.stderr,
+        )
     return 1 if failures else 0
 
 

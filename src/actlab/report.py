@@ -35,8 +35,16 @@ def overview_rows() -> list[list[str]]:
         d = e.defaults
         scalar = {k: v for k, v in d.items() if isinstance(v, float)}
         g0 = float(e.grad(np.float64(0.0), **scalar))
-        rows.append([e.name, e.kind, e.formulas.f, e.range_latex, f"{g0:.6g}",
-                     ", ".join(sorted(e.properties))])
+        rows.append(
+            [
+                e.name,
+                e.kind,
+                e.formulas.f,
+                e.range_latex,
+                f"{g0:.6g}",
+                ", ".join(sorted(e.properties)),
+            ]
+        )
     return rows
 
 
@@ -50,8 +58,17 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
 
 def _audit_rows(table: AuditTable) -> list[list[str]]:
     return [
-        [r.label, r.dtype, ("f", "f′", "f″")[r.order], f"{r.max_ulp:.3g}", repr(r.worst_x),
-         f"{r.near_zero_abs_eps:.3g}", str(r.nonfinite), f"{r.bar:g}", "yes" if r.passed else "NO"]
+        [
+            r.label,
+            r.dtype,
+            ("f", "f′", "f″")[r.order],
+            f"{r.max_ulp:.3g}",
+            repr(r.worst_x),
+            f"{r.near_zero_abs_eps:.3g}",
+            str(r.nonfinite),
+            f"{r.bar:g}",
+            "yes" if r.passed else "NO",
+        ]
         for r in table.rows
     ]
 
@@ -70,13 +87,24 @@ def environment() -> dict[str, str]:
 def render(table: AuditTable, command: str) -> tuple[str, str]:
     """The report as (HTML, Markdown)."""
     overview_header = ["name", "kind", "f", "range", "f′(0)", "properties"]
-    audit_header = ["function", "dtype", "order", "max ULP", "worst x", "near roots (eps)",
-                    "non-finite", "bar (ULP)", "passed"]
+    audit_header = [
+        "function",
+        "dtype",
+        "order",
+        "max ULP",
+        "worst x",
+        "near roots (eps)",
+        "non-finite",
+        "bar (ULP)",
+        "passed",
+    ]
     env = environment()
-    css = ("body{font-family:sans-serif;margin:2em;max-width:80em}"
-           "table{border-collapse:collapse;margin:1em 0}"
-           "td,th{border:1px solid #ccc;padding:.2em .5em;font-size:90%}"
-           "th{background:#eee}code{background:#f4f4f4}")
+    css = (
+        "body{font-family:sans-serif;margin:2em;max-width:80em}"
+        "table{border-collapse:collapse;margin:1em 0}"
+        "td,th{border:1px solid #ccc;padding:.2em .5em;font-size:90%}"
+        "th{background:#eee}code{background:#f4f4f4}"
+    )
     page = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>actlab report</title><style>{css}</style></head><body>",
@@ -92,9 +120,18 @@ def render(table: AuditTable, command: str) -> tuple[str, str]:
         "</body></html>",
     ]
     md = [
-        "# actlab report", "", f"Reproduce with `{command}`.", "", "## Accuracy against mpmath", "",
-        table.to_markdown(), "", "## Environment", "",
-        *[f"- {k}: {v}" for k, v in env.items()], "",
+        "# actlab report",
+        "",
+        f"Reproduce with `{command}`.",
+        "",
+        "## Accuracy against mpmath",
+        "",
+        table.to_markdown(),
+        "",
+        "## Environment",
+        "",
+        *[f"- {k}: {v}" for k, v in env.items()],
+        "",
     ]
     return "\n".join(page), "\n".join(md)
 
