@@ -131,18 +131,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from .accuracy import audit
+    from .accuracy_rows import audit_rows
+    from .accuracy_rows import to_markdown as rows_markdown
 
-    for n in args.names:
-        _entry(n)
-    table = audit(args.names or None, dtypes=args.dtype or DTYPES, full=args.full)
-    print(table.to_markdown())
-    failures = table.failures()
-    for r in failures:
-        print(
-            f"FAIL {r.label} {r.dtype} order {r.order}: {r.max_ulp:.3g} ULP at x={r.worst_x!r} "
-            f"(bar {r.bar:g}), near roots {r.near_zero_abs_eps:.3g} eps, {r.nonfinite} non-finite",
-            file=sys.stderr,
-        )
+    chosen = [_entry(n) for n in args.names]
+    elementwise = [e.name for e in chosen if isinstance(e, Elementwise)]
+    row_names = [e.name for e in chosen if not isinstance(e, Elementwise)]
+    dtypes = args.dtype or DTYPES
+    failures: list[str] = []
+    if elementwise or not chosen:
+        table = audit(elementwise or None, dtypes=dtypes, full=args.full)
+        print(table.to_markdown())
+        failures += [
+            f"{r.label} {r.dtype} order {r.order}: {r.max_ulp:.3g} ULP at x={r.worst_x!r} "
+            f"(bar {r.bar:g}), near roots {r.near_zero_abs_eps:.3g} eps, {r.nonfinite} non-finite"
+            for r in table.failures()
+        ]
+    if row_names or not chosen:
+        rows = audit_rows(row_names or None, dtypes=dtypes, full=args.full)
+        print()
+        print(rows_markdown(rows))
+        failures += [
+            f"{r.name} {r.dtype} {r.what}: {r.max_error:.3g} {r.unit} (bar {r.bar:g}), "
+            f"{r.sign_errors} sign errors"
+            for r in rows
+            if not r.passed
+        ]
+    for line in failures:
+        print(f"FAIL {line}", file=sys.stderr)
     return 1 if failures else 0
 
 

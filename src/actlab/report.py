@@ -20,6 +20,7 @@ import numpy as np
 
 from . import __version__
 from .accuracy import AuditTable, audit
+from .accuracy_rows import RowAuditRow, audit_rows
 from .registry import Elementwise, entries
 
 # A report folder carries this file; any other non-empty folder is never replaced.
@@ -84,7 +85,7 @@ def environment() -> dict[str, str]:
     }
 
 
-def render(table: AuditTable, command: str) -> tuple[str, str]:
+def render(table: AuditTable, rows: list[RowAuditRow], command: str) -> tuple[str, str]:
     """The report as (HTML, Markdown)."""
     overview_header = ["name", "kind", "f", "range", "f′(0)", "properties"]
     audit_header = [
@@ -115,6 +116,23 @@ def render(table: AuditTable, command: str) -> tuple[str, str]:
         "<h2 id='audit'>Accuracy against mpmath (60 digits)</h2>",
         f"<p>{len(table.rows)} cells, {len(table.failures())} failing.</p>",
         _html_table(audit_header, _audit_rows(table)),
+        "<h3 id='audit-rows'>Row functions: forward per element, products normwise per row</h3>",
+        _html_table(
+            ["function", "dtype", "measured", "rows", "max error", "sign errors", "bar", "passed"],
+            [
+                [
+                    r.name,
+                    r.dtype,
+                    r.what,
+                    str(r.n_rows),
+                    f"{r.max_error:.3g} {r.unit}",
+                    str(r.sign_errors),
+                    f"{r.bar:g} {r.unit}",
+                    "yes" if r.passed else "NO",
+                ]
+                for r in rows
+            ],
+        ),
         "<h2 id='environment'>Environment</h2>",
         _html_table(["what", "version"], [[k, v] for k, v in env.items()]),
         "</body></html>",
@@ -146,8 +164,9 @@ def write_report(out: Path, full: bool = False) -> Path:
             f"report: {out} is a folder that actlab did not write; refusing to replace it"
         )
     table = audit(full=full)
+    rows = audit_rows(full=full)
     command = "actlab report" + (" --full" if full else "") + f" -o {out}"
-    page, md = render(table, command)
+    page, md = render(table, rows, command)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; a report folder is an ordinary folder

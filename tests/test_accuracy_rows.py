@@ -1,0 +1,42 @@
+"""The row audit (softmax family, logsumexp, cross-entropy) against the mpmath references."""
+
+import pytest
+
+import actlab
+from actlab.accuracy_rows import _audited, audit_rows, to_markdown
+from actlab.registry import Loss, Reduction, VectorFunction
+
+# What the row audit covers by default, which must be every vector and reduction entry.
+ROW_ENTRIES = [e for e in actlab.entries() if _audited(e)]
+
+
+def test_every_vector_and_reduction_entry_is_audited():
+    covered = {e.name for e in ROW_ENTRIES}
+    assert covered >= {
+        e.name for e in actlab.entries() if isinstance(e, (VectorFunction, Reduction))
+    }
+    assert any(isinstance(e, Loss) for e in ROW_ENTRIES)
+
+
+@pytest.mark.parametrize("entry", ROW_ENTRIES, ids=lambda e: e.name)
+def test_row_audit_meets_the_bars(entry):
+    rows = audit_rows([entry.name])
+    assert {(r.dtype, r.what) for r in rows} >= {("float64", "f"), ("float32", "f")}
+    failing = [r for r in rows if not r.passed]
+    assert not failing, to_markdown(failing)
+
+
+def test_row_audit_table_names_units_and_bars():
+    rows = audit_rows(["softmax"], dtypes=["float64"])
+    text = to_markdown(rows)
+    assert "| softmax | float64 | f |" in text
+    assert "| softmax | float64 | vjp |" in text
+    assert [r.unit for r in rows] == ["ULP", "eps"]
+    assert rows[0].bar == actlab.get("softmax").ulp_bar("float64", "f")
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("entry", ROW_ENTRIES, ids=lambda e: e.name)
+def test_full_row_audit_meets_the_bars(entry):
+    failing = [r for r in audit_rows([entry.name], full=True) if not r.passed]
+    assert not failing, to_markdown(failing)
