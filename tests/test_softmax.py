@@ -275,7 +275,7 @@ def test_inputs_are_never_modified():
     out = actlab.softmax(x, where=mask)
     for fn in (actlab.softmax_vjp, actlab.softmax_jvp, actlab.log_softmax_vjp):
         fn(x, g, where=mask)
-    actlab.softmax_vjp(x, g, where=mask, out=out)
+    actlab.softmax_vjp(x, g, where=mask, y=out)
     actlab.logsumexp(x, b=g, axis=1)
     for a, c in zip((x, g, mask), copies, strict=True):
         assert np.array_equal(a, c)
@@ -314,7 +314,7 @@ BAD = [
     (lambda: actlab.softmax_vjp(np.ones(3), np.ones(4)), ValueError, "softmax_vjp: g"),
     (lambda: actlab.log_softmax_jvp(np.ones(3), np.ones(2)), ValueError, "v of shape"),
     (lambda: actlab.softmax_jacobian(np.ones((2, 3)), axis=(0, 1)), TypeError, "single int"),
-    (lambda: actlab.softmax_vjp(np.ones(3), np.ones(3), out=np.ones(2)), ValueError, "out"),
+    (lambda: actlab.softmax_vjp(np.ones(3), np.ones(3), y=np.ones(2)), ValueError, "y has shape"),
     (lambda: actlab.logsumexp_vjp(np.ones((2, 3)), np.ones(3), axis=1), ValueError, "g of"),
 ]
 
@@ -365,9 +365,9 @@ def test_the_forward_output_gives_the_same_products(entry: VectorFunction):
     g = rng.standard_normal(x.shape)
     out = entry.fn(x)
     for fn in (entry.vjp, entry.jvp):
-        a, b = fn(x, g), fn(x, g, out=out)
+        a, b = fn(x, g), fn(x, g, y=out)
         assert np.allclose(a, b, rtol=1e-14, atol=1e-300)
-    assert np.allclose(entry.jacobian(x), entry.jacobian(x, out=out), rtol=1e-14, atol=1e-300)
+    assert np.allclose(entry.jacobian(x), entry.jacobian(x, y=out), rtol=1e-14, atol=1e-300)
 
 
 def test_logsumexp_vjp_is_g_times_softmax():
@@ -376,7 +376,7 @@ def test_logsumexp_vjp_is_g_times_softmax():
     got = actlab.logsumexp_vjp(x, g, axis=2)
     assert np.allclose(got, g[..., None] * actlab.softmax(x, axis=2), rtol=1e-15, atol=0)
     out = actlab.logsumexp(x, axis=2)
-    assert np.allclose(actlab.logsumexp_vjp(x, g, axis=2, out=out), got, rtol=1e-15, atol=0)
+    assert np.allclose(actlab.logsumexp_vjp(x, g, axis=2, y=out), got, rtol=1e-15, atol=0)
     kept = actlab.logsumexp_vjp(x, g[..., None], axis=2, keepdims=True)
     assert same(kept, got)
 

@@ -213,7 +213,7 @@ def test_logsumexp_of_a_shifted_row():
     got = actlab.logsumexp_vjp(x, np.ones(1), axis=-1)
     assert ov.normwise_errors(got, exact, np.float64).max() <= 1
     out = actlab.logsumexp(x, axis=-1)
-    got = actlab.logsumexp_vjp(x, np.ones(1), axis=-1, out=out)
+    got = actlab.logsumexp_vjp(x, np.ones(1), axis=-1, y=out)
     assert ov.normwise_errors(got, exact, np.float64).max() <= 1
 
 

@@ -118,21 +118,21 @@ def logsumexp_vjp(
     where: Any = None,
     b: Any = None,
     keepdims: bool = False,
-    out: Any = None,
+    y: Any = None,
 ) -> Any:
     """g · ∂logsumexp/∂x = g · b_j e^{x_j}/Σ_i b_i e^{x_i} (g · softmax when b is None).
 
     ``g`` has the shape of the result (with or without the kept axes, as ``keepdims``). If the
-    caller has the forward ``out`` (and b is None), it replaces the max as the shift: the sum
-    of exp(x − out) corrects out's rounding, so the result stays exact. Rows whose
+    caller has the forward output ``y`` (and b is None), it replaces the max as the shift: the
+    sum of exp(x − y) corrects y's rounding, so the result stays exact. Rows whose
     logsumexp is ±∞ (empty, +∞ entries) or whose weighted sum is 0 have derivative 0.
     """
     func = "logsumexp_vjp"
     shift = None
-    if out is not None and b is None:
+    if y is not None and b is None:
         xp0, xa0, _ = _xp.as_float_array(x, func)
         axes0 = axes_of(func, axis, xa0.ndim, allow_none=True)
-        oa = as_array_like(func, "out", out, xp0, xa0)
+        oa = as_array_like(func, "y", y, xp0, xa0)
         if not keepdims and oa.ndim == xa0.ndim - len(axes0):
             oa = expand(xp0, oa, axes0)
         shift = xp0.astype(oa, widen(xp0, xa0)[0])

@@ -143,7 +143,7 @@ def _cotangent(func: str, arg: str, c: _Call, g: Any) -> tuple[Any, Any]:
     return xp.where(r.usable & ok, gw, xp.zeros_like(gw)), bad_row
 
 
-def _given_output(func: str, c: _Call, out: Any, *, log: bool) -> tuple[Any, Any]:
+def _given_output(func: str, c: _Call, given: Any, *, log: bool) -> tuple[Any, Any]:
     """(y, 1 − y) in the working dtype, from x's analysis or from the caller's forward output.
 
     The forward output only saves the exponentials: the row analysis of x still decides which
@@ -151,11 +151,11 @@ def _given_output(func: str, c: _Call, out: Any, *, log: bool) -> tuple[Any, Any
     other entries (softmax) or as −expm1(log y) (log_softmax), never as 1 − y.
     """
     xp, r = c.xp, c.rows
-    if out is None:
+    if given is None:
         return r.y, r.one_minus_y
-    oa = as_array_like(func, "out", out, xp, r.e)
+    oa = as_array_like(func, "y", given, xp, r.e)
     if tuple(oa.shape) != c.shape:
-        raise ValueError(f"{func}: out has shape {tuple(oa.shape)}, expected {c.shape}")
+        raise ValueError(f"{func}: y has shape {tuple(oa.shape)}, expected {c.shape}")
     ow = xp.astype(oa, r.wide)
     zeros = xp.zeros_like(ow)
     if log:
@@ -187,43 +187,43 @@ def _finish_derivative(c: _Call, d: Any, bad_row: Any, keep: Any) -> Any:
     return finish(xp, d, c.dtype, c.was_scalar)
 
 
-def _softmax_product(func: str, x, g, axis, where, temperature, out, *, negate: bool) -> Any:
+def _softmax_product(func: str, x, g, axis, where, temperature, y, *, negate: bool) -> Any:
     c = _prepare(func, x, axis, where, temperature, negate=negate)
     gw, bad = _cotangent(func, "g" if "vjp" in func else "v", c, g)
-    y, _ = _given_output(func, c, out, log=False)
+    y, _ = _given_output(func, c, y, log=False)
     d = y * _shifted_product(c, y, gw) / c.temperature
     return _finish_derivative(c, -d if negate else d, bad, c.rows.usable)
 
 
 @quiet
-def softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
-    """gᵀJ of softmax: y ⊙ (g − ⟨g, y⟩)/T, with ``out`` = softmax(x) if the caller has it."""
-    return _softmax_product("softmax_vjp", x, g, axis, where, temperature, out, negate=False)
+def softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
+    """gᵀJ of softmax: y ⊙ (g − ⟨g, y⟩)/T, with ``y`` = softmax(x) if the caller has it."""
+    return _softmax_product("softmax_vjp", x, g, axis, where, temperature, y, negate=False)
 
 
 @quiet
-def softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
+def softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
     """J v of softmax (J is symmetric, so this equals the VJP with g = v)."""
-    return _softmax_product("softmax_jvp", x, v, axis, where, temperature, out, negate=False)
+    return _softmax_product("softmax_jvp", x, v, axis, where, temperature, y, negate=False)
 
 
 @quiet
-def softmin_vjp(x, g, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
+def softmin_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
     """gᵀJ of softmin (= −softmax_vjp at −x)."""
-    return _softmax_product("softmin_vjp", x, g, axis, where, temperature, out, negate=True)
+    return _softmax_product("softmin_vjp", x, g, axis, where, temperature, y, negate=True)
 
 
 @quiet
-def softmin_jvp(x, v, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
+def softmin_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
     """J v of softmin."""
-    return _softmax_product("softmin_jvp", x, v, axis, where, temperature, out, negate=True)
+    return _softmax_product("softmin_jvp", x, v, axis, where, temperature, y, negate=True)
 
 
 @quiet
-def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
+def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
     """gᵀJ of log_softmax: (g_j − y_j Σ_i g_i)/T; at a unique max g_k(1 − y_k) − y_k Σ_{i≠k} g_i.
 
-    ``out`` is log_softmax(x) if the caller has it. Entries whose output is −∞ (masked, −∞)
+    ``y`` is log_softmax(x) if the caller has it. Entries whose output is −∞ (masked, −∞)
     take no part; rows with +∞ entries or empty rows have derivative 0 (the limit is locally
     constant); NaN rows are NaN.
     """
@@ -231,7 +231,7 @@ def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, out=None) -> 
     c = _prepare(func, x, axis, where, temperature, negate=False)
     xp, r = c.xp, c.rows
     gw, bad = _cotangent(func, "g", c, g)
-    y, om = _given_output(func, c, out, log=True)
+    y, om = _given_output(func, c, y, log=True)
     total = r.row_sum(gw)
     others = r.sum_except_top(gw)
     dominant = r.top & (r.n_top == 1.0)
@@ -240,12 +240,12 @@ def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, out=None) -> 
 
 
 @quiet
-def log_softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
+def log_softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
     """J v of log_softmax: (v_i − ⟨y, v⟩)/T, written without cancellation at the max."""
     func = "log_softmax_jvp"
     c = _prepare(func, x, axis, where, temperature, negate=False)
     vw, bad = _cotangent(func, "v", c, v)
-    y, _ = _given_output(func, c, out, log=True)
+    y, _ = _given_output(func, c, y, log=True)
     d = _shifted_product(c, y, vw) / c.temperature
     return _finish_derivative(c, d, bad, c.rows.usable)
 
@@ -253,11 +253,11 @@ def log_softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, out=None) -> 
 # --------------------------------------------------------------------------- dense Jacobians
 
 
-def _jacobian(func: str, x, axis, where, temperature, out, *, log: bool, negate: bool) -> Any:
+def _jacobian(func: str, x, axis, where, temperature, y, *, log: bool, negate: bool) -> Any:
     c = _prepare(func, x, axis, where, temperature, negate=negate)
     ax = single_axis(func, axis, len(c.shape))
     xp, r = c.xp, c.rows
-    y, om = _given_output(func, c, out, log=log)
+    y, om = _given_output(func, c, y, log=log)
 
     def last(a: Any) -> Any:
         return xp.moveaxis(a, ax, -1)
@@ -281,23 +281,21 @@ def _jacobian(func: str, x, axis, where, temperature, out, *, log: bool, negate:
 
 
 @quiet
-def softmax_jacobian(x, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
+def softmax_jacobian(x, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
     """The dense Jacobian, shape batch + (n, n) with ``axis`` moved last: J[..., i, j] = ∂y_i/∂x_j."""
-    return _jacobian("softmax_jacobian", x, axis, where, temperature, out, log=False, negate=False)
+    return _jacobian("softmax_jacobian", x, axis, where, temperature, y, log=False, negate=False)
 
 
 @quiet
-def softmin_jacobian(x, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
+def softmin_jacobian(x, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
     """The dense Jacobian of softmin (batch + (n, n), ``axis`` moved last)."""
-    return _jacobian("softmin_jacobian", x, axis, where, temperature, out, log=False, negate=True)
+    return _jacobian("softmin_jacobian", x, axis, where, temperature, y, log=False, negate=True)
 
 
 @quiet
-def log_softmax_jacobian(x, axis=-1, *, where=None, temperature=1.0, out=None) -> Any:
+def log_softmax_jacobian(x, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
     """The dense Jacobian of log_softmax: J[..., i, j] = (δ_ij − y_j)/T."""
-    return _jacobian(
-        "log_softmax_jacobian", x, axis, where, temperature, out, log=True, negate=False
-    )
+    return _jacobian("log_softmax_jacobian", x, axis, where, temperature, y, log=True, negate=False)
 
 
 # ---------------------------------------------------------------------------------- records
