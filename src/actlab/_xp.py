@@ -25,6 +25,8 @@ __all__ = [
     "is_concrete",
     "namespace",
     "quiet_underflow",
+    "scalar_value",
+    "to_namespace",
     "working_dtype",
 ]
 
@@ -134,6 +136,26 @@ def _has_float64(xp: Any, device: Any) -> bool:
 def is_concrete(x: Any) -> bool:
     """Whether the values of ``x`` can be read now (False for JAX tracers, Dask graphs)."""
     return not array_api_compat.is_lazy_array(x)
+
+
+def scalar_value(x: Any) -> float:
+    """The value of a concrete 0-d array as a float, read off any autograd tape (float() of a
+    torch tensor that requires grad warns)."""
+    return float(x.detach() if array_api_compat.is_torch_array(x) else x)
+
+
+def to_namespace(value: Any, xp: Any, like: Any) -> Any:
+    """``value`` (an array of any backend, a list or a number) as an array of ``xp`` on the
+    device of ``like``, its dtype unchanged. Used for the arrays that come with x: weights,
+    slopes, masks, cotangents, targets."""
+    if is_backend_array(value):
+        if array_api_compat.array_namespace(value) is xp:
+            return value
+    else:
+        value = np.asarray(value)
+    if isinstance(value, np.ndarray) and array_api_compat.is_numpy_namespace(xp):
+        return value
+    return xp.asarray(value, device=device(like))
 
 
 def from_numpy(xp: Any, values: np.ndarray, like: Any) -> Any:

@@ -40,10 +40,7 @@ def check_scalar(func: str, name: str, value: Any, domain: Domain) -> Any:
         if value.ndim != 0:
             raise ValueError(f"{func}: {name} must be a scalar, got shape {tuple(value.shape)}")
         if _xp.is_concrete(value):
-            # Read the value off the autograd tape: float() of a torch tensor that requires
-            # grad warns (an error under the test suite's filterwarnings).
-            readable = value.detach() if hasattr(value, "detach") else value
-            _in_domain(func, name, float(readable), domain)
+            _in_domain(func, name, _xp.scalar_value(value), domain)
         return float(value) if isinstance(value, np.ndarray) else value
     raise TypeError(f"{func}: {name} must be a real number, got {type(value).__name__} {value!r}")
 

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import array_api_compat
 import numpy as np
 
 from .. import _xp
@@ -77,12 +76,8 @@ def single_axis(func: str, axis: Any, ndim: int) -> int:
 
 def as_array_like(func: str, arg: str, value: Any, xp: Any, like: Any) -> Any:
     """``value`` as an array of the namespace and device of ``like`` (not converted in dtype)."""
-    if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.generic):
-        if array_api_compat.array_namespace(value) is xp:
-            return value
-        value = np.asarray(value) if isinstance(value, np.ndarray) else value
     try:
-        return xp.asarray(value, device=_xp.device(like))
+        return _xp.to_namespace(value, xp, like)
     except (TypeError, ValueError, RuntimeError) as exc:
         raise TypeError(f"{func}: {arg} must be an array, got {type(value).__name__}") from exc
 

@@ -46,9 +46,7 @@ def _generator(func: str, rng: Any) -> np.random.Generator:
 
 
 def _slopes_like(func: str, xp: Any, x: Any, slopes: Any) -> Any:
-    s = slopes if _xp.is_backend_array(slopes) else np.asarray(slopes)
-    if isinstance(s, np.ndarray):
-        s = _xp.from_numpy(xp, s, x)
+    s = _xp.to_namespace(slopes, xp, x)
     if tuple(s.shape) != tuple(x.shape):
         raise ValueError(
             f"{func}: slopes must have the shape of x {tuple(x.shape)}, got {tuple(s.shape)}"

@@ -316,9 +316,7 @@ def _channel_weight(func: str, xp: Any, x: Any, weight: Any, axis: int) -> Any:
     """The weight as a float, or as an array that broadcasts against x along ``axis``."""
     if isinstance(weight, numbers.Real) and not isinstance(weight, bool):
         return check_scalar(func, "weight", weight, _WEIGHT.domain)
-    w = weight if _xp.is_backend_array(weight) else np.asarray(weight)
-    if isinstance(w, np.ndarray):
-        w = _xp.from_numpy(xp, w, x)
+    w = _xp.to_namespace(weight, xp, x)
     if not xp.isdtype(w.dtype, ("real floating", "integral")):
         raise TypeError(f"{func}: weight must hold real numbers, got dtype {w.dtype}")
     if _xp.is_concrete(w) and not bool(xp.all(xp.isfinite(w))):
