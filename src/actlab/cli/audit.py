@@ -1,0 +1,52 @@
+"""``actlab audit``: accuracy of f, f′, f″ and of the row functions against mpmath."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..registry import Elementwise
+from ._common import DTYPES, entry
+
+NAME = "audit"
+HELP = "accuracy of f, f′, f″ against mpmath, in ULP"
+ORDER = 50
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("names", nargs="*", help="functions to audit (default: all)")
+    p.add_argument("--dtype", action="append", choices=DTYPES)
+    p.add_argument("--full", action="store_true", help="the whole float range, densely (minutes)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..accuracy import audit
+    from ..accuracy_rows import audit_rows
+    from ..accuracy_rows import to_markdown as rows_markdown
+
+    chosen = [entry(n) for n in args.names]
+    elementwise = [e.name for e in chosen if isinstance(e, Elementwise)]
+    row_names = [e.name for e in chosen if not isinstance(e, Elementwise)]
+    dtypes = args.dtype or DTYPES
+    failures: list[str] = []
+    if elementwise or not chosen:
+        table = audit(elementwise or None, dtypes=dtypes, full=args.full)
+        print(table.to_markdown())
+        failures += [
+            f"{r.label} {r.dtype} order {r.order}: {r.max_ulp:.3g} ULP at x={r.worst_x!r} "
+            f"(bar {r.bar:g}), near roots {r.near_zero_abs_eps:.3g} eps, {r.nonfinite} non-finite"
+            for r in table.failures()
+        ]
+    if row_names or not chosen:
+        rows = audit_rows(row_names or None, dtypes=dtypes, full=args.full)
+        print()
+        print(rows_markdown(rows))
+        failures += [
+            f"{r.name} {r.dtype} {r.what}: {r.max_error:.3g} {r.unit} (bar {r.bar:g}), "
+            f"{r.sign_errors} sign errors"
+            for r in rows
+            if not r.passed
+        ]
+    for line in failures:
+        print(f"FAIL {line}", file=sys.stderr)
+    return 1 if failures else 0
