@@ -9,7 +9,7 @@ values, and tens of thousands of float32/float64 points).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,19 +154,19 @@ def audit(
                 f"audit: {entry.name} is a {entry.kind} function; the audit "
                 "covers elementwise entries"
             )
-        for params in _parameter_sets(entry):
+        for params in parameter_sets(entry):
             for dtype in dtypes:
                 for order in orders:
                     table.rows.append(audit_one(entry, dtype, order, params, full=full))
     return table
 
 
-def _parameter_sets(entry: Elementwise) -> list[dict[str, Any]]:
+def parameter_sets(entry: Elementwise) -> list[dict[str, Any]]:
     scalar_defaults = {p.name: p.default for p in entry.params}
     return [scalar_defaults, *({**scalar_defaults, **p} for p in entry.audit_params)]
 
 
-def _scale_of(params: Mapping[str, Any]) -> float:
+def scale_of(params: Mapping[str, Any]) -> float:
     beta = params.get("beta")
     return abs(beta) if isinstance(beta, float) and beta != 0 else 1.0
 
@@ -178,12 +178,18 @@ def audit_one(
     params: Mapping[str, Any],
     full: bool = False,
     xs: np.ndarray | None = None,
+    implementation: Callable[..., Any] | None = None,
 ) -> AuditRow:
-    """One cell of the audit: ``entry``'s derivative of ``order`` in ``dtype``."""
+    """One cell of the audit: ``entry``'s derivative of ``order`` in ``dtype``.
+
+    ``implementation(xs, **params)`` replaces ours, to audit a peer library against the same
+    oracle, points and bars (``actlab.peers``).
+    """
     roots = entry.zeros(order, **params)
     if xs is None:
-        xs = sample_points(dtype, full, _scale_of(params), roots)
-    got = np.asarray(entry.derivative(order)(xs, **params))
+        xs = sample_points(dtype, full, scale_of(params), roots)
+    fn = entry.derivative(order) if implementation is None else implementation
+    got = np.asarray(fn(xs, **params))
     ex = oracle.exact(entry, order, xs.astype(np.float64), params)
     errs = oracle.ulp_errors(got, ex, dtype)
     near = _near_roots(xs.astype(np.float64), roots)
