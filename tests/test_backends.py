@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from actlab import oracle
-from actlab.accuracy import _near_roots, _scale_of, sample_points
+from actlab.accuracy import _near_roots, scale_of, sample_points
 from support import (
     ELEMENTWISE,
     ORDER_NAMES,
@@ -43,7 +43,7 @@ def _ulp_diff(got: np.ndarray, expected: np.ndarray, dtype) -> np.ndarray:
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize(("entry", "params", "what", "fn"), function_cases())
 def test_strict_runs_keeps_dtype_and_warns_nothing(entry, params, what, fn, dtype):
-    xs = sample_points(dtype, scale=_scale_of(params))
+    xs = sample_points(dtype, scale=scale_of(params))
     xs = np.concatenate([xs, [np.inf, -np.inf, np.nan]]).astype(dtype)
     with np.errstate(all="raise", under="ignore"):
         got = fn(xps.asarray(xs), **params)
@@ -85,8 +85,8 @@ def _strict_float64_errors(entry, params, order, xs):
 def test_strict_float64_core_region(entry, params):
     """Without a wider type, float64 stays within a few ULP for |βx| ≤ 30."""
     for order in ORDERS:
-        xs = sample_points("float64", scale=_scale_of(params), roots=entry.zeros(order, **params))
-        xs = xs[np.abs(xs) <= 30 / _scale_of(params)]
+        xs = sample_points("float64", scale=scale_of(params), roots=entry.zeros(order, **params))
+        xs = xs[np.abs(xs) <= 30 / scale_of(params)]
         errs, abs_near = _strict_float64_errors(entry, params, order, xs)
         worst = int(np.argmax(errs))
         assert errs[worst] <= STRICT_FLOAT64_CORE_ULP, (ORDER_NAMES[order], xs[worst])
@@ -106,7 +106,7 @@ def test_strict_float64_meets_the_numpy_bars_over_the_whole_range():
             params = {**entry.defaults, **params}
             for order in ORDERS:
                 roots = entry.zeros(order, **params)
-                xs = sample_points("float64", scale=_scale_of(params), roots=roots)
+                xs = sample_points("float64", scale=scale_of(params), roots=roots)
                 errs, abs_near = _strict_float64_errors(entry, params, order, xs)
                 assert errs.max() <= entry.ulp_bar("float64", order), label(entry, params)
                 assert abs_near.max() <= 8.0, label(entry, params)
@@ -134,7 +134,7 @@ def _assert_agrees_with_numpy(values, expected, dtype, xs, params):
     if dtype != "float64":
         assert _ulp_diff(values[finite], expected[finite], dtype).max(initial=0.0) <= 1.0
         return
-    core = finite & (np.abs(xs) <= 30 / _scale_of(params))
+    core = finite & (np.abs(xs) <= 30 / scale_of(params))
     eps = float(np.finfo(np.float64).eps)
     np.testing.assert_allclose(
         values[core], expected[core], rtol=STRICT_FLOAT64_CORE_ULP * eps, atol=8 * eps
