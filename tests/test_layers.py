@@ -22,7 +22,7 @@ from actlab.layers import (
     Swish,
     init_weight,
 )
-from layers_support import check_module, numeric_grad
+from test_layers_support import check_module, numeric_grad
 
 ELEMENTWISE = actlab.names("elementwise")
 

@@ -1,4 +1,4 @@
-"""Central finite differences in float64 for the layer tests."""
+"""Central finite differences in float64 for the layer tests (helpers; no tests here)."""
 
 from __future__ import annotations
 
