@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..registry import Elementwise
-from ._common import DTYPES, entry
+from ._common import DTYPES, entry, usage_error
 
 NAME = "audit"
 HELP = "accuracy of f, f′, f″ against mpmath, in ULP"
@@ -17,14 +17,29 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("names", nargs="*", help="functions to audit (default: all)")
     p.add_argument("--dtype", action="append", choices=DTYPES)
     p.add_argument("--full", action="store_true", help="the whole float range, densely (minutes)")
+    p.add_argument(
+        "--against",
+        metavar="PEERS",
+        help="comma-separated peers audited beside ours: torch, jax, scipy, seed (the seeds' "
+        "NumPy formulas); those not installed are skipped and named",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from ..accuracy import audit
     from ..accuracy_rows import audit_rows
     from ..accuracy_rows import to_markdown as rows_markdown
+    from ..peers import check_peers, peer_audit
 
     chosen = [entry(n) for n in args.names]
+    peers: list[str] = []
+    if args.against is not None:
+        try:
+            peers = check_peers([p.strip() for p in args.against.split(",") if p.strip()])
+        except ValueError as exc:
+            usage_error(f"--against: {exc}")
+        if not peers:
+            usage_error("--against: name at least one peer (torch, jax, scipy, seed)")
     elementwise = [e.name for e in chosen if isinstance(e, Elementwise)]
     row_names = [e.name for e in chosen if not isinstance(e, Elementwise)]
     dtypes = args.dtype or DTYPES
@@ -47,6 +62,14 @@ def run(args: argparse.Namespace) -> int:
             for r in rows
             if not r.passed
         ]
+    if peers and (elementwise or not chosen):
+        print()
+        print(
+            "Peers beside ours (max ULP over the same points; **bold**: above our bar; "
+            "—: the peer does not have it)"
+        )
+        print()
+        print(peer_audit(elementwise or None, peers, dtypes=dtypes, full=args.full).to_markdown())
     for line in failures:
         print(f"FAIL {line}", file=sys.stderr)
     return 1 if failures else 0
