@@ -83,6 +83,18 @@ from .losses import (
 
 # --- end of the softmax family ---------------------------------------------------------------
 
+# --- kernel tiers, threads, out= and the vector-Jacobian products (issue 6) ------------------
+# isort: split
+from . import kernels
+from .functions.vjp import make_vjp, sigmoid_vjp_from_output, tanh_vjp_from_output
+from .kernels import get_backend_tier, get_num_threads, set_backend_tier, set_num_threads
+
+# NAME_vjp(x, g, *, out=None, **params) = g·f′(x) for every elementwise entry, made from the
+# registry (tests/test_public_api.py checks both ways).
+_VJPS = {f"{e.name}_vjp": make_vjp(e) for e in entries("elementwise")}
+globals().update(_VJPS)
+del make_vjp
+
 
 __version__ = "0.1.0"
 
@@ -164,4 +176,13 @@ __all__ = [
     "tanh",
     "tanh_grad",
     "tanh_grad2",
+    # issue 6
+    "get_backend_tier",
+    "get_num_threads",
+    "kernels",
+    "set_backend_tier",
+    "set_num_threads",
+    "sigmoid_vjp_from_output",
+    "tanh_vjp_from_output",
+    *sorted(_VJPS),
 ]

@@ -9,14 +9,20 @@ invalid operation, so no floating-point warning can arise from them.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 from .. import _xp
+from .._xp import is_backend_array
+from ..kernels import blocked, dispatch
+from ..kernels.outputs import check_out
 from ..registry import Domain
 
 Kernel = Callable[..., Any]
@@ -65,14 +71,81 @@ def full_like(xp: Any, x: Any, value: Any) -> Any:
     return xp.zeros_like(x) + value
 
 
+# The cotangent g of a vector-Jacobian product g·f′(x): set by ``cotangent`` around a call
+# of a derivative function (see functions/vjp.py), read once by ``evaluate``.
+_COTANGENT: contextvars.ContextVar[Any] = contextvars.ContextVar("actlab_cotangent", default=None)
+
+
+@contextlib.contextmanager
+def cotangent(g: Any) -> Iterator[None]:
+    """Within this block, the next ``evaluate`` returns g·(its function), rounded once."""
+    token = _COTANGENT.set(g)
+    try:
+        yield
+    finally:
+        _COTANGENT.reset(token)
+
+
 def evaluate(
-    func: str, kernel: Kernel, limits: Limits, x: Any, *, extended: bool = True, **params: Any
+    func: str,
+    kernel: Kernel,
+    limits: Limits,
+    x: Any,
+    *,
+    out: Any = None,
+    extended: bool = True,
+    **params: Any,
 ) -> Any:
     """Run ``kernel`` on ``x`` under the contract; ``params`` are already validated.
 
     ``extended`` allows NumPy's extended precision for float64 (see ``_xp.working_dtype``).
+    ``out`` (NumPy only) receives the result. Large NumPy arrays run through a compiled loop
+    (numba tier, where one is exact for the dtype) or in cache-sized blocks.
     """
+    g = _COTANGENT.get()
+    if g is not None:
+        _COTANGENT.set(None)  # only this call is the product; cotangent() restores it
     xp, xa, was_scalar = _xp.as_float_array(x, func)
+    numpy_in = isinstance(xa, np.ndarray)
+    if out is not None:
+        if not numpy_in:
+            raise TypeError(f"{func}: out= is supported for NumPy input only")
+        check_out(func, out, xa.shape, xa.dtype)
+    ga = None if g is None else _cotangent_array(func, xp, xa, g)
+    if numpy_in and xa.size > 0:
+        if all(isinstance(v, float) for v in params.values()):
+            fast = dispatch.elementwise(func, xa, params, limits(xp, **params), out, ga)
+            if fast is not None:
+                return fast[()] if was_scalar and out is None else fast
+        if xa.size > blocked.BLOCK:
+            return _evaluate_blocked(func, kernel, limits, xa, ga, out, extended, params)
+    result = _compute(func, kernel, limits, xp, xa, ga, extended, params)
+    if out is not None:
+        np.copyto(out, result)
+        return out
+    if was_scalar and isinstance(result, np.ndarray):
+        return result[()]
+    return result
+
+
+def _cotangent_array(func: str, xp: Any, xa: Any, g: Any) -> Any:
+    if is_backend_array(g) or not isinstance(g, np.ndarray):
+        g = _xp.to_namespace(g, xp, xa)
+    _, ga, _ = _xp.as_float_array(g, func, "g")
+    try:
+        return xp.broadcast_to(ga, tuple(xa.shape))
+    except (ValueError, RuntimeError) as exc:
+        raise ValueError(
+            f"{func}: g of shape {tuple(ga.shape)} does not broadcast to x's shape "
+            f"{tuple(xa.shape)}"
+        ) from exc
+
+
+def _compute(
+    func: str, kernel: Kernel, limits: Limits, xp: Any, xa: Any, ga: Any, extended: bool,
+    params: dict[str, Any],
+) -> Any:  # fmt: skip
+    """The Array API path: widen, kernel on finite values, contract, (times g), round once."""
     out_dtype = xa.dtype
     wide = _xp.working_dtype(xp, out_dtype, _xp.device(xa), extended)
     xw = xp.astype(xa, wide)
@@ -84,10 +157,31 @@ def evaluate(
         y = xp.where(xw == -math.inf, _as(xp, at_minus_inf, y), y)
         y = xp.where(xw == math.inf, _as(xp, at_plus_inf, y), y)
         y = xp.where(xp.isnan(xw), xw, y)
-        out = xp.astype(y, out_dtype)
-    if was_scalar and isinstance(out, np.ndarray):
-        return out[()]
-    return out
+        if ga is not None:
+            y = y * xp.astype(ga, wide)
+        return xp.astype(y, out_dtype)
+
+
+def _evaluate_blocked(
+    func: str, kernel: Kernel, limits: Limits, xa: np.ndarray, ga: Any, out: Any,
+    extended: bool, params: dict[str, Any],
+) -> np.ndarray:  # fmt: skip
+    """The NumPy path on blocks of the flattened array, written into the result in place."""
+    result = out if out is not None and out.flags.c_contiguous else np.empty_like(xa, order="C")
+    src = blocked.contiguous_into(xa, result)
+    gflat = None if ga is None else np.ascontiguousarray(ga).reshape(-1)
+    dst = result.reshape(-1)
+    ns = array_api_compat.numpy
+
+    def work(s: slice) -> None:
+        gs = None if gflat is None else gflat[s]
+        dst[s] = _compute(func, kernel, limits, ns, src[s], gs, extended, params)
+
+    blocked.run_blocks(work, blocked.blocks(src.size, blocked.BLOCK))
+    if out is not None and result is not out:
+        np.copyto(out, result)
+        return out
+    return result
 
 
 def _as(xp: Any, value: Any, like: Any) -> Any:

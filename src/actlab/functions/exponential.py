@@ -47,29 +47,29 @@ def _grad_alpha_limits(order: int, alpha: Any = 1.0) -> tuple[float, float]:
     return (-1.0, 0.0)
 
 
-def elu(x: Any, alpha: float = 1.0) -> Any:
+def elu(x: Any, alpha: float = 1.0, *, out: Any = None) -> Any:
     """ELU: x for x > 0, α·(eˣ − 1) otherwise (computed with expm1)."""
     alpha = check_scalar("elu", "alpha", alpha, _ALPHA.domain)
-    return evaluate("elu", _elu, limits_of(_elu_limits, 0), x, alpha=alpha)
+    return evaluate("elu", _elu, limits_of(_elu_limits, 0), x, alpha=alpha, out=out)
 
 
-def elu_grad(x: Any, alpha: float = 1.0) -> Any:
+def elu_grad(x: Any, alpha: float = 1.0, *, out: Any = None) -> Any:
     """elu′(x) = 1 for x > 0, α·eˣ for x ≤ 0 (so elu′(0) = α)."""
     alpha = check_scalar("elu_grad", "alpha", alpha, _ALPHA.domain)
-    return evaluate("elu_grad", _elu_grad, limits_of(_elu_limits, 1), x, alpha=alpha)
+    return evaluate("elu_grad", _elu_grad, limits_of(_elu_limits, 1), x, alpha=alpha, out=out)
 
 
-def elu_grad2(x: Any, alpha: float = 1.0) -> Any:
+def elu_grad2(x: Any, alpha: float = 1.0, *, out: Any = None) -> Any:
     """elu″(x) = 0 for x > 0, α·eˣ for x ≤ 0."""
     alpha = check_scalar("elu_grad2", "alpha", alpha, _ALPHA.domain)
-    return evaluate("elu_grad2", _elu_grad2, limits_of(_elu_limits, 2), x, alpha=alpha)
+    return evaluate("elu_grad2", _elu_grad2, limits_of(_elu_limits, 2), x, alpha=alpha, out=out)
 
 
-def elu_grad_alpha(x: Any, alpha: float = 1.0) -> Any:
+def elu_grad_alpha(x: Any, alpha: float = 1.0, *, out: Any = None) -> Any:
     """∂elu/∂α = 0 for x > 0, eˣ − 1 for x ≤ 0."""
     alpha = check_scalar("elu_grad_alpha", "alpha", alpha, _ALPHA.domain)
     return evaluate(
-        "elu_grad_alpha", _elu_grad_alpha, limits_of(_grad_alpha_limits, 0), x, alpha=alpha
+        "elu_grad_alpha", _elu_grad_alpha, limits_of(_grad_alpha_limits, 0), x, alpha=alpha, out=out
     )
 
 

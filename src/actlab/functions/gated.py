@@ -64,43 +64,45 @@ def _swish_zeros(order: int, beta: Any = 1.0) -> tuple[float, ...]:
     return ()
 
 
-def swish(x: Any, beta: float = 1.0) -> Any:
+def swish(x: Any, beta: float = 1.0, *, out: Any = None) -> Any:
     """swish(x; β) = x·σ(βx) (Ramachandran et al., 2017); β = 1 is silu."""
     beta = check_scalar("swish", "beta", beta, _BETA.domain)
-    return evaluate("swish", _swish, limits_of(_swish_limits, 0), x, beta=beta)
+    return evaluate("swish", _swish, limits_of(_swish_limits, 0), x, beta=beta, out=out)
 
 
-def swish_grad(x: Any, beta: float = 1.0) -> Any:
+def swish_grad(x: Any, beta: float = 1.0, *, out: Any = None) -> Any:
     """swish′(x; β) = σ(βx)·(1 + βx·σ(−βx))."""
     beta = check_scalar("swish_grad", "beta", beta, _BETA.domain)
-    return evaluate("swish_grad", _swish_grad, limits_of(_swish_limits, 1), x, beta=beta)
+    return evaluate("swish_grad", _swish_grad, limits_of(_swish_limits, 1), x, beta=beta, out=out)
 
 
-def swish_grad2(x: Any, beta: float = 1.0) -> Any:
+def swish_grad2(x: Any, beta: float = 1.0, *, out: Any = None) -> Any:
     """swish″(x; β) = β·σ′(βx)·(2 + βx·(1 − 2σ(βx)))."""
     beta = check_scalar("swish_grad2", "beta", beta, _BETA.domain)
-    return evaluate("swish_grad2", _swish_grad2, limits_of(_swish_limits, 2), x, beta=beta)
+    return evaluate("swish_grad2", _swish_grad2, limits_of(_swish_limits, 2), x, beta=beta, out=out)
 
 
-def swish_grad_beta(x: Any, beta: float = 1.0) -> Any:
+def swish_grad_beta(x: Any, beta: float = 1.0, *, out: Any = None) -> Any:
     """∂swish/∂β = x²·σ(βx)·σ(−βx), elementwise."""
     beta = check_scalar("swish_grad_beta", "beta", beta, _BETA.domain)
-    return evaluate("swish_grad_beta", _swish_grad_beta, limits_of(_swish_limits, 3), x, beta=beta)
+    return evaluate(
+        "swish_grad_beta", _swish_grad_beta, limits_of(_swish_limits, 3), x, beta=beta, out=out
+    )
 
 
-def silu(x: Any) -> Any:
+def silu(x: Any, *, out: Any = None) -> Any:
     """silu(x) = x·σ(x), the sigmoid-weighted linear unit (swish with β = 1)."""
-    return evaluate("silu", _swish, limits_of(_swish_limits, 0), x, beta=1.0)
+    return evaluate("silu", _swish, limits_of(_swish_limits, 0), x, beta=1.0, out=out)
 
 
-def silu_grad(x: Any) -> Any:
+def silu_grad(x: Any, *, out: Any = None) -> Any:
     """silu′(x) = σ(x)·(1 + x·σ(−x))."""
-    return evaluate("silu_grad", _swish_grad, limits_of(_swish_limits, 1), x, beta=1.0)
+    return evaluate("silu_grad", _swish_grad, limits_of(_swish_limits, 1), x, beta=1.0, out=out)
 
 
-def silu_grad2(x: Any) -> Any:
+def silu_grad2(x: Any, *, out: Any = None) -> Any:
     """silu″(x) = σ′(x)·(2 + x·(1 − 2σ(x)))."""
-    return evaluate("silu_grad2", _swish_grad2, limits_of(_swish_limits, 2), x, beta=1.0)
+    return evaluate("silu_grad2", _swish_grad2, limits_of(_swish_limits, 2), x, beta=1.0, out=out)
 
 
 def _ref_sigmoid(mp: Any, z: Any) -> Any:
@@ -232,19 +234,19 @@ def _mish_limits(order: int) -> tuple[float, float]:
     return [(-0.0, math.inf), (-0.0, 1.0), (-0.0, -0.0)][order]
 
 
-def mish(x: Any) -> Any:
+def mish(x: Any, *, out: Any = None) -> Any:
     """mish(x) = x·tanh(softplus(x)) (Misra, 2019)."""
-    return evaluate("mish", _mish, limits_of(_mish_limits, 0), x)
+    return evaluate("mish", _mish, limits_of(_mish_limits, 0), x, out=out)
 
 
-def mish_grad(x: Any) -> Any:
+def mish_grad(x: Any, *, out: Any = None) -> Any:
     """mish′(x) = t + x·σ(x)·(1 − t²), t = tanh(softplus(x))."""
-    return evaluate("mish_grad", _mish_grad, limits_of(_mish_limits, 1), x)
+    return evaluate("mish_grad", _mish_grad, limits_of(_mish_limits, 1), x, out=out)
 
 
-def mish_grad2(x: Any) -> Any:
+def mish_grad2(x: Any, *, out: Any = None) -> Any:
     """mish″(x) = (1 − t²)·σ(x)·(2 + x·(σ(−x) − 2t·σ(x)))."""
-    return evaluate("mish_grad2", _mish_grad2, limits_of(_mish_limits, 2), x)
+    return evaluate("mish_grad2", _mish_grad2, limits_of(_mish_limits, 2), x, out=out)
 
 
 def _ref_mish_parts(mp: Any, x: Any) -> tuple[Any, Any]:

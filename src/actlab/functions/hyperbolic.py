@@ -23,19 +23,19 @@ def _tanh_limits(order: int) -> tuple[float, float]:
     return [(-1.0, 1.0), (0.0, 0.0), (0.0, -0.0)][order]
 
 
-def tanh(x: Any) -> Any:
+def tanh(x: Any, *, out: Any = None) -> Any:
     """Hyperbolic tangent."""
-    return evaluate("tanh", _tanh, limits_of(_tanh_limits, 0), x)
+    return evaluate("tanh", _tanh, limits_of(_tanh_limits, 0), x, out=out)
 
 
-def tanh_grad(x: Any) -> Any:
+def tanh_grad(x: Any, *, out: Any = None) -> Any:
     """tanh′(x) = sech²(x), without the cancellation of 1 − tanh²(x) (0 beyond |x| ≈ 19)."""
-    return evaluate("tanh_grad", _stable.sech2, limits_of(_tanh_limits, 1), x)
+    return evaluate("tanh_grad", _stable.sech2, limits_of(_tanh_limits, 1), x, out=out)
 
 
-def tanh_grad2(x: Any) -> Any:
+def tanh_grad2(x: Any, *, out: Any = None) -> Any:
     """tanh″(x) = −2·tanh(x)·sech²(x)."""
-    return evaluate("tanh_grad2", _tanh_grad2, limits_of(_tanh_limits, 2), x)
+    return evaluate("tanh_grad2", _tanh_grad2, limits_of(_tanh_limits, 2), x, out=out)
 
 
 register(

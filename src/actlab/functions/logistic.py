@@ -22,19 +22,19 @@ def _sigmoid_grad2(xp: Any, x: Any) -> Any:
     return _stable.sigmoid_grad(xp, x) * _stable.one_minus_two_sigmoid(xp, x)
 
 
-def sigmoid(x: Any) -> Any:
+def sigmoid(x: Any, *, out: Any = None) -> Any:
     """Logistic sigmoid σ(x) = 1/(1+e^{−x}), without overflow on either side."""
-    return evaluate("sigmoid", _stable.sigmoid, limits_of(_sigmoid_limits, 0), x)
+    return evaluate("sigmoid", _stable.sigmoid, limits_of(_sigmoid_limits, 0), x, out=out)
 
 
-def sigmoid_grad(x: Any) -> Any:
+def sigmoid_grad(x: Any, *, out: Any = None) -> Any:
     """σ′(x) = σ(x)·σ(−x), accurate in both tails (not σ(1−σ), which is 0 beyond x ≈ 37)."""
-    return evaluate("sigmoid_grad", _stable.sigmoid_grad, limits_of(_sigmoid_limits, 1), x)
+    return evaluate("sigmoid_grad", _stable.sigmoid_grad, limits_of(_sigmoid_limits, 1), x, out=out)
 
 
-def sigmoid_grad2(x: Any) -> Any:
+def sigmoid_grad2(x: Any, *, out: Any = None) -> Any:
     """σ″(x) = σ′(x)·(1 − 2σ(x))."""
-    return evaluate("sigmoid_grad2", _sigmoid_grad2, limits_of(_sigmoid_limits, 2), x)
+    return evaluate("sigmoid_grad2", _sigmoid_grad2, limits_of(_sigmoid_limits, 2), x, out=out)
 
 
 def _ref_sigmoid(mp: Any, x: Any) -> Any:
@@ -101,21 +101,27 @@ def _log_sigmoid_grad2(xp: Any, x: Any) -> Any:
     return -_stable.sigmoid_grad(xp, x)
 
 
-def log_sigmoid(x: Any) -> Any:
+def log_sigmoid(x: Any, *, out: Any = None) -> Any:
     """log σ(x) = −softplus(−x) = min(x, 0) − log1p(e^{−|x|})."""
-    return evaluate("log_sigmoid", _log_sigmoid, limits_of(_log_sigmoid_limits, 0), x)
+    return evaluate("log_sigmoid", _log_sigmoid, limits_of(_log_sigmoid_limits, 0), x, out=out)
 
 
-def log_sigmoid_grad(x: Any) -> Any:
+def log_sigmoid_grad(x: Any, *, out: Any = None) -> Any:
     """(log σ)′(x) = σ(−x)."""
     return evaluate(
-        "log_sigmoid_grad", _stable.sigmoid_complement, limits_of(_log_sigmoid_limits, 1), x
+        "log_sigmoid_grad",
+        _stable.sigmoid_complement,
+        limits_of(_log_sigmoid_limits, 1),
+        x,
+        out=out,
     )
 
 
-def log_sigmoid_grad2(x: Any) -> Any:
+def log_sigmoid_grad2(x: Any, *, out: Any = None) -> Any:
     """(log σ)″(x) = −σ′(x)."""
-    return evaluate("log_sigmoid_grad2", _log_sigmoid_grad2, limits_of(_log_sigmoid_limits, 2), x)
+    return evaluate(
+        "log_sigmoid_grad2", _log_sigmoid_grad2, limits_of(_log_sigmoid_limits, 2), x, out=out
+    )
 
 
 register(
@@ -177,29 +183,38 @@ def _softplus_grad_beta(xp: Any, x: Any, beta: Any) -> Any:
     return -(a * (e / (1.0 + e)) + xp.log1p(e)) / (beta * beta)
 
 
-def softplus(x: Any, beta: float = 1.0) -> Any:
+def softplus(x: Any, beta: float = 1.0, *, out: Any = None) -> Any:
     """softplus(x; β) = log(1 + e^{βx})/β, exact for every x (no threshold switch)."""
     beta = check_scalar("softplus", "beta", beta, _BETA.domain)
-    return evaluate("softplus", _softplus, limits_of(_softplus_limits, 0), x, beta=beta)
+    return evaluate("softplus", _softplus, limits_of(_softplus_limits, 0), x, beta=beta, out=out)
 
 
-def softplus_grad(x: Any, beta: float = 1.0) -> Any:
+def softplus_grad(x: Any, beta: float = 1.0, *, out: Any = None) -> Any:
     """softplus′(x; β) = σ(βx)."""
     beta = check_scalar("softplus_grad", "beta", beta, _BETA.domain)
-    return evaluate("softplus_grad", _softplus_grad, limits_of(_softplus_limits, 1), x, beta=beta)
+    return evaluate(
+        "softplus_grad", _softplus_grad, limits_of(_softplus_limits, 1), x, beta=beta, out=out
+    )
 
 
-def softplus_grad2(x: Any, beta: float = 1.0) -> Any:
+def softplus_grad2(x: Any, beta: float = 1.0, *, out: Any = None) -> Any:
     """softplus″(x; β) = β·σ′(βx)."""
     beta = check_scalar("softplus_grad2", "beta", beta, _BETA.domain)
-    return evaluate("softplus_grad2", _softplus_grad2, limits_of(_softplus_limits, 2), x, beta=beta)
+    return evaluate(
+        "softplus_grad2", _softplus_grad2, limits_of(_softplus_limits, 2), x, beta=beta, out=out
+    )
 
 
-def softplus_grad_beta(x: Any, beta: float = 1.0) -> Any:
+def softplus_grad_beta(x: Any, beta: float = 1.0, *, out: Any = None) -> Any:
     """∂softplus(x; β)/∂β = (βx·σ(βx) − log(1+e^{βx}))/β², elementwise."""
     beta = check_scalar("softplus_grad_beta", "beta", beta, _BETA.domain)
     return evaluate(
-        "softplus_grad_beta", _softplus_grad_beta, lambda xp, beta: (-0.0, -0.0), x, beta=beta
+        "softplus_grad_beta",
+        _softplus_grad_beta,
+        lambda xp, beta: (-0.0, -0.0),
+        x,
+        beta=beta,
+        out=out,
     )
 
 

@@ -39,19 +39,19 @@ def _relu_limits(order: int) -> tuple[float, float]:
     return [(0.0, math.inf), (0.0, 1.0), (0.0, 0.0)][order]
 
 
-def relu(x: Any) -> Any:
+def relu(x: Any, *, out: Any = None) -> Any:
     """Rectified linear unit max(x, 0); relu(−0.0) = +0.0."""
-    return evaluate("relu", _relu, limits_of(_relu_limits, 0), x, extended=False)
+    return evaluate("relu", _relu, limits_of(_relu_limits, 0), x, extended=False, out=out)
 
 
-def relu_grad(x: Any) -> Any:
+def relu_grad(x: Any, *, out: Any = None) -> Any:
     """relu′(x) = 1 for x > 0, else 0 (relu′(0) = 0)."""
-    return evaluate("relu_grad", _step, limits_of(_relu_limits, 1), x, extended=False)
+    return evaluate("relu_grad", _step, limits_of(_relu_limits, 1), x, extended=False, out=out)
 
 
-def relu_grad2(x: Any) -> Any:
+def relu_grad2(x: Any, *, out: Any = None) -> Any:
     """relu″(x) = 0 (the Dirac mass at the kink is not represented)."""
-    return evaluate("relu_grad2", _zero, limits_of(_relu_limits, 2), x, extended=False)
+    return evaluate("relu_grad2", _zero, limits_of(_relu_limits, 2), x, extended=False, out=out)
 
 
 def _piecewise_reference(pieces: Any) -> Any:
@@ -111,19 +111,21 @@ def _relu6_limits(order: int) -> tuple[float, float]:
     return [(0.0, 6.0), (0.0, 0.0), (0.0, 0.0)][order]
 
 
-def relu6(x: Any) -> Any:
+def relu6(x: Any, *, out: Any = None) -> Any:
     """min(max(x, 0), 6)."""
-    return evaluate("relu6", _relu6, limits_of(_relu6_limits, 0), x, extended=False)
+    return evaluate("relu6", _relu6, limits_of(_relu6_limits, 0), x, extended=False, out=out)
 
 
-def relu6_grad(x: Any) -> Any:
+def relu6_grad(x: Any, *, out: Any = None) -> Any:
     """relu6′(x) = 1 on the open interval (0, 6), else 0."""
-    return evaluate("relu6_grad", _relu6_grad, limits_of(_relu6_limits, 1), x, extended=False)
+    return evaluate(
+        "relu6_grad", _relu6_grad, limits_of(_relu6_limits, 1), x, extended=False, out=out
+    )
 
 
-def relu6_grad2(x: Any) -> Any:
+def relu6_grad2(x: Any, *, out: Any = None) -> Any:
     """relu6″(x) = 0."""
-    return evaluate("relu6_grad2", _zero, limits_of(_relu6_limits, 2), x, extended=False)
+    return evaluate("relu6_grad2", _zero, limits_of(_relu6_limits, 2), x, extended=False, out=out)
 
 
 register(
@@ -220,25 +222,29 @@ def _leaky_limits_xp(order: int) -> Any:
 _NEGATIVE_SLOPE = Param("negative_slope", 0.01, NON_NEGATIVE, "slope of the line for x ≤ 0")
 
 
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Any:
+def leaky_relu(x: Any, negative_slope: float = 0.01, *, out: Any = None) -> Any:
     """x for x > 0, negative_slope·x otherwise."""
     a = check_scalar("leaky_relu", "negative_slope", negative_slope, _NEGATIVE_SLOPE.domain)
-    return evaluate("leaky_relu", _leaky, _leaky_limits_xp(0), x, slope=a, extended=False)
+    return evaluate("leaky_relu", _leaky, _leaky_limits_xp(0), x, slope=a, extended=False, out=out)
 
 
-def leaky_relu_grad(x: Any, negative_slope: float = 0.01) -> Any:
+def leaky_relu_grad(x: Any, negative_slope: float = 0.01, *, out: Any = None) -> Any:
     """1 for x > 0, negative_slope for x ≤ 0 (leaky_relu′(0) = negative_slope, as PyTorch)."""
     a = check_scalar("leaky_relu_grad", "negative_slope", negative_slope, _NEGATIVE_SLOPE.domain)
-    return evaluate("leaky_relu_grad", _leaky_grad, _leaky_limits_xp(1), x, slope=a, extended=False)
+    return evaluate(
+        "leaky_relu_grad", _leaky_grad, _leaky_limits_xp(1), x, slope=a, extended=False, out=out
+    )
 
 
-def leaky_relu_grad2(x: Any, negative_slope: float = 0.01) -> Any:
+def leaky_relu_grad2(x: Any, negative_slope: float = 0.01, *, out: Any = None) -> Any:
     """0."""
     a = check_scalar("leaky_relu_grad2", "negative_slope", negative_slope, _NEGATIVE_SLOPE.domain)
-    return evaluate("leaky_relu_grad2", _zero, _leaky_limits_xp(2), x, slope=a, extended=False)
+    return evaluate(
+        "leaky_relu_grad2", _zero, _leaky_limits_xp(2), x, slope=a, extended=False, out=out
+    )
 
 
-def leaky_relu_grad_negative_slope(x: Any, negative_slope: float = 0.01) -> Any:
+def leaky_relu_grad_negative_slope(x: Any, negative_slope: float = 0.01, *, out: Any = None) -> Any:
     """∂leaky_relu/∂negative_slope = 0 for x > 0, x for x ≤ 0."""
     a = check_scalar(
         "leaky_relu_grad_negative_slope", "negative_slope", negative_slope, _NEGATIVE_SLOPE.domain
@@ -250,6 +256,7 @@ def leaky_relu_grad_negative_slope(x: Any, negative_slope: float = 0.01) -> Any:
         x,
         slope=a,
         extended=False,
+        out=out,
     )
 
 
@@ -342,37 +349,39 @@ def _channel_weight(func: str, xp: Any, x: Any, weight: Any, axis: int) -> Any:
     return xp.reshape(w, tuple(w.shape[0] if i == axis else 1 for i in range(x.ndim)))
 
 
-def _prelu_call(func: str, kernel: Any, order: int, x: Any, weight: Any, axis: int) -> Any:
+def _prelu_call(
+    func: str, kernel: Any, order: int, x: Any, weight: Any, axis: int, out: Any
+) -> Any:
     xp, xa, was_scalar = _xp.as_float_array(x, func)
     w = _channel_weight(func, xp, xa, weight, axis)
-    result = evaluate(func, kernel, _leaky_limits_xp(order), xa, slope=w, extended=False)
+    result = evaluate(func, kernel, _leaky_limits_xp(order), xa, slope=w, extended=False, out=out)
     # Only a Python/NumPy scalar comes back as a scalar; a 0-d array stays a 0-d array, as
     # for every other function (np.ndim(x) == 0 would turn 0-d arrays into scalars too).
     return result[()] if was_scalar and isinstance(result, np.ndarray) else result
 
 
-def prelu(x: Any, weight: Any = 0.25, axis: int = 1) -> Any:
+def prelu(x: Any, weight: Any = 0.25, axis: int = 1, *, out: Any = None) -> Any:
     """Parametric relu: x for x > 0, weight·x otherwise, weight per channel along ``axis``."""
-    return _prelu_call("prelu", _leaky, 0, x, weight, axis)
+    return _prelu_call("prelu", _leaky, 0, x, weight, axis, out)
 
 
-def prelu_grad(x: Any, weight: Any = 0.25, axis: int = 1) -> Any:
+def prelu_grad(x: Any, weight: Any = 0.25, axis: int = 1, *, out: Any = None) -> Any:
     """1 for x > 0, the channel's weight for x ≤ 0."""
-    return _prelu_call("prelu_grad", _leaky_grad, 1, x, weight, axis)
+    return _prelu_call("prelu_grad", _leaky_grad, 1, x, weight, axis, out)
 
 
-def prelu_grad2(x: Any, weight: Any = 0.25, axis: int = 1) -> Any:
+def prelu_grad2(x: Any, weight: Any = 0.25, axis: int = 1, *, out: Any = None) -> Any:
     """0."""
-    return _prelu_call("prelu_grad2", _zero, 2, x, weight, axis)
+    return _prelu_call("prelu_grad2", _zero, 2, x, weight, axis, out)
 
 
-def prelu_grad_weight(x: Any, weight: Any = 0.25, axis: int = 1) -> Any:
+def prelu_grad_weight(x: Any, weight: Any = 0.25, axis: int = 1, *, out: Any = None) -> Any:
     """∂prelu/∂weight elementwise: 0 for x > 0, x for x ≤ 0.
 
     The gradient of a per-channel weight is this, times the upstream gradient, summed over
     every axis but ``axis``.
     """
-    return _prelu_call("prelu_grad_weight", _leaky_grad_slope, 3, x, weight, axis)
+    return _prelu_call("prelu_grad_weight", _leaky_grad_slope, 3, x, weight, axis, out)
 
 
 register(

@@ -1,0 +1,52 @@
+"""Kernel tiers: fused compiled loops (numba) and the blocked NumPy path.
+
+``import actlab`` imports this package but not numba: the compiled modules
+(``elementwise``, ``rows``, ``cross_entropy``) are imported on first use and their machine
+code is cached on disk (``config.cache_dir``). See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .config import (
+    TIERS,
+    get_backend_tier,
+    get_num_threads,
+    numba_available,
+    set_backend_tier,
+    set_num_threads,
+)
+from .outputs import check_out
+
+__all__ = [
+    "TIERS",
+    "exp_floor",
+    "get_backend_tier",
+    "get_num_threads",
+    "numba_available",
+    "set_backend_tier",
+    "set_num_threads",
+]
+
+
+def exp_floor(x: Any, out: Any) -> Any:
+    """out = exp(x) with the same exp code the kernels use: the speed floor of a workload
+    that needs one exp per element (the benchmark's "exp-only floor").
+
+    ``x`` and ``out`` are float32 or float64 NumPy arrays of one shape and dtype. On the
+    numba tier this is the kernels' polynomial exp (float32 data: the float64-arithmetic exp
+    that is rounded to float32, as in every float32 kernel); on the NumPy tier ``np.exp``.
+    """
+    if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):
+        raise TypeError("exp_floor: x must be a float32 or float64 NumPy array")
+    check_out("exp_floor", out, x.shape, x.dtype)
+    if get_backend_tier() == "numba" and x.flags.c_contiguous and out.flags.c_contiguous:
+        from . import dispatch
+
+        dispatch.exp_floor(x, out)
+    else:
+        np.exp(x, out=out)
+    return out

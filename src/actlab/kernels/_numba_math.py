@@ -1,0 +1,185 @@
+"""Vectorisable exp, expm1 and log1p for the compiled kernels (imports numba; loaded lazily).
+
+numba has no SVML here, so ``math.exp`` in a loop is a scalar libm call (no faster than
+NumPy). These building blocks are plain arithmetic that LLVM vectorises to AVX2:
+
+* exp: Cody-Waite reduction x = k·ln2 + r (|r| ≤ ln2/2, the split ln2 makes k·LN2_HI exact),
+  a Taylor polynomial in r, and 2^k built from its bits. Two precisions: ``exp_w`` (degree
+  8, relative error < 3e-10) for results that are rounded to float32, and ``exp_d`` (degree
+  13, < 1 ULP of float64, subnormal results included).
+* expm1: the polynomial itself for |x| < ln2/2 (no cancellation), exp(x) − 1 beyond.
+* log1p on [0, 1]: 2·atanh(s) with s = u/(2 + u) ∈ [0, 1/3], an odd series in s (no 1 + u is
+  ever rounded, so log1p(1e−30) = 1e−30 exactly enough).
+
+Every function takes a float64 and computes in float64; kernels that produce float32 round
+once at the store. Numba pitfalls (docs/performance.md): ``math.floor`` on float32 returns
+int64 and promotes; ``error_model='python'`` adds a division check that blocks
+vectorisation; loops must run 0-based; the reduction passes need ``reassoc``, which must
+never reach the exp core (it would fold the rounding trick below), so reductions live in
+their own small functions.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit, types
+from numba.extending import intrinsic
+
+from .config import cache_dir
+
+_dir = cache_dir()
+if _dir is not None:  # a read-only install: cache under the user's cache directory
+    import numba
+
+    numba.config.CACHE_DIR = _dir
+
+# The options every kernel shares: cached on disk, numpy error model (no division check).
+SCALAR = {"cache": True, "error_model": "numpy", "inline": "always"}
+KERNEL = {"cache": True, "error_model": "numpy", "nogil": True}
+PARALLEL = {**KERNEL, "parallel": True}
+# Only for reductions over already-computed values (sums, maxima).
+REDUCE = {**KERNEL, "fastmath": {"reassoc", "nsz", "contract"}}
+
+INV_LN2 = 1.4426950408889634
+LN2_HI = 6.93147180369123816490e-01  # 32 trailing zero bits: k·LN2_HI is exact for |k| < 2^20
+LN2_LO = 1.90821492927058770002e-10
+LN2 = 0.6931471805599453
+SHIFTER = 6755399441055744.0  # 1.5·2^52: x + SHIFTER − SHIFTER rounds x to an integer
+# Below this, exp underflows to 0 in float64 (and well before, for a float32 result).
+EXP_MIN = -745.5
+EXP_MAX = 709.78
+# The lowest argument ``exp_w`` takes: its result 2^−1022 is normal, and far below anything
+# that survives rounding to float32 even after multiplying by float32's largest value.
+EXP_W_MIN = -708.0
+
+
+@intrinsic
+def _as_f64(typingctx, v):
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _as_i64(typingctx, v):
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+
+    return sig, codegen
+
+
+_SHIFTER_BITS = 0x4338000000000000  # the bits of SHIFTER
+
+
+@njit(**SCALAR)
+def _round_k(x):
+    """(k as a float, k as an int64) with k = round(x/ln2); the shifter's low bits hold k."""
+    t = x * INV_LN2 + SHIFTER
+    return t - SHIFTER, _as_i64(t) - _SHIFTER_BITS
+
+
+@njit(**SCALAR)
+def _pow2(k):
+    """2^k for an integer k in [−1022, 1023]."""
+    return _as_f64((k + 1023) << 52)
+
+
+@njit(**SCALAR)
+def _reduce(x, kf):
+    return (x - kf * LN2_HI) - kf * LN2_LO
+
+
+@njit(**SCALAR)
+def _poly8(r):
+    """exp(r) − 1 for |r| ≤ ln2/2, Taylor to r^8 (truncation < 2.1e−10 relative)."""
+    p = 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    return r + (r * r) * p
+
+
+@njit(**SCALAR)
+def _poly13(r):
+    """exp(r) − 1 for |r| ≤ ln2/2, Taylor to r^13 (truncation < 4e−18 relative)."""
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    return r + (r * r) * p
+
+
+@njit(**SCALAR)
+def exp_w(x):
+    """e^x for x ≤ 709, accurate to 3e−10 relative: for results rounded to float32.
+
+    Arguments below EXP_W_MIN give 0 instead of the exact tiny value (< 2^−1021); every
+    caller rounds to float32, where both are 0 (parameters are kept moderate by the dispatch).
+    """
+    x = x if x < EXP_MAX else EXP_MAX
+    kf, k = _round_k(x if x > EXP_W_MIN else EXP_W_MIN)
+    r = (1.0 + _poly8(_reduce(x, kf))) * _pow2(k)
+    return r if x > EXP_W_MIN else 0.0
+
+
+@njit(**SCALAR)
+def exp_d(x):
+    """e^x to within one float64 ULP, subnormal results included (x clamped to the range)."""
+    x = x if x > EXP_MIN else EXP_MIN
+    x = x if x < EXP_MAX else EXP_MAX
+    kf, k = _round_k(x)
+    p = 1.0 + _poly13(_reduce(x, kf))
+    # Two factors 2^k1·2^k2: each is normal, and the product rounds once (to a subnormal
+    # where e^x is one). k1 = floor(k/2) via the float k (AVX2 has no 64-bit arithmetic shift).
+    k1f = math.floor(kf * 0.5)
+    k1 = k - (k - _as_i64(k1f + SHIFTER) + _SHIFTER_BITS)
+    return (p * _pow2(k1)) * _pow2(k - k1)
+
+
+@njit(**SCALAR)
+def expm1_w(x):
+    """e^x − 1 for x ≤ 0, relative error < 1e−9: for results rounded to float32."""
+    if x == 0:
+        return x  # keeps −0.0 (the polynomial would give +0.0)
+    if x > -0.34657359027997264:
+        return _poly8(x)
+    return exp_w(x) - 1.0
+
+
+@njit(**SCALAR)
+def log1p_unit(u):
+    """log(1 + u) for u ∈ [0, 1], relative error < 1e−13, as 2·atanh(u/(2+u))."""
+    s = u / (2.0 + u)
+    z = s * s
+    # atanh(s)/s = Σ z^n/(2n+1); z ≤ 1/9, 13 terms leave < 1e−14.
+    p = 1.0 / 27.0
+    p = p * z + 1.0 / 25.0
+    p = p * z + 1.0 / 23.0
+    p = p * z + 1.0 / 21.0
+    p = p * z + 1.0 / 19.0
+    p = p * z + 1.0 / 17.0
+    p = p * z + 1.0 / 15.0
+    p = p * z + 1.0 / 13.0
+    p = p * z + 1.0 / 11.0
+    p = p * z + 1.0 / 9.0
+    p = p * z + 1.0 / 7.0
+    p = p * z + 1.0 / 5.0
+    p = p * z + 1.0 / 3.0
+    return 2.0 * s + (2.0 * s) * (z * p)

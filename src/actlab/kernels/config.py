@@ -1,0 +1,131 @@
+"""Which kernel tier runs, on how many threads, and where compiled kernels are cached.
+
+Two tiers compute the same results (the accuracy audit runs on both):
+
+* ``"numba"``: fused compiled kernels (a vectorisable polynomial exp, one pass per row),
+  compiled on first use and cached on disk. The default when numba is installed.
+* ``"numpy"``: the pure-NumPy path, processed in cache-sized blocks in place.
+
+Settings, in order of precedence: ``set_backend_tier``/``set_num_threads`` at run time, then
+the environment (``ACTLAB_KERNELS=numpy|numba``, ``ACTLAB_NUM_THREADS``, else
+``NUMBA_NUM_THREADS`` or ``OMP_NUM_THREADS``), then the defaults (numba if importable, all
+cores). Nothing here imports numba: ``import actlab`` compiles nothing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+
+__all__ = [
+    "TIERS",
+    "cache_dir",
+    "get_backend_tier",
+    "get_num_threads",
+    "numba_available",
+    "set_backend_tier",
+    "set_num_threads",
+]
+
+TIERS = ("numba", "numpy")
+
+_lock = threading.Lock()
+_state: dict[str, object] = {"tier": None, "threads": None}
+
+
+def numba_available() -> bool:
+    """Whether numba can be imported (checked without importing it)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def _tier_from_env() -> str:
+    value = os.environ.get("ACTLAB_KERNELS", "").strip().lower()
+    if value == "":
+        return "numba" if numba_available() else "numpy"
+    if value not in TIERS:
+        raise ValueError(f"ACTLAB_KERNELS must be one of {TIERS}, got {value!r}")
+    if value == "numba" and not numba_available():
+        raise ValueError("ACTLAB_KERNELS=numba, but numba is not installed")
+    return value
+
+
+def get_backend_tier() -> str:
+    """The kernel tier in use: ``"numba"`` or ``"numpy"``."""
+    with _lock:
+        if _state["tier"] is None:
+            _state["tier"] = _tier_from_env()
+        return str(_state["tier"])
+
+
+def set_backend_tier(tier: str) -> str:
+    """Choose the kernel tier (``"numba"`` or ``"numpy"``); returns the previous one.
+
+    ``"numba"`` needs numba installed. Results agree between the tiers within the accuracy
+    bars (both are audited); only the speed differs.
+    """
+    if not isinstance(tier, str) or tier not in TIERS:
+        raise ValueError(f"set_backend_tier: tier must be one of {TIERS}, got {tier!r}")
+    if tier == "numba" and not numba_available():
+        raise ValueError("set_backend_tier: tier 'numba' needs numba, which is not installed")
+    previous = get_backend_tier()
+    with _lock:
+        _state["tier"] = tier
+    return previous
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}") from None
+    if n < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return n
+
+
+def _threads_from_env() -> int:
+    for name in ("ACTLAB_NUM_THREADS", "NUMBA_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            # OMP_NUM_THREADS may be a list ("4,2") for nested levels: the first is ours.
+            return _positive_int(name, value.split(",")[0])
+    return os.cpu_count() or 1
+
+
+def get_num_threads() -> int:
+    """How many threads the kernels use (both tiers)."""
+    with _lock:
+        if _state["threads"] is None:
+            _state["threads"] = _threads_from_env()
+        return int(_state["threads"])  # type: ignore[arg-type]
+
+
+def set_num_threads(n: int) -> int:
+    """Use ``n`` threads in the kernels (default: all cores); returns the previous count.
+
+    The numba tier cannot use more threads than its pool, which numba sizes once per process
+    from ``NUMBA_NUM_THREADS`` (default: all cores); a larger ``n`` is capped there.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a positive integer, got {n!r}")
+    previous = get_num_threads()
+    with _lock:
+        _state["threads"] = n
+    return previous
+
+
+def cache_dir() -> str | None:
+    """Where numba caches compiled kernels, or None for numba's default (next to the source).
+
+    ``NUMBA_CACHE_DIR`` wins when set. Otherwise, when the package directory is not
+    writable (a system install), a per-user directory: ``$XDG_CACHE_HOME/actlab/numba``
+    (``~/.cache/actlab/numba``).
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return os.environ["NUMBA_CACHE_DIR"]
+    here = os.path.dirname(os.path.abspath(__file__))
+    if os.access(here, os.W_OK):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "actlab", "numba")

@@ -1,0 +1,138 @@
+"""Where a call runs: the compiled loops (numba tier) or the NumPy path.
+
+This module imports no numba. It decides, for a NumPy array, whether a compiled loop
+exists and is exact for that dtype and those parameters, imports the numba modules on first
+use, sets the thread count, and returns None when the NumPy path must run instead.
+
+Exactness decides the table below. A loop computes in float64 and rounds once, which makes
+float32 results as exact as the NumPy path (float32 is computed in float64 there too). For
+float64 only the piecewise-linear functions are compiled (one multiplication in float64, as
+on the NumPy path); the others stay on the extended-precision NumPy path, because plain
+float64 arithmetic does not meet their float64 bars (docs/performance.md measures the gap).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import config
+
+# evaluate()'s function name -> (scalar kernel name, also exact for float64 input)
+ELEMENTWISE: dict[str, tuple[str, bool]] = {
+    "sigmoid": ("sigmoid", False),
+    "sigmoid_grad": ("sigmoid_grad", False),
+    "log_sigmoid": ("log_sigmoid", False),
+    "log_sigmoid_grad": ("sigmoid_complement", False),
+    "softplus": ("softplus", False),
+    "softplus_grad": ("softplus_grad", False),
+    "tanh": ("tanh", False),
+    "tanh_grad": ("tanh_grad", False),
+    "relu": ("relu", True),
+    "relu_grad": ("relu_grad", True),
+    "relu6": ("relu6", True),
+    "relu6_grad": ("relu6_grad", True),
+    "leaky_relu": ("leaky_relu", True),
+    "leaky_relu_grad": ("leaky_relu_grad", True),
+    "elu": ("elu", False),
+    "elu_grad": ("elu_grad", False),
+    "swish": ("swish", False),
+    "swish_grad": ("swish_grad", False),
+    "silu": ("swish", False),
+    "silu_grad": ("swish_grad", False),
+    "mish": ("mish", False),
+    "mish_grad": ("mish_grad", False),
+}
+
+# A parameter outside this range goes to the NumPy path: the compiled exp returns 0 below
+# e^−708 (2^−1021), which only stays invisible in float32 while |parameter| is moderate.
+_PARAM_LIMIT = 1.0e4
+
+
+def use_numba() -> bool:
+    return config.get_backend_tier() == "numba"
+
+
+def _numba_threads() -> None:
+    import numba
+
+    numba.set_num_threads(min(config.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+
+
+def _modules() -> Any:
+    from . import elementwise  # numba is imported here, on first use
+
+    _numba_threads()
+    return elementwise
+
+
+def _flat(a: np.ndarray) -> np.ndarray | None:
+    """A contiguous 1-D view of ``a``, or None if ``a`` is not C-contiguous."""
+    return a.reshape(-1) if a.flags.c_contiguous else None
+
+
+def elementwise(
+    func: str, x: np.ndarray, params: dict[str, Any], lim: tuple[Any, Any], out: Any, g: Any
+) -> np.ndarray | None:
+    """f(x) (or g·f′(x) when ``g`` is given) by the compiled loop, into ``out`` if given.
+
+    Returns None when no exact compiled loop applies; the caller then runs the NumPy path.
+    ``lim`` are the limits at (−∞, +∞) for these parameters.
+    """
+    spec = ELEMENTWISE.get(func)
+    if spec is None or not use_numba() or x.size == 0:
+        return None
+    name, f64_exact = spec
+    if not (x.dtype == np.float32 or (x.dtype == np.float64 and f64_exact)):
+        return None
+    values = list(params.values())
+    if len(values) > 1 or not all(_moderate(v) for v in values):
+        return None
+    p = float(values[0]) if values else 0.0
+    lo, hi = (float(v) for v in lim)
+    if g is not None:
+        if not (isinstance(g, np.ndarray) and g.shape == x.shape and g.dtype.kind == "f"):
+            return None
+        if g.dtype.itemsize > 8 or _flat(g) is None:
+            return None
+    result = out if out is not None and out.flags.c_contiguous else np.empty_like(x, order="C")
+    src = _flat(x)
+    if src is None:  # strided input: copy it into the output, then work in place
+        np.copyto(result, x)
+        src = result.reshape(-1)
+    mod = _modules()
+    if g is None:
+        getattr(mod, f"{name}_f")(src, result.reshape(-1), p, lo, hi)
+    else:
+        getattr(mod, f"{name}_vjp")(src, _flat(g), result.reshape(-1), p, lo, hi)
+    if out is not None and result is not out:
+        np.copyto(out, result)
+        return out
+    return result
+
+
+def _moderate(v: Any) -> bool:
+    if not isinstance(v, float):
+        return False
+    return v == 0.0 or (math.isfinite(v) and 1.0 / _PARAM_LIMIT <= abs(v) <= _PARAM_LIMIT)
+
+
+def from_output(func: str, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> bool:
+    """g·f′ from a saved output y by the compiled loop into ``out``; False if not applicable."""
+    if not use_numba() or y.size == 0 or y.dtype not in (np.float32, np.float64):
+        return False
+    if _flat(y) is None or _flat(g) is None or not out.flags.c_contiguous:
+        return False
+    if g.dtype.kind != "f" or g.dtype.itemsize > 8:
+        return False
+    getattr(_modules(), f"{func}_from_output_vjp")(_flat(y), _flat(g), out.reshape(-1))
+    return True
+
+
+def exp_floor(x: np.ndarray, out: np.ndarray) -> None:
+    """The exp-only loop with the kernels' own exp (see ``actlab.kernels.exp_floor``)."""
+    mod = _modules()
+    kernel = mod.exp_floor_w if x.dtype == np.float32 else mod.exp_floor_d
+    kernel(x.reshape(-1), out.reshape(-1))

@@ -1,0 +1,270 @@
+"""The compiled elementwise loops (imports numba; loaded on first use by ``dispatch``).
+
+One loop per function and one per vector-Jacobian product g·f′(x): the scalar formula of
+``_scalars`` inlined into a ``prange`` loop over a contiguous 1-D view, the special-value
+contract applied per element (``contract``), float64 arithmetic rounded once at the store.
+The loops are written out one by one (not made by a factory): numba's disk cache only
+works for functions defined at module level (closures and function arguments miss it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from . import _scalars as S
+from ._numba_math import PARALLEL, exp_d, exp_w
+
+# ---------------------------------------------------------------------------- f(x) loops
+
+
+@njit(**PARALLEL)
+def sigmoid_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.sigmoid(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def sigmoid_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.sigmoid_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def sigmoid_complement_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.sigmoid_complement(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def log_sigmoid_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.log_sigmoid(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def softplus_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.softplus(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def softplus_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.softplus_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def tanh_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.tanh(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def tanh_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.tanh_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def relu_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.relu(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def relu_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.relu_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def relu6_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.relu6(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def relu6_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.relu6_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def leaky_relu_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.leaky_relu(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def leaky_relu_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.leaky_relu_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def elu_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.elu(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def elu_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.elu_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def swish_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.swish(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def swish_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.swish_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def mish_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.mish(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def mish_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.mish_grad(v, p), lo, hi)
+
+
+# ----------------------------------------------------------------------- g·f′(x) loops
+
+
+@njit(**PARALLEL)
+def sigmoid_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.sigmoid_grad(v, p), lo, hi) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def sigmoid_complement_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.sigmoid_complement(v, p), lo, hi) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def softplus_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.softplus_grad(v, p), lo, hi) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def tanh_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.tanh_grad(v, p), lo, hi) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def relu_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.relu_grad(v, p), lo, hi) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def relu6_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.relu6_grad(v, p), lo, hi) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def leaky_relu_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.leaky_relu_grad(v, p), lo, hi) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def elu_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.elu_grad(v, p), lo, hi) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def swish_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.swish_grad(v, p), lo, hi) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def mish_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = np.float64(x[i])
+        out[i] = S.contract(v, S.mish_grad(v, p), lo, hi) * np.float64(g[i])
+
+
+# ------------------------------------------------------ derivatives from a saved output
+
+
+@njit(**PARALLEL)
+def sigmoid_from_output_vjp(y, g, out):
+    """g·y·(1 − y): 1 − y = h + l exactly (Fast2Sum, |y| ≤ 1), so only products round."""
+    for i in prange(y.shape[0]):
+        v = np.float64(y[i])
+        h = 1.0 - v
+        low = (1.0 - h) - v
+        out[i] = (v * h + v * low) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def tanh_from_output_vjp(y, g, out):
+    """g·(1 − y²) = g·(1 − y)(1 + y); each factor is exact for |y| ≤ 1 in float64 when y is
+    float32, and within half an ULP otherwise."""
+    for i in prange(y.shape[0]):
+        v = np.float64(y[i])
+        out[i] = ((1.0 - v) * (1.0 + v)) * np.float64(g[i])
+
+
+# ---------------------------------------------------------------------- the exp floor
+
+
+@njit(**PARALLEL)
+def exp_floor_w(x, out):
+    """exp over the data with the kernels' own float32-result exp (the speed floor)."""
+    for i in prange(x.shape[0]):
+        out[i] = exp_w(np.float64(x[i]))
+
+
+@njit(**PARALLEL)
+def exp_floor_d(x, out):
+    """exp with the float64 kernels' exp (rows: softmax, log_softmax, cross-entropy)."""
+    for i in prange(x.shape[0]):
+        out[i] = exp_d(x[i])
