@@ -1,0 +1,386 @@
+"""The benchmark suite's machinery: the interleaved harness (with a fake clock), the ratio
+arithmetic and the bars (with injected timings), the table list, the correctness column,
+and a real in-process run on tiny arrays. No test here asserts a speed."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import actlab
+from actlab.bench import (
+    Bar,
+    Candidate,
+    Options,
+    Skipped,
+    Timing,
+    measure,
+    run_suite,
+    summarise,
+    tables,
+    to_json,
+    to_markdown,
+)
+from actlab.bench import runner as bench_runner
+from actlab.bench.refs import Reference
+
+
+class FakeClock:
+    """A clock that only moves when a candidate 'runs' (and for the budget checks)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _fake(
+    name: str,
+    clock: FakeClock,
+    seconds: float,
+    log: list[str],
+    role: str = "peer",
+    threads: int | None = 1,
+) -> Candidate:
+    def call() -> str:
+        clock.now += seconds
+        log.append(name)
+        return f"result of {name}"
+
+    return Candidate(name, "fake", role, threads, call)
+
+
+# ------------------------------------------------------------------------------ harness
+
+
+def test_measure_interleaves_rotates_and_takes_the_median() -> None:
+    clock, log = FakeClock(), []
+    cands = [
+        _fake("a", clock, 0.010, log),
+        _fake("b", clock, 0.020, log),
+        _fake("c", clock, 0.030, log),
+    ]
+    firsts = []
+    t = measure(
+        cands,
+        min_rounds=3,
+        max_rounds=3,
+        clock=clock,
+        cpu_clock=clock,
+        on_first=lambda c, r: firsts.append((c.name, r)),
+    )
+    # One untimed first call each (checked before the next candidate runs), then 3 rounds,
+    # each round in an order rotated by one.
+    assert firsts == [("a", "result of a"), ("b", "result of b"), ("c", "result of c")]
+    assert log == ["a", "b", "c", "a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert t["a"].times == pytest.approx([0.010] * 3)
+    assert t["b"].median == pytest.approx(0.020)
+    assert t["c"].first_call_s == pytest.approx(0.030)
+    assert t["c"].cpu_per_wall == pytest.approx(1.0)
+
+
+def test_measure_median_ignores_one_disturbed_round() -> None:
+    clock, _log = FakeClock(), []
+    durations = iter([0.5, 0.010, 0.900, 0.011, 0.012])  # first call, then 4 rounds
+
+    def call() -> None:
+        clock.now += next(durations)
+
+    t = measure(
+        [Candidate("x", "fake", "peer", 1, call)],
+        min_rounds=4,
+        max_rounds=4,
+        clock=clock,
+        cpu_clock=clock,
+    )
+    assert t["x"].median == pytest.approx((0.011 + 0.012) / 2)
+    assert t["x"].min == pytest.approx(0.010)
+    assert t["x"].first_call_s == pytest.approx(0.5)
+
+
+def test_measure_stops_at_the_budget_after_the_minimum_rounds() -> None:
+    clock, log = FakeClock(), []
+    t = measure(
+        [_fake("slow", clock, 1.0, log)],
+        min_rounds=2,
+        max_rounds=10,
+        budget_s=3.5,
+        clock=clock,
+        cpu_clock=clock,
+    )
+    assert len(t["slow"].times) == 4  # rounds start at 0, 1, 2, 3 s: all below the budget
+    t = measure(
+        [_fake("slow2", clock, 10.0, log)],
+        min_rounds=2,
+        max_rounds=10,
+        budget_s=3.5,
+        clock=clock,
+        cpu_clock=clock,
+    )
+    assert len(t["slow2"].times) == 2
+
+
+def test_a_failing_candidate_is_recorded_and_the_others_still_run() -> None:
+    clock, log = FakeClock(), []
+
+    def broken() -> None:
+        raise RuntimeError("no such op")
+
+    t = measure(
+        [Candidate("bad", "fake", "peer", 1, broken), _fake("good", clock, 0.1, log)],
+        min_rounds=2,
+        max_rounds=2,
+        clock=clock,
+        cpu_clock=clock,
+    )
+    assert t["bad"].times == []
+    assert "no such op" in t["bad"].error
+    assert len(t["good"].times) == 2
+
+
+def test_measure_rejects_bad_arguments() -> None:
+    clock, log = FakeClock(), []
+    with pytest.raises(ValueError, match="min_rounds"):
+        measure([_fake("a", clock, 1, log)], min_rounds=3, max_rounds=2)
+    with pytest.raises(ValueError, match="unique"):
+        measure([_fake("a", clock, 1, log), _fake("a", clock, 1, log)])
+    with pytest.raises(ValueError, match="role"):
+        Candidate("a", "fake", "referee", 1, lambda: None)
+
+
+# ------------------------------------------------------------------------------- ratios
+
+
+def _timing(name: str, *times: float) -> Timing:
+    return Timing(name, list(times), list(times), 0.0)
+
+
+def _table(
+    bar: Bar,
+    medians: dict[str, tuple[str, int | None, float]],
+    threads=(2, 1),
+    scale: float = 1.0,
+    errors=None,
+):
+    cands = [Candidate(n, "f", role, th, lambda: None) for n, (role, th, _) in medians.items()]
+    timings = {n: _timing(n, m, m, m) for n, (_, _, m) in medians.items()}
+    return summarise(
+        key="k",
+        workload="W1",
+        title="t",
+        dtype="float32",
+        bar=bar,
+        candidates=cands,
+        timings=timings,
+        copy_scale=scale,
+        errors=errors or {},
+        skipped=[],
+        thread_counts=threads,
+        ncores=2,
+    )
+
+
+MEDIANS = {
+    "actlab 2T": ("actlab", 2, 0.080),
+    "actlab 1T": ("actlab", 1, 0.150),
+    "torch 2T": ("peer", 2, 0.100),
+    "torch 1T": ("peer", 1, 0.200),
+    "jax": ("peer", None, 0.090),
+    "seed": ("peer", 1, 0.400),
+    "memcpy 1T": ("copy", 1, 0.020),
+    "memcpy 2T": ("copy", 2, 0.016),
+    "floor 2T": ("floor", 2, 0.060),
+    "floor 1T": ("floor", 1, 0.110),
+}
+
+
+def test_ratios_are_the_medians_divided_as_documented() -> None:
+    res = _table(Bar(peer=0.85, floor=1.5), MEDIANS, scale=1.5)
+    rows = {r.name: r for r in res.rows}
+    # The copies are scaled to the bytes moved (here 1.5 copies of the input).
+    assert res.copy1_ms == pytest.approx(30.0)
+    assert res.copy2_ms == pytest.approx(24.0)
+    assert rows["actlab 2T"].x_copy1 == pytest.approx(0.080 / 0.030)
+    assert rows["actlab 2T"].x_copy2 == pytest.approx(0.080 / 0.024)
+    # At 2 threads the best peer is JAX (its own threads count as all cores) ...
+    assert rows["actlab 2T"].x_peer == pytest.approx(0.080 / 0.090)
+    assert rows["actlab 2T"].x_floor == pytest.approx(0.080 / 0.060)
+    # ... at 1 thread only the 1-thread peers compete.
+    assert rows["actlab 1T"].x_peer == pytest.approx(0.150 / 0.200)
+    assert rows["actlab 1T"].x_floor == pytest.approx(0.150 / 0.110)
+    assert rows["seed"].x_peer == pytest.approx(2.0)
+    assert math.isnan(rows["memcpy 1T"].x_floor)
+    assert rows["actlab 2T"].median_ms == pytest.approx(80.0)
+
+
+def test_verdicts_apply_every_part_of_the_bar() -> None:
+    res = _table(Bar(peer=0.85, floor=1.5), MEDIANS)
+    v2, v1 = res.verdicts
+    assert (v2.threads, v2.actlab, v2.best_peer) == (2, "actlab 2T", "jax")
+    # 0.89× the best peer is above 0.85: fails, and says why.
+    assert v2.passed is False
+    assert any("best peer" in w for w in v2.why)
+    assert (v1.threads, v1.best_peer) == (1, "torch 1T")
+    assert v1.passed is True
+    assert v1.why == []
+
+
+def test_copy_bar_and_missing_floor() -> None:
+    medians = {k: v for k, v in MEDIANS.items() if not k.startswith("floor")}
+    res = _table(Bar(peer=1.0, copy=1.3), medians, threads=(2,))
+    (v,) = res.verdicts
+    assert v.x_copy1 == pytest.approx(4.0)
+    assert v.passed is False
+    assert any("copy 1T" in w for w in v.why)
+    medians["actlab 2T"] = ("actlab", 2, 0.050)
+    res = _table(Bar(peer=0.85, floor=1.5), medians, threads=(2,))
+    (v,) = res.verdicts
+    # Fast enough against the peers, but the floor was not measured: not a pass.
+    assert v.x_peer == pytest.approx(0.05 / 0.09)
+    assert v.passed is None
+    assert v.why == ["exp floor not measured"]
+
+
+def test_actlab_without_thread_control_is_compared_at_every_thread_count() -> None:
+    medians = {k: v for k, v in MEDIANS.items() if not k.startswith("actlab")}
+    medians["actlab (no thread setting)"] = ("actlab", 1, 0.085)
+    res = _table(Bar(peer=1.0), medians)
+    assert [v.actlab for v in res.verdicts] == ["actlab (no thread setting)"] * 2
+    assert [v.passed for v in res.verdicts] == [True, True]
+
+
+# ------------------------------------------------------------------------------- tables
+
+
+def test_tables_cover_every_workload_and_every_elementwise_entry() -> None:
+    specs = tables(None, ["float32", "float64"], "full")
+    keys = {s.key for s in specs}
+    elementwise = actlab.names("elementwise")
+    for dtype in ("float32", "float64"):
+        for wid, name in [
+            ("W1", "softmax"),
+            ("W2", "log_softmax"),
+            ("W3", "softmax"),
+            ("W6", "cross_entropy"),
+        ]:
+            assert f"{wid}:{name}:{dtype}" in keys
+        for name in elementwise:
+            assert f"W4:{name}:{dtype}" in keys
+            assert f"W5:{name}:{dtype}" in keys
+    by = {(s.workload, s.kind, s.name, s.dtype): s for s in specs}
+    assert by["W1", "rows", "softmax", "float32"].shape == (8192, 8192)
+    assert by["W3", "rows", "softmax", "float32"].shape == (4_000_000, 10)
+    assert by["W4", "elementwise", "relu", "float64"].shape == (2**25,)
+    assert by["W6", "ce", "cross_entropy", "float32"].shape == (65_536, 1_000)
+    # The bars of the issue.
+    assert by["W1", "rows", "softmax", "float32"].bar == Bar(peer=0.85, floor=1.5)
+    assert by["W4", "elementwise", "relu", "float32"].bar == Bar(peer=1.0, copy=1.3)
+    assert by["W4", "elementwise", "sigmoid", "float32"].bar == Bar(peer=1.0)
+    assert by["W5", "vjp_y", "sigmoid", "float32"].bar == Bar(peer=1.0, copy=1.2)
+    assert {s.name for s in specs if s.kind == "vjp_y"} == {"sigmoid", "tanh"}
+    assert {s.dtype for s in specs if s.workload == "W7"} == {"float32"}
+
+
+def test_only_selects_workloads_and_functions_and_names_bad_ones() -> None:
+    specs = tables(["W1", "w4:relu"], ["float32"], "tiny")
+    assert [s.key for s in specs] == ["W1:softmax:float32", "W4:relu:float32"]
+    with pytest.raises(ValueError, match="--only: unknown workload 'W9'"):
+        tables(["W9"], ["float32"])
+    with pytest.raises(ValueError, match="W4 has no function 'relu7'"):
+        tables(["W4:relu7"], ["float32"])
+
+
+def test_options_reject_bad_values() -> None:
+    with pytest.raises(ValueError, match="threads"):
+        Options(threads=[0])
+    with pytest.raises(ValueError, match="dtypes"):
+        Options(dtypes=["float16"])
+    with pytest.raises(ValueError, match="peers"):
+        Options(peers=["tensorflow"])
+
+
+# -------------------------------------------------------------------- correctness column
+
+
+def test_reference_errors_in_abs_and_ulp() -> None:
+    hi = np.array([1.0, 0.5, -3.0])
+    ref = Reference(hi, np.zeros(3), np.dtype(np.float32), lambda r: np.asarray(r))
+    assert ref.errors(hi.astype(np.float32)) == (0.0, 0.0)
+    off = hi.astype(np.float32).copy()
+    off[1] = np.nextafter(off[1], np.float32(1))  # one float32 ULP above 0.5
+    err_abs, err_ulp = ref.errors(off)
+    assert err_abs == pytest.approx(2.0**-24)
+    assert err_ulp == pytest.approx(1.0)
+    assert ref.errors(np.array([1.0, np.nan, -3.0])) == (math.inf, math.inf)
+
+
+# ----------------------------------------------------------------- in-process, tiny run
+
+
+def test_tiny_run_has_every_table_candidate_and_a_visible_wrong_candidate() -> None:
+    options = Options(
+        only=["W1", "W4:sigmoid", "W5:tanh", "W6"],
+        threads=[1],
+        dtypes=["float32"],
+        size="tiny",
+        peers=["seed"],
+        min_rounds=1,
+        max_rounds=1,
+        samples=32,
+    )
+
+    def factory(spec, data):
+        cands, skipped = bench_runner.candidates_for(spec, data, [1], ["seed"])
+        if spec.kind == "elementwise":
+            out = data.out
+            cands.append(Candidate("wrong", "fake", "peer", 1, lambda: np.zeros_like(out)))
+        return cands, [*skipped, Skipped("torch", "torch", "pretend it is missing")]
+
+    res = run_suite(options, candidate_factory=factory)
+    assert [t.key for t in res.tables] == [
+        "W1:softmax:float32",
+        "W4:sigmoid:float32",
+        "W5:tanh:float32",
+        "W5:tanh_y:float32",
+        "W6:cross_entropy:float32",
+    ]
+    for t in res.tables:
+        names = {r.name for r in t.rows}
+        assert {"memcpy 1T", "memcpy 2T"} <= names
+        assert any(r.role == "actlab" for r in t.rows)
+        assert any(r.family == "seed" for r in t.rows)
+        for r in t.rows:
+            assert r.error is None
+            assert r.rounds == 1
+            assert r.median_ms > 0
+    sig = next(t for t in res.tables if t.key == "W4:sigmoid:float32")
+    rows = {r.name: r for r in sig.rows}
+    assert rows["wrong"].err_ulp > 1e6  # zeros for sigmoid: the column shows it
+    mine = next(r for r in sig.rows if r.role == "actlab")
+    assert mine.err_ulp <= 1.0
+    assert res.skipped_peers["torch"] == "not requested (--peers)"
+    md = to_markdown(res)
+    for section in (
+        "## Machine",
+        "## Versions",
+        "## Threads and method",
+        "## Skipped",
+        "## Summary against the issue's bars",
+        "tiny run",
+    ):
+        assert section in md
+    assert "torch: pretend it is missing" in md
+    assert '"tables"' in to_json(res)
+
+
+def test_missing_peer_libraries_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = bench_runner.importlib.util.find_spec
+    monkeypatch.setattr(
+        bench_runner.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "jax" else real(name, *a),
+    )
+    assert bench_runner.missing_peers(["jax", "seed"]) == {"jax": "jax is not installed"}
