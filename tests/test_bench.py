@@ -24,6 +24,7 @@ from actlab.bench import (
     to_markdown,
 )
 from actlab.bench import runner as bench_runner
+from actlab.bench.compare import compare, load_summary
 from actlab.bench.refs import Reference
 
 
@@ -320,7 +321,7 @@ def test_reference_errors_in_abs_and_ulp() -> None:
 # ----------------------------------------------------------------- in-process, tiny run
 
 
-def test_tiny_run_has_every_table_candidate_and_a_visible_wrong_candidate() -> None:
+def test_tiny_run_has_every_table_candidate_and_a_visible_wrong_candidate(tmp_path) -> None:
     options = Options(
         only=["W1", "W4:sigmoid", "W5:tanh", "W6"],
         threads=[1],
@@ -374,6 +375,16 @@ def test_tiny_run_has_every_table_candidate_and_a_visible_wrong_candidate() -> N
         assert section in md
     assert "torch: pretend it is missing" in md
     assert '"tables"' in to_json(res)
+    # The compare script reads the Markdown and the JSON of a run alike.
+    (tmp_path / "a.md").write_text(md, encoding="utf-8")
+    (tmp_path / "a.json").write_text(to_json(res), encoding="utf-8")
+    from_md, from_json = load_summary(tmp_path / "a.md"), load_summary(tmp_path / "a.json")
+    assert from_md.keys() == from_json.keys() == {(t.title, 1) for t in res.tables}
+    assert [v["result"] for v in from_md.values()] == [v["result"] for v in from_json.values()]
+    report = compare(tmp_path / "a.json", tmp_path / "a.json")
+    body = [line for line in report.splitlines() if line.startswith("| W")]
+    assert len(body) == len(res.tables)
+    assert all("| 1.00 |" in line for line in body)
 
 
 def test_missing_peer_libraries_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
