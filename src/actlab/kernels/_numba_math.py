@@ -23,20 +23,18 @@ from __future__ import annotations
 
 import math
 
+import numba
 from numba import njit, types
 from numba.extending import intrinsic
 
 from .config import cache_dir
 
-_dir = cache_dir()
-if _dir is not None:  # a read-only install: cache under the user's cache directory
-    import numba
-
-    numba.config.CACHE_DIR = _dir
+# Must be set before the first @njit(cache=True) below creates its cache locator.
+numba.config.CACHE_DIR = cache_dir()
 
 # The options every kernel shares: cached on disk, numpy error model (no division check).
-SCALAR = {"cache": True, "error_model": "numpy", "inline": "always"}
-KERNEL = {"cache": True, "error_model": "numpy", "nogil": True}
+SCALAR = {"cache": True, "error_model": "numpy", "inline": "always", "fastmath": {"contract"}}
+KERNEL = {"cache": True, "error_model": "numpy", "nogil": True, "fastmath": {"contract"}}
 PARALLEL = {**KERNEL, "parallel": True}
 # Only for reductions over already-computed values (sums, maxima).
 REDUCE = {**KERNEL, "fastmath": {"reassoc", "nsz", "contract"}}
@@ -127,16 +125,40 @@ def _poly13(r):
 
 
 @njit(**SCALAR)
+def exp_parts_w(x):
+    """(p, s) with e^x = s + p·s and e^x − 1 = p·s + (s − 1), s = 2^k, |p| < 0.42.
+
+    One reduction serves both exp and expm1: s − 1 is exact for the k that occur, and p·s
+    carries the relative accuracy of the polynomial (< 3e−10), so expm1 has no cancellation
+    (for k = 0 it is p itself). Arguments below EXP_W_MIN give s = 0 (exp = 0, expm1 = −1).
+    """
+    xc = x if x < EXP_MAX else EXP_MAX
+    xc = xc if xc > EXP_W_MIN else EXP_W_MIN
+    kf, k = _round_k(xc)
+    p = _poly8(_reduce(xc, kf))
+    s = _pow2(k)
+    s = s if x > EXP_W_MIN else 0.0
+    return p, s
+
+
+@njit(**SCALAR)
 def exp_w(x):
-    """e^x for x ≤ 709, accurate to 3e−10 relative: for results rounded to float32.
+    """e^x for x ≤ 709, relative error < 3e−10: for results rounded to float32.
 
     Arguments below EXP_W_MIN give 0 instead of the exact tiny value (< 2^−1021); every
     caller rounds to float32, where both are 0 (parameters are kept moderate by the dispatch).
+    Branch-free (selects only), so that the loops around it vectorise.
     """
-    x = x if x < EXP_MAX else EXP_MAX
-    kf, k = _round_k(x if x > EXP_W_MIN else EXP_W_MIN)
-    r = (1.0 + _poly8(_reduce(x, kf))) * _pow2(k)
-    return r if x > EXP_W_MIN else 0.0
+    p, s = exp_parts_w(x)
+    return s + p * s
+
+
+@njit(**SCALAR)
+def expm1_w(x):
+    """e^x − 1 for x ≤ 709, relative error < 1e−9 (−0.0 kept): for float32 results."""
+    p, s = exp_parts_w(x)
+    r = p * s + (s - 1.0)
+    return x if x == 0 else r
 
 
 @njit(**SCALAR)
@@ -149,18 +171,8 @@ def exp_d(x):
     # Two factors 2^k1·2^k2: each is normal, and the product rounds once (to a subnormal
     # where e^x is one). k1 = floor(k/2) via the float k (AVX2 has no 64-bit arithmetic shift).
     k1f = math.floor(kf * 0.5)
-    k1 = k - (k - _as_i64(k1f + SHIFTER) + _SHIFTER_BITS)
+    k1 = _as_i64(k1f + SHIFTER) - _SHIFTER_BITS
     return (p * _pow2(k1)) * _pow2(k - k1)
-
-
-@njit(**SCALAR)
-def expm1_w(x):
-    """e^x − 1 for x ≤ 0, relative error < 1e−9: for results rounded to float32."""
-    if x == 0:
-        return x  # keeps −0.0 (the polynomial would give +0.0)
-    if x > -0.34657359027997264:
-        return _poly8(x)
-    return exp_w(x) - 1.0
 
 
 @njit(**SCALAR)

@@ -14,6 +14,7 @@ cores). Nothing here imports numba: ``import actlab`` compiles nothing.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import threading
@@ -115,17 +116,29 @@ def set_num_threads(n: int) -> int:
     return previous
 
 
-def cache_dir() -> str | None:
-    """Where numba caches compiled kernels, or None for numba's default (next to the source).
+def cache_dir() -> str:
+    """Where numba caches the compiled kernels: ``<base>/<digest>``.
 
-    ``NUMBA_CACHE_DIR`` wins when set. Otherwise, when the package directory is not
-    writable (a system install), a per-user directory: ``$XDG_CACHE_HOME/actlab/numba``
-    (``~/.cache/actlab/numba``).
+    ``<base>`` is ``$NUMBA_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/actlab/numba``
+    (``~/.cache/actlab/numba``), so a read-only install still caches. ``<digest>`` hashes
+    the kernel sources: numba checks only the timestamp of the file that defines a kernel,
+    not of the inlined functions it calls from other modules, so an edit there would
+    otherwise load stale machine code.
     """
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return os.environ["NUMBA_CACHE_DIR"]
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "actlab",
+        "numba",
+    )
+    return os.path.join(base, _source_digest())
+
+
+def _source_digest() -> str:
     here = os.path.dirname(os.path.abspath(__file__))
-    if os.access(here, os.W_OK):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "actlab", "numba")
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".py"):
+            h.update(name.encode())
+            with open(os.path.join(here, name), "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:16]
