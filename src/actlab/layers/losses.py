@@ -155,11 +155,27 @@ class _Elementwise(Loss):
 
 class MSELoss(_Elementwise):
     """Mean over every element of (output − target)²; labels become one-hot targets (so a
-    sigmoid or softmax output layer with this loss is the classic squared-error pairing)."""
+    sigmoid or softmax output layer with this loss is the classic squared-error pairing).
+
+    ``sum_over_classes=True`` sums over the outputs of a row and averages over rows: the
+    textbook quadratic cost Σⱼ(aⱼ − yⱼ)², whose gradient is not divided by the class count.
+    """
 
     name = "mse"
-    _loss = staticmethod(mse_loss)
-    _grad = staticmethod(mse_loss_grad)
+
+    def __init__(self, sum_over_classes: bool = False) -> None:
+        super().__init__()
+        self.sum_over_classes = bool(sum_over_classes)
+
+    def _loss(self, z: np.ndarray, t: np.ndarray) -> float:
+        if self.sum_over_classes:
+            return float(mse_loss(z, t, reduction="sum")) / z.shape[0]
+        return float(mse_loss(z, t))
+
+    def _grad(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
+        if self.sum_over_classes:
+            return np.asarray(mse_loss_grad(z, t, reduction="sum")) / z.shape[0]
+        return np.asarray(mse_loss_grad(z, t))
 
 
 class BCEWithLogitsLoss(_Elementwise):
