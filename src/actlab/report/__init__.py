@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..registry import Elementwise, entries
+from ..registry import Elementwise, entries, get
 from . import sections
 from ._html import page
 from .environment import environment
@@ -34,6 +34,7 @@ class ReportOptions:
     full: bool = False  # the whole-range audit (minutes) instead of the quick one
     lab_size: str = "default"  # "tiny": seconds-fast lab configurations (for tests)
     lab: Sequence[str] | None = None  # experiment names; None: all
+    functions: Sequence[str] | None = None  # registry names; None: all
     peers: Sequence[str] = ("torch", "jax", "scipy", "seed")
     seed: int = 0
     command: str = "actlab report"
@@ -81,21 +82,25 @@ def write_report(
 
 
 def _build(options: ReportOptions, progress: Progress | None, start: float):
-    from ..accuracy import audit
+    from ..accuracy import AuditTable, audit
     from ..accuracy_rows import audit_rows
     from ..peers import peer_audit
     from ..plotting.seeds import SEED_FIGURES
 
-    all_entries = entries()
+    all_entries = entries() if options.functions is None else [get(n) for n in options.functions]
+    elementwise = [e.name for e in all_entries if isinstance(e, Elementwise)]
+    others = [e.name for e in all_entries if not isinstance(e, Elementwise)]
     experiments = _experiments(options.lab)
     work = _Work(total=3 + len(all_entries) + 1 + len(experiments), progress=progress)
 
     work.step("accuracy audit against mpmath")
-    table = audit(full=options.full)
+    table = audit(elementwise, full=options.full) if elementwise else AuditTable()
     work.step("row functions against mpmath")
-    rows = audit_rows(full=options.full)
+    rows = audit_rows(others, full=options.full) if others else []
     work.step("the peers' accuracy")
-    peers = peer_audit(peers=options.peers, full=options.full) if options.peers else None
+    peers = None
+    if options.peers and elementwise:
+        peers = peer_audit(elementwise, peers=options.peers, full=options.full)
 
     function_parts = []
     for e in all_entries:
