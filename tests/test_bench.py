@@ -83,6 +83,29 @@ def test_measure_interleaves_rotates_and_takes_the_median() -> None:
     assert t["c"].cpu_per_wall == pytest.approx(1.0)
 
 
+def test_memory_is_probed_around_the_first_timed_call_only() -> None:
+    clock, log, events = FakeClock(), [], []
+
+    class Probe:
+        def start(self) -> None:
+            events.append("start")
+
+        def stop(self) -> float:
+            events.append(f"stop after {log[-1]}")
+            return 42.0
+
+    t = measure(
+        [_fake("a", clock, 0.1, log), _fake("b", clock, 0.1, log)],
+        min_rounds=3,
+        max_rounds=3,
+        clock=clock,
+        cpu_clock=clock,
+        memory=Probe(),
+    )
+    assert events == ["start", "stop after a", "start", "stop after b"]
+    assert t["a"].peak_mib == t["b"].peak_mib == 42.0
+
+
 def test_measure_median_ignores_one_disturbed_round() -> None:
     clock, _log = FakeClock(), []
     durations = iter([0.5, 0.010, 0.900, 0.011, 0.012])  # first call, then 4 rounds

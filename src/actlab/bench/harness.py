@@ -70,6 +70,8 @@ class Timing:
     cpu: list[float] = field(default_factory=list)
     first_call_s: float = float("nan")
     error: str | None = None
+    # Peak resident memory added during the first timed call (MiB), where measurable.
+    peak_mib: float = float("nan")
 
     @property
     def median(self) -> float:
@@ -94,6 +96,7 @@ def measure(
     clock: Callable[[], float] = time.perf_counter,
     cpu_clock: Callable[[], float] = time.process_time,
     on_first: Callable[[Candidate, Any], None] | None = None,
+    memory: Any = None,
 ) -> dict[str, Timing]:
     """Time ``candidates`` interleaved; returns a Timing per candidate name.
 
@@ -102,6 +105,8 @@ def measure(
     result before the next candidate runs, so candidates may share one output buffer. Then
     rounds run until ``min_rounds`` are done and either ``max_rounds`` are done or the
     rounds took ``budget_s``. A candidate that raises is recorded with its error and dropped.
+    ``memory`` (``start()``/``stop() -> MiB``) measures the peak memory of each candidate's
+    call in the first round, outside the timed interval.
     """
     if min_rounds < 1 or max_rounds < min_rounds:
         raise ValueError(f"need 1 <= min_rounds <= max_rounds, got {min_rounds}, {max_rounds}")
@@ -128,11 +133,16 @@ def measure(
     while live and (rounds < min_rounds or (rounds < max_rounds and clock() - start < budget_s)):
         shift = rounds % len(live)
         for c in live[shift:] + live[:shift]:
+            probe = memory is not None and rounds == 0
             try:
                 c.prepare()
+                if probe:
+                    memory.start()
                 c0, t0 = cpu_clock(), clock()
                 c.call()
                 t1, c1 = clock(), cpu_clock()
+                if probe:
+                    timings[c.name].peak_mib = memory.stop()
             except Exception as exc:
                 timings[c.name].error = f"{type(exc).__name__}: {exc}"
                 live.remove(c)

@@ -62,6 +62,7 @@ class Row:
     err_ulp: float
     first_call_s: float
     rounds: int
+    peak_mib: float = float("nan")
     note: str = ""
     error: str | None = None
 
@@ -185,6 +186,7 @@ def summarise(
                 err_ulp=errors.get(c.name, (math.nan, math.nan))[1],
                 first_call_s=t.first_call_s,
                 rounds=len(t.times),
+                peak_mib=t.peak_mib,
                 note=c.note,
                 error=t.error,
             )

@@ -72,6 +72,9 @@ def _header(res: SuiteResult) -> list[str]:
         "- errors: the largest over a sample of the output (mpmath references, 60 digits), "
         "absolute and in ULP of the dtype (cross-entropy: the loss and sampled gradient rows; "
         "products from a saved y: against the exact product of that y).",
+        "- peak MiB: resident memory the call added at its peak (the kernel's high-water mark, "
+        "reset before the call; first timed round); the out= candidates share one "
+        "preallocated output, so for them it is the temporaries.",
     ]
     loads = [t.other_load for t in res.tables if not math.isnan(t.other_load)]
     if loads:
@@ -146,8 +149,8 @@ def _table(t: TableResult) -> list[str]:
         f"(2 threads); other load {_f(t.other_load)} cores; bar: {t.bar.describe()}.",
         "",
         "| candidate | threads | alloc | median ms | min ms | cpu/wall | × copy 1T | × copy 2T "
-        "| × best peer | × floor | max abs err | max err ULP | 1st call s | note |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| × best peer | × floor | max abs err | max err ULP | peak MiB | 1st call s | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows = sorted(t.rows, key=lambda r: (math.isnan(r.median_ms), r.median_ms))
     for r in rows:
@@ -157,7 +160,7 @@ def _table(t: TableResult) -> list[str]:
             f"| {name} | {r.threads} | {'y' if r.alloc else ''} | {_f(r.median_ms, 1)} | "
             f"{_f(r.min_ms, 1)} | {_f(r.cpu_per_wall)} | {_f(r.x_copy1)} | {_f(r.x_copy2)} | "
             f"{_f(r.x_peer)} | {_f(r.x_floor)} | {_e(r.err_abs)} | {_ulp(r.err_ulp)} | "
-            f"{_f(r.first_call_s)} | {note.replace('|', '/')} |"
+            f"{_f(r.peak_mib, 1)} | {_f(r.first_call_s)} | {note.replace('|', '/')} |"
         )
     return lines
 

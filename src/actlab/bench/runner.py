@@ -16,7 +16,7 @@ import numpy as np
 
 from . import cand_actlab, cand_frameworks, cand_numpy
 from .harness import Candidate, Skipped, measure
-from .machine import LoadMonitor, cpu_description, versions
+from .machine import LoadMonitor, PeakMemory, cpu_description, versions
 from .ratios import TableResult, summarise
 from .refs import reference
 from .workloads import SIZES, TableSpec, make_data, tables
@@ -207,6 +207,7 @@ def _run_table(
             max_rounds=options.max_rounds,
             budget_s=options.budget_s,
             on_first=check,
+            memory=PeakMemory(),
         )
         other = monitor.stop()
     table = summarise(
