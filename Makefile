@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: report test lint backends audit-full accuracy-table clean
+.PHONY: report test lint backends audit-full accuracy-table screenshot clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -37,6 +37,11 @@ audit-full: $(VENV)/.installed
 ## accuracy-table: regenerate docs/accuracy-table.md from the full audit
 accuracy-table: $(VENV)/.installed
 	$(VENV)/bin/actlab audit --full > docs/accuracy-table.md
+
+## screenshot: the README's picture of the report, taken in headless Chromium
+screenshot: $(VENV)/.installed
+	test -f actlab-report/index.html || $(VENV)/bin/actlab report
+	$(PY) tests/browser.py actlab-report/index.html docs/report-screenshot.png
 
 clean:
 	rm -rf $(VENV) actlab-report .pytest_cache .ruff_cache .hypothesis

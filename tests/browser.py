@@ -123,7 +123,9 @@ class _Pipe:
         os.close(self._from_browser)
 
 
-def inspect_page(path: Path, *, width: int = 1280, height: int = 900, timeout: float = 60) -> PageReport:
+def inspect_page(
+    path: Path, *, width: int = 1280, height: int = 900, timeout: float = 60
+) -> PageReport:
     """Load ``path`` from file://, wait for it, and report images, ids, console errors and a
     screenshot of the first screen."""
     browser = find_browser()
