@@ -106,6 +106,20 @@ def test_memory_is_probed_around_the_first_timed_call_only() -> None:
     assert t["a"].peak_mib == t["b"].peak_mib == 42.0
 
 
+def test_peers_far_behind_after_one_round_are_not_timed_again() -> None:
+    clock, log = FakeClock(), []
+    cands = [
+        _fake("mine", clock, 0.010, log, role="actlab"),
+        _fake("peer", clock, 0.030, log),
+        _fake("slow peer", clock, 0.050, log),
+        _fake("copy", clock, 0.001, log, role="copy"),  # not a contender: no effect
+    ]
+    t = measure(cands, min_rounds=3, max_rounds=3, clock=clock, cpu_clock=clock, slow_factor=4.0)
+    assert [len(t[n].times) for n in ("mine", "peer", "slow peer", "copy")] == [3, 3, 1, 3]
+    t = measure(cands, min_rounds=3, max_rounds=3, clock=clock, cpu_clock=clock)
+    assert len(t["slow peer"].times) == 3
+
+
 def test_measure_median_ignores_one_disturbed_round() -> None:
     clock, _log = FakeClock(), []
     durations = iter([0.5, 0.010, 0.900, 0.011, 0.012])  # first call, then 4 rounds

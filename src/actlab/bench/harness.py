@@ -97,6 +97,7 @@ def measure(
     cpu_clock: Callable[[], float] = time.process_time,
     on_first: Callable[[Candidate, Any], None] | None = None,
     memory: Any = None,
+    slow_factor: float | None = None,
 ) -> dict[str, Timing]:
     """Time ``candidates`` interleaved; returns a Timing per candidate name.
 
@@ -107,6 +108,11 @@ def measure(
     rounds took ``budget_s``. A candidate that raises is recorded with its error and dropped.
     ``memory`` (``start()``/``stop() -> MiB``) measures the peak memory of each candidate's
     call in the first round, outside the timed interval.
+
+    ``slow_factor``: after the first round, a peer (or an "info" candidate) slower than
+    ``slow_factor`` × the fastest actlab or peer candidate of that round is not timed again.
+    It cannot be the best peer, and the rounds it would take are what makes the suite
+    long; actlab, the copies and the floor always run every round.
     """
     if min_rounds < 1 or max_rounds < min_rounds:
         raise ValueError(f"need 1 <= min_rounds <= max_rounds, got {min_rounds}, {max_rounds}")
@@ -150,4 +156,13 @@ def measure(
             timings[c.name].times.append(t1 - t0)
             timings[c.name].cpu.append(c1 - c0)
         rounds += 1
+        if rounds == 1 and slow_factor is not None:
+            contenders = [timings[c.name].times[0] for c in live if c.role in ("actlab", "peer")]
+            if contenders:
+                limit = slow_factor * min(contenders)
+                live = [
+                    c
+                    for c in live
+                    if c.role not in ("peer", "info") or timings[c.name].times[0] <= limit
+                ]
     return timings

@@ -62,7 +62,14 @@ def _header(res: SuiteResult) -> list[str]:
         f"- rounds: at least {res.options.get('min_rounds')}, at most "
         f"{res.options.get('max_rounds')} within {res.options.get('budget_s')} s per table; "
         "every candidate once per round, interleaved, the order rotated each round; the "
-        "first call (compilation, page faults) is not timed; the time is the median.",
+        "first call (compilation, page faults) is not timed; the time is the median."
+        + (
+            f" A peer more than {res.options['slow_factor']:g}× slower than the fastest "
+            "candidate after the first round is not timed again (it cannot be the best peer; "
+            "see its rounds column)."
+            if res.options.get("slow_factor")
+            else ""
+        ),
         "- × copy 1T / 2T: median ÷ `np.copyto` of the same bytes (input read + output "
         'written) on 1 / 2 threads. The bars\' "memory copy" is the 1-thread copy.',
         "- × best peer: ÷ the fastest peer (seed NumPy, SciPy, numexpr, PyTorch, JAX) allowed "
@@ -149,8 +156,9 @@ def _table(t: TableResult) -> list[str]:
         f"(2 threads); other load {_f(t.other_load)} cores; bar: {t.bar.describe()}.",
         "",
         "| candidate | threads | alloc | median ms | min ms | cpu/wall | × copy 1T | × copy 2T "
-        "| × best peer | × floor | max abs err | max err ULP | peak MiB | 1st call s | note |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| × best peer | × floor | max abs err | max err ULP | peak MiB | 1st call s | rounds "
+        "| note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     rows = sorted(t.rows, key=lambda r: (math.isnan(r.median_ms), r.median_ms))
     for r in rows:
@@ -160,7 +168,7 @@ def _table(t: TableResult) -> list[str]:
             f"| {name} | {r.threads} | {'y' if r.alloc else ''} | {_f(r.median_ms, 1)} | "
             f"{_f(r.min_ms, 1)} | {_f(r.cpu_per_wall)} | {_f(r.x_copy1)} | {_f(r.x_copy2)} | "
             f"{_f(r.x_peer)} | {_f(r.x_floor)} | {_e(r.err_abs)} | {_ulp(r.err_ulp)} | "
-            f"{_f(r.peak_mib, 1)} | {_f(r.first_call_s)} | {note.replace('|', '/')} |"
+            f"{_f(r.peak_mib, 1)} | {_f(r.first_call_s)} | {r.rounds} | {note.replace('|', '/')} |"
         )
     return lines
 

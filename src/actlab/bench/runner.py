@@ -38,6 +38,8 @@ class Options:
     max_rounds: int = 5
     budget_s: float = 4.0
     samples: int = 1024
+    # Peers slower than this × the fastest after one round get no more rounds (None: all).
+    slow_factor: float | None = 4.0
 
     def __post_init__(self) -> None:
         if self.size not in SIZES:
@@ -208,6 +210,7 @@ def _run_table(
             budget_s=options.budget_s,
             on_first=check,
             memory=PeakMemory(),
+            slow_factor=options.slow_factor,
         )
         other = monitor.stop()
     table = summarise(

@@ -53,6 +53,12 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="timed rounds per table (default 3 to 5 within a 4 s budget)",
     )
     p.add_argument(
+        "--all-rounds",
+        action="store_true",
+        help="time every peer in every round (by default a peer 4× slower than the fastest "
+        "after one round is not timed again)",
+    )
+    p.add_argument(
         "--peers",
         default=None,
         metavar="seed,scipy,...",
@@ -88,6 +94,7 @@ def _options(args: argparse.Namespace):
             dtypes=_list(args.dtype),
             size=size,
             peers=peers,
+            slow_factor=None if args.all_rounds else 4.0,
             samples=samples,
             **rounds,
         )
