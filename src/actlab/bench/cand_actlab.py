@@ -152,6 +152,7 @@ def build(spec: TableSpec, data: Data, threads: Sequence[int]) -> list[Candidate
                     prepare,
                     False,
                     "same array over its last axis: the cost of axis 0 is the gap",
+                    checked=False,
                 )
             )
     return out

@@ -46,6 +46,9 @@ class Candidate:
     prepare: Callable[[], None] = _nothing
     alloc: bool = False
     note: str = ""
+    # False for a candidate that computes something else on purpose (a layout comparison):
+    # it gets no correctness entry.
+    checked: bool = True
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

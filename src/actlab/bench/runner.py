@@ -87,14 +87,20 @@ def candidates_for(
 ) -> tuple[list[Candidate], list[Skipped]]:
     """Every candidate of a table (actlab, the floor, the peers, the copies) and the skips."""
     found: list[Candidate | Skipped] = []
-    found += cand_actlab.build(spec, data, threads)
-    found += cand_actlab.floor(spec, data, threads)
-    numpy_side = cand_numpy.build(spec, data, threads)
-    found += [c for c in numpy_side if c.family in peers]
+
+    def add(family: str, build: Callable[[], list]) -> None:
+        try:
+            found.extend(build())
+        except Exception as exc:  # a broken peer installation is reported, not fatal
+            found.append(Skipped(family, family, f"could not be set up: {exc!r}"))
+
+    add("actlab", lambda: cand_actlab.build(spec, data, threads))
+    add("floor", lambda: cand_actlab.floor(spec, data, threads))
+    add("numpy", lambda: [c for c in cand_numpy.build(spec, data, threads) if c.family in peers])
     if "torch" in peers:
-        found += cand_frameworks.torch_candidates(spec, data, threads)
+        add("torch", lambda: cand_frameworks.torch_candidates(spec, data, threads))
     if "jax" in peers:
-        found += cand_frameworks.jax_candidates(spec, data)
+        add("jax", lambda: cand_frameworks.jax_candidates(spec, data))
     found += cand_numpy.memcpy(data)
     cands = [c for c in found if isinstance(c, Candidate)]
     skipped = [c for c in found if isinstance(c, Skipped)]
@@ -198,7 +204,7 @@ def _run_table(
         errors: dict[str, tuple[float, float]] = {}
 
         def check(c: Candidate, result: Any) -> None:
-            if c.role not in ("copy", "floor"):
+            if c.role not in ("copy", "floor") and c.checked:
                 errors[c.name] = ref.errors(result)
 
         monitor = LoadMonitor()
