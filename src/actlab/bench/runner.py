@@ -107,7 +107,7 @@ def candidates_for(
     return cands, skipped
 
 
-def _restore_threads() -> Callable[[], None]:
+def _restore_threads(peers: Sequence[str]) -> Callable[[], None]:
     """Undo the thread settings the candidates made (actlab's, PyTorch's)."""
     import actlab
 
@@ -118,15 +118,22 @@ def _restore_threads() -> Callable[[], None]:
         n = get_n()
         undo.append(lambda: set_n(n))
     try:
-        import sys
-
-        torch = sys.modules.get("torch")
+        torch = importlib.import_module("torch") if "torch" in peers else None
         if torch is not None:
             tn = torch.get_num_threads()
             undo.append(lambda: torch.set_num_threads(tn))
-    except Exception:  # pragma: no cover - a broken torch must not stop the suite
+        ne = importlib.import_module("numexpr") if "numexpr" in peers else None
+        if ne is not None:
+            nn = ne.get_num_threads()
+            undo.append(lambda: ne.set_num_threads(nn))
+    except Exception:  # pragma: no cover - a broken peer must not stop the suite
         pass
-    return lambda: [u() for u in undo]  # type: ignore[func-returns-value]
+
+    def restore() -> None:
+        for u in undo:
+            u()
+
+    return restore
 
 
 def run_suite(
@@ -172,7 +179,7 @@ def run_suite(
     factory = candidate_factory or (
         lambda spec, data: candidates_for(spec, data, options.threads, peers)
     )
-    restore = _restore_threads()
+    restore = _restore_threads(peers)
     cache: dict[Any, np.ndarray] = {}
     group = None
     try:
