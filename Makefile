@@ -19,7 +19,7 @@ report: $(VENV)/.installed
 
 ## test: lint, then the test suite (warnings are errors; 2 workers)
 test: $(VENV)/.installed lint
-	$(VENV)/bin/pytest -n 2
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests

@@ -22,6 +22,9 @@ from actlab import report
 from actlab.plotting.seeds import SEED_FIGURES
 from actlab.report import MARKER, ReportOptions, write_report
 
+# One worker builds the module's report once (pytest -n 2 --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("report")
+
 # A report of one function and no lab: seconds, for the tests of how it is written.
 FAST = ReportOptions(functions=("relu",), lab=(), peers=())
 

@@ -48,7 +48,8 @@ def sample_rows(dtype: str, full: bool = False) -> list[np.ndarray]:
     return [(rng.standard_normal(shape) * s).astype(dtype) for s in scales for shape in shapes]
 
 
-def _audited(entry: Any) -> bool:
+def is_audited(entry: Any) -> bool:
+    """Whether the row audit measures ``entry`` (maxout is exact: a max, no rounding)."""
     if isinstance(entry, (VectorFunction, Reduction)):
         return True
     # Losses on class targets with a gradient reference; the elementwise losses (BCE, MSE)
@@ -60,7 +61,13 @@ def audit_rows(
     names: Sequence[str] | None = None, dtypes: Sequence[str] = DTYPES, full: bool = False
 ) -> list[RowAuditRow]:
     """Measure the row functions (or ``names``) against the mpmath references."""
-    selected = [get(n) for n in names] if names else [e for e in entries() if _audited(e)]
+    selected = [get(n) for n in names] if names else [e for e in entries() if is_audited(e)]
+    skipped = [e.name for e in selected if not is_audited(e)]
+    if skipped:
+        raise ValueError(
+            f"names: the row audit does not measure {', '.join(skipped)} (exact, or checked "
+            "element by element in the tests)"
+        )
     out: list[RowAuditRow] = []
     for entry in selected:
         for dtype in dtypes:

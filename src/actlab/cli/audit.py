@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..registry import Elementwise
+from ..registry import Elementwise, get
 from ._common import DTYPES, entry, usage_error
 
 NAME = "audit"
@@ -27,7 +27,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..accuracy import audit
-    from ..accuracy_rows import audit_rows
+    from ..accuracy_rows import audit_rows, is_audited
     from ..accuracy_rows import to_markdown as rows_markdown
     from ..peers import check_peers, peer_audit
 
@@ -42,6 +42,12 @@ def run(args: argparse.Namespace) -> int:
             usage_error("--against: name at least one peer (torch, jax, scipy, seed)")
     elementwise = [e.name for e in chosen if isinstance(e, Elementwise)]
     row_names = [e.name for e in chosen if not isinstance(e, Elementwise)]
+    unmeasured = [n for n in row_names if not is_audited(get(n))]
+    if unmeasured:
+        usage_error(
+            f"{', '.join(unmeasured)}: not in the row audit (exact, or checked element by "
+            "element in the tests)"
+        )
     dtypes = args.dtype or DTYPES
     failures: list[str] = []
     if elementwise or not chosen:

@@ -83,13 +83,13 @@ def write_report(
 
 def _build(options: ReportOptions, progress: Progress | None, start: float):
     from ..accuracy import AuditTable, audit
-    from ..accuracy_rows import audit_rows
+    from ..accuracy_rows import audit_rows, is_audited
     from ..peers import peer_audit
     from ..plotting.seeds import SEED_FIGURES
 
     all_entries = entries() if options.functions is None else [get(n) for n in options.functions]
     elementwise = [e.name for e in all_entries if isinstance(e, Elementwise)]
-    others = [e.name for e in all_entries if not isinstance(e, Elementwise)]
+    others = [e.name for e in all_entries if not isinstance(e, Elementwise) and is_audited(e)]
     experiments = _experiments(options.lab)
     work = _Work(total=3 + len(all_entries) + 1 + len(experiments), progress=progress)
 

@@ -19,7 +19,7 @@ main{max-width:72em;margin:0 auto;padding:1em 2em 4em}
 nav{background:#f6f6f6;border-bottom:1px solid #ddd;padding:.6em 2em;font-size:90%}
 nav a{margin-right:1em}
 h1{margin-top:.4em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;margin:.8em 0;font-size:88%;display:block;overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;margin:.8em 0;font-size:88%;display:block;overflow-x:auto}
 td,th{border:1px solid #ccc;padding:.2em .5em;vertical-align:top}
 th{background:#eee;text-align:left}
 code{background:#f4f4f4;padding:0 .2em}
