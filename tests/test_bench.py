@@ -108,6 +108,13 @@ def test_peers_far_behind_after_one_round_are_not_timed_again() -> None:
     assert len(t["slow peer"].times) == 3
 
 
+def test_a_very_long_call_is_timed_once() -> None:
+    clock, log = FakeClock(), []
+    cands = [_fake("long", clock, 20.0, log, role="actlab"), _fake("short", clock, 0.1, log)]
+    t = measure(cands, min_rounds=3, max_rounds=3, clock=clock, cpu_clock=clock, long_call_s=15)
+    assert [len(t["long"].times), len(t["short"].times)] == [1, 3]
+
+
 def test_measure_median_ignores_one_disturbed_round() -> None:
     clock, _log = FakeClock(), []
     durations = iter([0.5, 0.010, 0.900, 0.011, 0.012])  # first call, then 4 rounds

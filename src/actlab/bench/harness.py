@@ -101,6 +101,7 @@ def measure(
     on_first: Callable[[Candidate, Any], None] | None = None,
     memory: Any = None,
     slow_factor: float | None = None,
+    long_call_s: float | None = None,
 ) -> dict[str, Timing]:
     """Time ``candidates`` interleaved; returns a Timing per candidate name.
 
@@ -116,6 +117,8 @@ def measure(
     ``slow_factor`` × the fastest actlab or peer candidate of that round is not timed again.
     It cannot be the best peer, and the rounds it would take are what makes the suite
     long; actlab, the copies and the floor always run every round.
+    ``long_call_s``: a candidate whose first call took longer is timed in one round only
+    (a call of many seconds is far from every bar, and three of them would dominate the run).
     """
     if min_rounds < 1 or max_rounds < min_rounds:
         raise ValueError(f"need 1 <= min_rounds <= max_rounds, got {min_rounds}, {max_rounds}")
@@ -159,6 +162,8 @@ def measure(
             timings[c.name].times.append(t1 - t0)
             timings[c.name].cpu.append(c1 - c0)
         rounds += 1
+        if rounds == 1 and long_call_s is not None:
+            live = [c for c in live if not timings[c.name].first_call_s > long_call_s]
         if rounds == 1 and slow_factor is not None:
             contenders = [timings[c.name].times[0] for c in live if c.role in ("actlab", "peer")]
             if contenders:

@@ -69,6 +69,12 @@ def _header(res: SuiteResult) -> list[str]:
             "see its rounds column)."
             if res.options.get("slow_factor")
             else ""
+        )
+        + (
+            f" A candidate whose first call took more than {res.options['long_call_s']:g} s "
+            "is timed in one round."
+            if res.options.get("long_call_s")
+            else ""
         ),
         "- × copy 1T / 2T: median ÷ `np.copyto` of the same bytes (input read + output "
         'written) on 1 / 2 threads. The bars\' "memory copy" is the 1-thread copy.',

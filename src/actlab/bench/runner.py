@@ -40,6 +40,8 @@ class Options:
     samples: int = 1024
     # Peers slower than this × the fastest after one round get no more rounds (None: all).
     slow_factor: float | None = 4.0
+    # A candidate whose first call took longer than this many seconds gets one round.
+    long_call_s: float | None = 15.0
 
     def __post_init__(self) -> None:
         if self.size not in SIZES:
@@ -224,6 +226,7 @@ def _run_table(
             on_first=check,
             memory=PeakMemory(),
             slow_factor=options.slow_factor,
+            long_call_s=options.long_call_s,
         )
         other = monitor.stop()
     table = summarise(
