@@ -52,6 +52,7 @@ def test_cli_writes_the_report_and_json(tmp_path: Path) -> None:
         "## Threads and method",
         "## Skipped",
         "## Summary against the issue's bars",
+        "## Overview: time ÷ 1-thread copy of the same bytes",
         "actlab bench --size tiny --only W1,W4:relu,W5:sigmoid,W6",
         "other load",
     ):

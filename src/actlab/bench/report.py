@@ -153,6 +153,45 @@ def _summary(res: SuiteResult) -> list[str]:
     return lines
 
 
+def _column(r: Any) -> str:
+    if r.family in ("seed", "scipy", "jax"):
+        return r.family
+    return f"{r.family} {r.threads}T" if r.threads.isdigit() else r.family
+
+
+def _overview(res: SuiteResult) -> list[str]:
+    """One line per table, one column per candidate family and thread count: × copy 1T."""
+    order: list[str] = []
+    for t in res.tables:
+        for r in t.rows:
+            col = _column(r)
+            if r.role != "info" and r.family != "memcpy" and col not in order:
+                order.append(col)
+    lines = [
+        "",
+        "## Overview: time ÷ 1-thread copy of the same bytes",
+        "",
+        "Bold: the fastest of actlab and the peers in the line. Empty: not run or not "
+        "applicable (see Skipped).",
+        "",
+        "| table | copy 1T ms | " + " | ".join(order) + " |",
+        "|---|---|" + "---|" * len(order),
+    ]
+    for t in res.tables:
+        cells = {_column(r): r for r in t.rows if r.role != "info" and not math.isnan(r.median_ms)}
+        contenders = [r.x_copy1 for r in cells.values() if r.role in ("actlab", "peer")]
+        best = min(contenders) if contenders else math.nan
+        row = []
+        for col in order:
+            r = cells.get(col)
+            text = _f(r.x_copy1) if r is not None else ""
+            if r is not None and r.role in ("actlab", "peer") and r.x_copy1 == best:
+                text = f"**{text}**"
+            row.append(text)
+        lines.append(f"| {t.title} | {_f(t.copy1_ms, 1)} | " + " | ".join(row) + " |")
+    return lines
+
+
 def _table(t: TableResult) -> list[str]:
     lines = [
         "",
@@ -180,7 +219,7 @@ def _table(t: TableResult) -> list[str]:
 
 
 def to_markdown(res: SuiteResult) -> str:
-    lines = _header(res) + _skipped(res) + _summary(res)
+    lines = _header(res) + _skipped(res) + _summary(res) + _overview(res)
     lines += ["", "## Tables", ""]
     lines += [f"- {k}: {v}" for k, v in WORKLOADS.items()]
     for t in res.tables:
