@@ -92,6 +92,9 @@ def test_cli_bad_usage_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
     assert "--only" in proc.stderr
+    proc = _bench(tmp_path, "--size", "tiny", "-o", "missing/B.md")
+    assert proc.returncode == 2
+    assert "-o: cannot write 'missing/B.md'" in proc.stderr
     proc = _bench(tmp_path, "--threads", "two")
     assert proc.returncode == 2
     assert "--threads" in proc.stderr

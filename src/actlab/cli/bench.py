@@ -108,6 +108,11 @@ def run(args: argparse.Namespace) -> int:
     # interleaved candidate runs on the same cores; this must precede their import.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     options = _options(args)
+    for flag, path in (("-o", args.output), ("--json", args.json)):
+        # Fail now, not after ten minutes of measuring.
+        folder = os.path.dirname(os.path.abspath(path)) if path else None
+        if folder is not None and not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+            usage_error(f"{flag}: cannot write {path!r} (no such folder, or not writable)")
     from ..bench import report, run_suite, tables
 
     try:
