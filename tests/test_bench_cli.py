@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import actlab
 from actlab.bench.runner import missing_peers
 
 
@@ -116,3 +117,23 @@ def test_bench_is_a_subcommand_and_import_actlab_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert proc.stdout.strip() == "[]"
+
+
+def test_every_peer_runs_and_computes_the_same_function(tmp_path: Path) -> None:
+    """Each peer's mapping (PyTorch ops, JAX functions, numexpr expressions, textbook f′)
+    runs and agrees with the exact values: a wrong mapping would show an absolute error of
+    the size of the function, not of its rounding."""
+    proc = _bench(
+        tmp_path, "--size", "tiny", "--only", "W1,W2,W3,W4,W5,W6,W7", "--threads", "1",
+        "--dtype", "float64", "--rounds", "1", "-o", "B.md", "--json", "b.json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
+    assert len(data["tables"]) == 3 + 2 * len(actlab.names("elementwise")) + 2 + 1 + 2
+    for t in data["tables"]:
+        # float64 everywhere but W7 (float32 by design); values are at most about 25.
+        tol = 1e-9 if t["dtype"] == "float64" else 1e-5
+        for r in t["rows"]:
+            assert r["error"] is None, (t["key"], r["name"], r["error"])
+            if r["role"] in ("actlab", "peer") and r["err_abs"] is not None:
+                assert r["err_abs"] < tol, (t["key"], r["name"], r["err_abs"])
