@@ -79,7 +79,8 @@ def _busy_seconds() -> float | None:
 
 class LoadMonitor:
     """Cores used by other processes between ``start()`` and ``stop()``: the machine's busy
-    time minus this process's CPU time, divided by the wall time. NaN off Linux."""
+    time (user, system, interrupts, and time stolen by the hypervisor) minus this process's
+    CPU time, divided by the wall time. NaN off Linux."""
 
     def __init__(self) -> None:
         self._t0 = self._own0 = 0.0

@@ -94,7 +94,8 @@ def _header(res: SuiteResult) -> list[str]:
         worst = max(loads)
         busy = [t.title for t in res.tables if t.other_load > 0.1]
         lines.append(
-            f"- other load (cores used by other processes while a table ran): mean "
+            f"- other load (cores used by other processes, or stolen by the hypervisor, while "
+            f"a table ran): mean "
             f"{sum(loads) / len(loads):.2f}, max {worst:.2f}"
             + (
                 f"; above 0.1 core in {len(busy)} table(s): the run was not quiet."
