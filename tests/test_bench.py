@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+import actlab
 from actlab.bench import (
     Bar,
     Candidate,
@@ -283,3 +284,32 @@ def test_actlab_without_thread_control_is_compared_at_every_thread_count() -> No
     res = _table(Bar(peer=1.0), medians)
     assert [v.actlab for v in res.verdicts] == ["actlab (no thread setting)"] * 2
     assert [v.passed for v in res.verdicts] == [True, True]
+
+
+def test_other_load_is_machine_busy_time_minus_ours_over_wall(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from actlab.bench import machine
+
+    busy, own, wall = iter([100.0, 103.0]), iter([10.0, 11.0]), iter([0.0, 2.0])
+    monkeypatch.setattr(machine, "_busy_seconds", lambda: next(busy))
+    monkeypatch.setattr(machine.time, "process_time", lambda: next(own))
+    monkeypatch.setattr(machine.time, "perf_counter", lambda: next(wall))
+    monitor = machine.LoadMonitor()
+    monitor.start()
+    assert monitor.stop() == pytest.approx((3.0 - 1.0) / 2.0)
+    own, wall = iter([11.0, 12.0]), iter([2.0, 4.0])
+    monkeypatch.setattr(machine, "_busy_seconds", lambda: None)  # not Linux
+    monitor.start()
+    assert math.isnan(monitor.stop())
+
+
+def test_cpu_description_and_versions_name_the_machine_and_the_peers() -> None:
+    from actlab.bench import machine
+
+    info = machine.cpu_description()
+    assert info["logical cpus"]
+    assert info["model"]
+    v = machine.versions()
+    assert v["actlab"] == actlab.__version__
+    assert set(machine.PACKAGES) == set(v)
