@@ -116,6 +116,23 @@ def test_loss_layer_gradients():
     _loss_check(BCEWithLogitsLoss(), z, labels)
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_softmax_cross_entropy_layer_equals_the_registry_loss(smoothing):
+    rng = np.random.default_rng(14)
+    z = rng.standard_normal((9, 5)) * 4
+    labels = rng.integers(0, 5, 9)
+    loss = SoftmaxCrossEntropy(label_smoothing=smoothing)
+    value = loss(z, labels)
+    expected = actlab.cross_entropy(z, labels, label_smoothing=smoothing)
+    assert value == pytest.approx(float(expected), rel=4e-16, abs=0)
+    np.testing.assert_allclose(
+        loss.backward(),
+        actlab.cross_entropy_grad(z, labels, label_smoothing=smoothing),
+        rtol=1e-15,
+        atol=1e-17,
+    )
+
+
 def test_cross_entropy_value_is_the_mean_negative_log_likelihood():
     z = np.array([[2.0, 0.5, -1.0], [0.0, 0.0, 0.0]])
     p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)

@@ -10,12 +10,13 @@ for bit), ``finding`` (one sentence computed from the measurements), ``claim_hol
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
 from . import dead_relu, output_pairing, shootout, vanishing, zero_centred
-from ._experiment import Experiment, Result, check_seed, check_size
+from ._experiment import Experiment, Result, check_seed, check_size, one_kernel_thread
 from .datasets import Dataset, circles, digits, spirals
 from .probes import LayerProbe, ProbeReport, probe
 from .train import History, accuracy, fit, predict
@@ -39,9 +40,19 @@ __all__ = [
     "spirals",
 ]
 
+
+def _on_one_kernel_thread(run: Callable[..., Result]) -> Callable[..., Result]:
+    @functools.wraps(run)
+    def wrapper(*, seed: int = 0, size: str = "default", progress: Any = None) -> Result:
+        with one_kernel_thread():
+            return run(seed=seed, size=size, progress=progress)
+
+    return wrapper
+
+
 EXPERIMENTS: MappingProxyType[str, Experiment] = MappingProxyType(
     {
-        m.NAME: Experiment(m.NAME, m.TITLE, m.CLAIM, m.run)
+        m.NAME: Experiment(m.NAME, m.TITLE, m.CLAIM, _on_one_kernel_thread(m.run))
         for m in (vanishing, dead_relu, output_pairing, zero_centred, shootout)
     }
 )

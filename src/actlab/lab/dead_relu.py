@@ -29,7 +29,7 @@ CONFIGS = {
         "activations": ["relu", "leaky_relu", "prelu", "elu"],
         "learning_rates": [0.01, 0.1, 0.3, 1.0],
         "bias_inits": [0.0, -1.0],
-        "hidden": [64, 64, 64],
+        "hidden": [64, 64],
         "epochs": 2,
         "batch_size": 64,
         "momentum": 0.9,

@@ -44,10 +44,10 @@ CONFIGS = {
     "default": {
         "activations": SEED_ACTIVATIONS,
         "seeds": 5,
-        "hidden": [64, 64],
+        "hidden": [64],
         "epochs": 6,
-        "batch_size": 64,
-        "lr": 3e-3,
+        "batch_size": 128,
+        "lr": 1e-2,
         "target_accuracy": 0.95,
         "regions": {
             "activations": ["sigmoid", "tanh", "relu", "maxout"],

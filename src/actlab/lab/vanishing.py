@@ -30,8 +30,8 @@ CONFIGS = {
         "activations": ["sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "swish", "mish"],
         "width": 32,
         "probe_examples": 256,
-        "train_steps": 30,
-        "batch_size": 128,
+        "train_steps": 20,
+        "batch_size": 64,
         "lr": 2e-3,
     },
     "tiny": {
