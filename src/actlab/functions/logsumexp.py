@@ -11,7 +11,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from .. import _xp
+from ..kernels import rowpath
+from ..kernels.outputs import deliver
+from . import _rowcall
 from ._rows import (
     analyse,
     as_array_like,
@@ -59,7 +64,6 @@ def _weighted_sum(xp: Any, rows: Any, bw: Any) -> tuple[Any, Any]:
     return s, s_inf
 
 
-@quiet
 def logsumexp(
     x: Any,
     axis: Any = None,
@@ -68,6 +72,7 @@ def logsumexp(
     b: Any = None,
     keepdims: bool = False,
     return_sign: bool = False,
+    out: Any = None,
 ) -> Any:
     """log Σ b_j e^{x_j} over ``axis`` (None: every axis; an int or a tuple), within 1 ULP.
 
@@ -76,6 +81,40 @@ def logsumexp(
     ``return_sign`` the result is (log |Σ|, sign Σ), sign 0 for an empty or zero sum; without
     it a negative sum gives NaN (its logarithm is not real).
     """
+    _rowcall.check_out_backend("logsumexp", x, out)
+    if out is not None and return_sign:
+        raise TypeError("logsumexp: out= cannot hold the (value, sign) pair of return_sign=True")
+    simple = b is None and not return_sign and not keepdims
+    if simple and isinstance(x, np.ndarray):
+        every = axis if axis is not None else tuple(range(x.ndim))
+        ax = _rowcall.fast_axis("logsumexp", x, every, where)
+    else:
+        ax = None
+    if ax is None:
+        result = _logsumexp(x, axis, where=where, b=b, keepdims=keepdims, return_sign=return_sign)
+        return deliver("logsumexp", result, out)
+    return rowpath.run(
+        "logsumexp",
+        x,
+        ax,
+        out,
+        lambda block: _logsumexp(block, -1),
+        kernel="logsumexp",
+        reduces=True,
+    )
+
+
+@quiet
+def _logsumexp(
+    x: Any,
+    axis: Any = None,
+    *,
+    where: Any = None,
+    b: Any = None,
+    keepdims: bool = False,
+    return_sign: bool = False,
+) -> Any:
+    """The NumPy-path body of ``logsumexp`` (every backend and option)."""
     func = "logsumexp"
     xp, xa, was_scalar, axes, rows, bw, nan_row = _analysis(func, x, axis, where, b)
     inf = xp.full_like(rows.m, math.inf)
@@ -119,6 +158,7 @@ def logsumexp_vjp(
     b: Any = None,
     keepdims: bool = False,
     y: Any = None,
+    out: Any = None,
 ) -> Any:
     """g · ∂logsumexp/∂x = g · b_j e^{x_j}/Σ_i b_i e^{x_i} (g · softmax when b is None).
 
@@ -154,7 +194,8 @@ def logsumexp_vjp(
         keep = rows.ordinary & (s != 0.0)
     grad = xp.where(keep, grad, zeros)
     grad = xp.where(nan_row | (bad_g & keep), xp.full_like(grad, math.nan), grad)
-    return finish(xp, grad, xa.dtype, False)
+    _rowcall.check_out_backend("logsumexp_vjp", x, out)
+    return deliver("logsumexp_vjp", finish(xp, grad, xa.dtype, False), out)
 
 
 # ---------------------------------------------------------------------------------- record

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _xp
+from ..kernels.outputs import deliver
+from . import _rowcall
 from ._rows import (
     Rows,
     analyse,
@@ -98,32 +100,55 @@ def _log_probabilities(c: _Call) -> Any:
 
 
 @quiet
-def softmax(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0) -> Any:
+def _softmax(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0) -> Any:
+    """The NumPy-path body of ``softmax`` (every backend and option)."""
+    c = _prepare("softmax", x, axis, where, temperature, negate=False)
+    return finish(c.xp, _probabilities(c), c.dtype, c.was_scalar)
+
+
+def softmax(
+    x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0, out: Any = None
+) -> Any:
     """softmax(x/T) along ``axis`` (an int or a tuple): e^{x_i/T} / Σ_j e^{x_j/T}.
 
     ``where`` (a boolean mask broadcasting to x) leaves entries out: they get 0. Rows that are
     empty (all −∞ or masked) give zeros, rows with +∞ entries the limit (k of them share
     1/k), rows with a NaN are all NaN. Every element is within a few ULP, tiny ones included.
     """
-    c = _prepare("softmax", x, axis, where, temperature, negate=False)
-    return finish(c.xp, _probabilities(c), c.dtype, c.was_scalar)
+    return _rowcall.vector("softmax", _softmax, x, axis, where, temperature, out, "softmax")
 
 
 @quiet
-def softmin(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0) -> Any:
-    """softmin(x) = softmax(−x), with the same options and contract."""
+def _softmin(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0) -> Any:
+    """The NumPy-path body of ``softmin`` (every backend and option)."""
     c = _prepare("softmin", x, axis, where, temperature, negate=True)
     return finish(c.xp, _probabilities(c), c.dtype, c.was_scalar)
 
 
+def softmin(
+    x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0, out: Any = None
+) -> Any:
+    """softmin(x) = softmax(−x), with the same options and contract."""
+    return _rowcall.vector("softmin", _softmin, x, axis, where, temperature, out, None)
+
+
 @quiet
-def log_softmax(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0) -> Any:
+def _log_softmax(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0) -> Any:
+    """The NumPy-path body of ``log_softmax`` (every backend and option)."""
+    c = _prepare("log_softmax", x, axis, where, temperature, negate=False)
+    return finish(c.xp, _log_probabilities(c), c.dtype, c.was_scalar)
+
+
+def log_softmax(
+    x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0, out: Any = None
+) -> Any:
     """log softmax(x/T) = x_i/T − logsumexp(x/T), exact at the dominant entry too.
 
     Masked and −∞ entries give −∞; empty rows all −∞; k entries of +∞ give −log k there.
     """
-    c = _prepare("log_softmax", x, axis, where, temperature, negate=False)
-    return finish(c.xp, _log_probabilities(c), c.dtype, c.was_scalar)
+    return _rowcall.vector(
+        "log_softmax", _log_softmax, x, axis, where, temperature, out, "log_softmax"
+    )
 
 
 # ----------------------------------------------------------------------------- derivatives
@@ -196,31 +221,51 @@ def _softmax_product(func: str, x, g, axis, where, temperature, y, *, negate: bo
 
 
 @quiet
-def softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
+def softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """gᵀJ of softmax: y ⊙ (g − ⟨g, y⟩)/T, with ``y`` = softmax(x) if the caller has it."""
-    return _softmax_product("softmax_vjp", x, g, axis, where, temperature, y, negate=False)
+    _rowcall.check_out_backend("softmax_vjp", x, out)
+    return deliver(
+        "softmax_vjp",
+        _softmax_product("softmax_vjp", x, g, axis, where, temperature, y, negate=False),
+        out,
+    )
 
 
 @quiet
-def softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
+def softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """J v of softmax (J is symmetric, so this equals the VJP with g = v)."""
-    return _softmax_product("softmax_jvp", x, v, axis, where, temperature, y, negate=False)
+    _rowcall.check_out_backend("softmax_jvp", x, out)
+    return deliver(
+        "softmax_jvp",
+        _softmax_product("softmax_jvp", x, v, axis, where, temperature, y, negate=False),
+        out,
+    )
 
 
 @quiet
-def softmin_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
+def softmin_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """gᵀJ of softmin (= −softmax_vjp at −x)."""
-    return _softmax_product("softmin_vjp", x, g, axis, where, temperature, y, negate=True)
+    _rowcall.check_out_backend("softmin_vjp", x, out)
+    return deliver(
+        "softmin_vjp",
+        _softmax_product("softmin_vjp", x, g, axis, where, temperature, y, negate=True),
+        out,
+    )
 
 
 @quiet
-def softmin_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
+def softmin_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """J v of softmin."""
-    return _softmax_product("softmin_jvp", x, v, axis, where, temperature, y, negate=True)
+    _rowcall.check_out_backend("softmin_jvp", x, out)
+    return deliver(
+        "softmin_jvp",
+        _softmax_product("softmin_jvp", x, v, axis, where, temperature, y, negate=True),
+        out,
+    )
 
 
 @quiet
-def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
+def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """gᵀJ of log_softmax: (g_j − y_j Σ_i g_i)/T; at a unique max g_k(1 − y_k) − y_k Σ_{i≠k} g_i.
 
     ``y`` is log_softmax(x) if the caller has it. Entries whose output is −∞ (masked, −∞)
@@ -236,18 +281,20 @@ def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None) -> An
     others = r.sum_except_top(gw)
     dominant = r.top & (r.n_top == 1.0)
     d = xp.where(dominant, gw * om - y * others, gw - y * total) / c.temperature
-    return _finish_derivative(c, d, bad, r.usable)
+    _rowcall.check_out_backend("log_softmax_vjp", x, out)
+    return deliver("log_softmax_vjp", _finish_derivative(c, d, bad, r.usable), out)
 
 
 @quiet
-def log_softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
+def log_softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """J v of log_softmax: (v_i − ⟨y, v⟩)/T, written without cancellation at the max."""
     func = "log_softmax_jvp"
     c = _prepare(func, x, axis, where, temperature, negate=False)
     vw, bad = _cotangent(func, "v", c, v)
     y, _ = _given_output(func, c, y, log=True)
     d = _shifted_product(c, y, vw) / c.temperature
-    return _finish_derivative(c, d, bad, c.rows.usable)
+    _rowcall.check_out_backend("log_softmax_jvp", x, out)
+    return deliver("log_softmax_jvp", _finish_derivative(c, d, bad, c.rows.usable), out)
 
 
 # --------------------------------------------------------------------------- dense Jacobians

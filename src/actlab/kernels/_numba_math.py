@@ -72,6 +72,17 @@ def _as_i64(typingctx, v):
     return sig, codegen
 
 
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a·b + c rounded once (LLVM's fma intrinsic; FMA3 hardware on x86-64-v3)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return sig, codegen
+
+
 _SHIFTER_BITS = 0x4338000000000000  # the bits of SHIFTER
 
 
@@ -151,6 +162,28 @@ def exp_w(x):
     """
     p, s = exp_parts_w(x)
     return s + p * s
+
+
+@njit(**SCALAR)
+def exp_dd(hi, lo):
+    """e^(hi + lo) as an unevaluated sum eh + el, good to ~2^−104 relative (|lo| ≤ ulp(hi)).
+
+    e^r = 1 + q is kept as the exact pair two_sum(1, q) and the lo factor is folded into the
+    low part, so a caller can divide (eh + el)/(sh + sl) to within half an ULP plus a hair.
+    Subnormal results are rounded in the scaling (an absolute error below one subnormal ULP).
+    """
+    x = hi if hi > EXP_MIN else EXP_MIN
+    x = x if x < EXP_MAX else EXP_MAX
+    kf, k = _round_k(x)
+    q = _poly13(_reduce(x, kf))
+    a = 1.0 + q
+    bv = a - 1.0
+    b = (1.0 - (a - bv)) + (q - bv)
+    b = b + lo * a
+    k1 = _as_i64(math.floor(kf * 0.5) + SHIFTER) - _SHIFTER_BITS
+    s1 = _pow2(k1)
+    s2 = _pow2(k - k1)
+    return (a * s1) * s2, (b * s1) * s2
 
 
 @njit(**SCALAR)

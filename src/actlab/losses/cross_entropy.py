@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .. import _xp
 from ..functions._rows import (
     Rows,
@@ -32,6 +34,8 @@ from ..functions._rows import (
     single_axis,
     widen,
 )
+from ..kernels.outputs import deliver
+from . import _fused
 from ._common import (
     all_true,
     check_fraction,
@@ -42,7 +46,13 @@ from ._common import (
     upstream,
 )
 
-__all__ = ["cross_entropy", "cross_entropy_grad", "nll_loss", "nll_loss_grad"]
+__all__ = [
+    "cross_entropy",
+    "cross_entropy_grad",
+    "cross_entropy_with_grad",
+    "nll_loss",
+    "nll_loss_grad",
+]
 
 
 @dataclass
@@ -186,7 +196,7 @@ def _row_losses(p: _Prepared) -> Any:
 
 
 @quiet
-def cross_entropy(
+def _cross_entropy(
     logits: Any,
     target: Any,
     *,
@@ -219,7 +229,7 @@ def cross_entropy(
 
 
 @quiet
-def cross_entropy_grad(
+def _cross_entropy_grad(
     logits: Any,
     target: Any,
     *,
@@ -247,6 +257,101 @@ def cross_entropy_grad(
     g = xp.where(r.nan_row & ~p.targets.ignored, nan_like(xp, g), g)
     g = g * _scale(func, p, grad_output)
     return finish(xp, g, p.dtype, False)
+
+
+_OPTIONS_DOC = """
+
+    On NumPy with integer targets (no weight, smoothing or mask) the loss and the gradient
+    come from one fused pass over the logits (numba tier); ``out`` (NumPy) receives the
+    result."""
+
+
+def cross_entropy(
+    logits: Any,
+    target: Any,
+    *,
+    axis: int = -1,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+    where: Any = None,
+    out: Any = None,
+) -> Any:
+    if _fused.applicable(logits, target, weight, label_smoothing, where):
+        loss, _ = _fused.run(
+            "cross_entropy", logits, target, axis=axis, ignore_index=ignore_index,
+            reduction=reduction, grad_output=None, want_grad=False, out=None,
+            slow_loss=_cross_entropy, slow_grad=_cross_entropy_grad,
+        )  # fmt: skip
+        return deliver("cross_entropy", loss, out)
+    _check_out_backend("cross_entropy", logits, out)
+    loss = _cross_entropy(
+        logits, target, axis=axis, weight=weight, ignore_index=ignore_index,
+        label_smoothing=label_smoothing, reduction=reduction, where=where,
+    )  # fmt: skip
+    return deliver("cross_entropy", loss, out)
+
+
+def cross_entropy_grad(
+    logits: Any,
+    target: Any,
+    *,
+    axis: int = -1,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+    where: Any = None,
+    grad_output: Any = None,
+    out: Any = None,
+) -> Any:
+    return cross_entropy_with_grad(
+        logits, target, axis=axis, weight=weight, ignore_index=ignore_index,
+        label_smoothing=label_smoothing, reduction=reduction, where=where,
+        grad_output=grad_output, out=out, _loss=False,
+    )[1]  # fmt: skip
+
+
+def cross_entropy_with_grad(
+    logits: Any,
+    target: Any,
+    *,
+    axis: int = -1,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+    where: Any = None,
+    grad_output: Any = None,
+    out: Any = None,
+    _loss: bool = True,
+) -> tuple[Any, Any]:
+    """(cross_entropy, cross_entropy_grad) of the same call, computed together: one pass
+    over the logits on the fused path. ``out`` receives the gradient."""
+    if _fused.applicable(logits, target, weight, label_smoothing, where):
+        return _fused.run(
+            "cross_entropy_grad", logits, target, axis=axis, ignore_index=ignore_index,
+            reduction=reduction, grad_output=grad_output, want_grad=True, out=out,
+            slow_loss=_cross_entropy, slow_grad=_cross_entropy_grad,
+        )  # fmt: skip
+    _check_out_backend("cross_entropy_grad", logits, out)
+    options = {
+        "axis": axis, "weight": weight, "ignore_index": ignore_index,
+        "label_smoothing": label_smoothing, "reduction": reduction, "where": where,
+    }  # fmt: skip
+    grad = _cross_entropy_grad(logits, target, grad_output=grad_output, **options)
+    loss = _cross_entropy(logits, target, **options) if _loss else None
+    return loss, deliver("cross_entropy_grad", grad, out)
+
+
+def _check_out_backend(func: str, logits: Any, out: Any) -> None:
+    if out is not None and not isinstance(logits, (np.ndarray, np.generic, list, int, float)):
+        raise TypeError(f"{func}: out= is supported for NumPy input only")
+
+
+cross_entropy.__doc__ = (_cross_entropy.__doc__ or "") + _OPTIONS_DOC
+cross_entropy_grad.__doc__ = (_cross_entropy_grad.__doc__ or "") + _OPTIONS_DOC
 
 
 def _scale(func: str, p: _Prepared, grad_output: Any) -> Any:

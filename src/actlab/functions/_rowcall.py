@@ -1,0 +1,62 @@
+"""The entry point of the row functions on NumPy: fused kernels, blocks and ``out=``.
+
+The row functions (softmax, log_softmax, softmin, logsumexp) keep their Array API
+implementation for every backend and option; this module routes the common NumPy case (a
+single axis, no ``where`` mask) through ``kernels.rowpath`` and puts results into ``out``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..kernels import rowpath
+from ..kernels.outputs import deliver
+from ._rows import axes_of, check_temperature
+
+
+def fast_axis(func: str, x: Any, axis: Any, where: Any) -> int | None:
+    """The single axis of a NumPy float call that the row path can take, else None."""
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f" or x.ndim == 0 or x.size == 0:
+        return None
+    if where is not None:
+        return None
+    if isinstance(axis, (tuple, list)):
+        if len(axis) != 1:
+            return None
+        axis = axis[0]
+    (ax,) = axes_of(func, axis, x.ndim)
+    return ax
+
+
+def check_out_backend(func: str, x: Any, out: Any) -> None:
+    if out is not None and not isinstance(x, (np.ndarray, np.generic, int, float, list)):
+        raise TypeError(f"{func}: out= is supported for NumPy input only")
+
+
+def vector(
+    func: str,
+    impl: Callable[..., Any],
+    x: Any,
+    axis: Any,
+    where: Any,
+    temperature: Any,
+    out: Any,
+    kernel: str | None,
+) -> Any:
+    """softmax-like ``func`` (x's shape) with ``impl(x, axis, where=, temperature=)``."""
+    check_out_backend(func, x, out)
+    ax = fast_axis(func, x, axis, where)
+    if ax is None:
+        return deliver(func, impl(x, axis, where=where, temperature=temperature), out)
+    t = check_temperature(func, temperature)
+    return rowpath.run(
+        func,
+        x,
+        ax,
+        out,
+        lambda block: impl(block, -1, temperature=t),
+        kernel=kernel if t == 1.0 else None,
+    )

@@ -1,0 +1,113 @@
+"""Fused cross-entropy on logits with class-index targets: loss and gradient in one pass.
+
+Per row (the class axis last): the max m, the exponentials and τ as in ``rows`` (the
+exponentials are left in the gradient row), L = log1p(τ), then
+
+* loss = (L − (x_t − m)): two non-negative parts, nothing cancels (x_t − m exact: float64
+  arithmetic for float32 rows, a TwoSum hi + lo for float64 rows);
+* grad_j = s·(y_j − [j = t]) with y_j = e_j/(1 + τ), except at a unique max with y > 1/2,
+  where 1 − y = τ/(1 + τ) is used: y − 1 would round to 0 for a confident row;
+
+s is the row's gradient scale (1/N for a mean, the upstream gradient, 0 for an ignored row).
+Rows with NaN or ±∞ are flagged for the NumPy path and its contract.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ._numba_math import PARALLEL
+from .rows import (
+    _exp_row_w,
+    _non_finite,
+    _row_max,
+    _sum_compensated,
+    _sum_w,
+    _two_sum,
+    log1p_tau_dd,
+)
+
+
+@njit(**PARALLEL)
+def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        scratch = np.empty(n, dtype=x.dtype)
+        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
+            row = x[r]
+            dst = grad[r] if want_grad else scratch
+            t = target[r]
+            if t < 0:  # ignored row: no loss, no gradient
+                losses[r] = 0.0
+                if want_grad:
+                    dst[:] = 0.0
+                continue
+            if _non_finite(row):
+                flags[r] = 1
+                continue
+            m = np.float64(_row_max(row))
+            n_top = _exp_row_w(row, m, dst)
+            tau = _sum_w(dst) + (n_top - 1)
+            big = math.log1p(tau)
+            losses[r] = big - (np.float64(row[t]) - m)
+            if not want_grad:
+                continue
+            s = scale[r]
+            inv = 1.0 / (1.0 + tau)
+            om_top = tau * inv  # 1 − y at the max
+            for j in range(n):
+                v = np.float64(dst[j])
+                top = np.float64(row[j]) == m
+                y = inv if top else v * inv
+                hit = 1.0 if j == t else 0.0
+                g = (1.0 - hit) - om_top if (top and n_top == 1) else y - hit
+                dst[j] = s * g
+
+
+@njit(**PARALLEL)
+def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        eh = np.empty(n, dtype=np.float64)
+        el = np.empty(n, dtype=np.float64)
+        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
+            row = x[r]
+            t = target[r]
+            if t < 0:
+                losses[r] = 0.0
+                if want_grad:
+                    grad[r][:] = 0.0
+                continue
+            if _non_finite(row):
+                flags[r] = 1
+                continue
+            m = _row_max(row)
+            big, corr = log1p_tau_dd(row, m, eh, el)
+            tau = math.expm1(big)  # only for 1 − y at the max, to within an ULP
+            hi, lo = _two_sum(row[t], -m)
+            losses[r] = (big - hi) + (corr - lo)
+            if not want_grad:
+                continue
+            dst = grad[r]
+            s = scale[r]
+            one_tau = 1.0 + tau
+            om_top = tau / one_tau
+            n_top = 0
+            for j in range(n):
+                n_top += 1 if row[j] == m else 0
+            for j in range(n):
+                v = eh[j] + el[j]
+                top = row[j] == m
+                y = (1.0 if top else v) / one_tau
+                hit = 1.0 if j == t else 0.0
+                g = (1.0 - hit) - om_top if (top and n_top == 1) else y - hit
+                dst[j] = s * g
+
+
+@njit(cache=True)
+def fsum(a):
+    """A compensated sum of the row losses (float64 results keep their bar)."""
+    return _sum_compensated(a)

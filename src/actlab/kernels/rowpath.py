@@ -1,0 +1,97 @@
+"""How the row functions run on NumPy: the compiled row kernels, or the NumPy path in blocks.
+
+``run`` takes a row function's NumPy-path implementation for a block of rows (last axis),
+and decides:
+
+* axis: a non-last axis is moved last (a view); input that is not C-contiguous is copied
+  once (the cost is measured in docs/performance.md);
+* numba tier, float32/float64: the fused kernel of ``rows`` (one DRAM pass per row); rows
+  that hold NaN or ±∞ are flagged by the kernel and recomputed by the NumPy path, whose
+  hard-row contract they need;
+* otherwise: the NumPy path on blocks of rows, written into the output in place (peak
+  memory: the output plus a few blocks' temporaries).
+
+The result goes into ``out`` when given (NumPy only, exact shape and dtype).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import blocked, config
+from .outputs import check_out
+
+__all__ = ["run"]
+
+# Rows per parallel chunk of the compiled kernels: a few thousand elements at least, so that
+# the per-chunk scratch allocation and scheduling are amortised.
+_CHUNK_ELEMENTS = 1 << 15
+
+
+# Compiled kernels that meet the float64 bars (measured: softmax 2.5 of 4 ULP, log_softmax
+# 1.35 of 2). logsumexp's float64 bar is 1 ULP and m + log1p(τ) rounds twice (1.01 ULP
+# measured), so float64 logsumexp stays on the extended-precision NumPy path.
+_FLOAT64_EXACT = {"softmax", "log_softmax", "cross_entropy"}
+
+
+def _numba_kernel(name: str, dtype: np.dtype) -> Callable[..., Any] | None:
+    if config.get_backend_tier() != "numba" or dtype not in (np.float32, np.float64):
+        return None
+    if dtype == np.float64 and name not in _FLOAT64_EXACT:
+        return None
+    from . import dispatch, rows  # numba is imported here, on first use
+
+    dispatch._numba_threads()
+    return getattr(rows, f"{name}_{'w' if dtype == np.float32 else 'd'}")
+
+
+def run(
+    func: str,
+    x: np.ndarray,
+    axis: int,
+    out: Any,
+    impl: Callable[[np.ndarray], np.ndarray],
+    *,
+    kernel: str | None,
+    reduces: bool = False,
+) -> np.ndarray:
+    """``func`` over ``axis`` of the float NumPy array ``x``.
+
+    ``impl(block)`` is the NumPy path on a 2-D block (rows × n, last axis). ``kernel`` names
+    the compiled kernel (None: none applies to this call). ``reduces``: one value per row.
+    """
+    shape = x.shape[:axis] + x.shape[axis + 1 :] if reduces else x.shape
+    if out is not None:
+        check_out(func, out, shape, x.dtype)
+    xm = np.moveaxis(x, axis, -1)
+    n = xm.shape[-1]
+    result = out if out is not None else np.empty(shape, dtype=x.dtype)
+    # The result with the row axis last (a view of ``result``).
+    target = result if reduces else np.moveaxis(result, axis, -1)
+    x2 = np.ascontiguousarray(xm).reshape(-1, n)
+    direct = target.flags.c_contiguous
+    res2 = target.reshape(-1) if reduces and direct else target.reshape(-1, n) if direct else None
+    if res2 is None:
+        res2 = np.empty((x2.shape[0],) if reduces else x2.shape, dtype=x.dtype)
+    big = x.size >= config.get_row_kernel_min_size()
+    compiled = _numba_kernel(kernel, x.dtype) if kernel is not None and big else None
+    if compiled is not None and n > 0 and x2.shape[0] > 0:
+        flags = np.zeros(x2.shape[0], dtype=np.int8)
+        chunk = max(1, _CHUNK_ELEMENTS // n)
+        compiled(x2, res2, flags, chunk)
+        bad = np.flatnonzero(flags)
+        if bad.size:
+            res2[bad] = impl(x2[bad])
+    else:
+        rows_per_block = max(1, blocked.ROW_BLOCK_ELEMENTS // max(n, 1))
+
+        def work(s: slice) -> None:
+            res2[s] = impl(x2[s])
+
+        blocked.run_blocks(work, blocked.blocks(x2.shape[0], rows_per_block))
+    if res2.base is None or not np.shares_memory(res2, target):
+        np.copyto(target, res2.reshape(target.shape))
+    return result

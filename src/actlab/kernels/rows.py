@@ -1,0 +1,280 @@
+"""Compiled row kernels: softmax, log_softmax and logsumexp over the last axis (numba).
+
+One DRAM pass per row: the row is read once from memory (max and finiteness), and the later
+passes (exponentials, their sum, the scaling) find it in the cache. e_j = exp(x_j − m) goes
+to a float64 scratch row (one per thread), never to a full-size temporary. The row's sum is
+kept without its dominant terms, τ = Σ_{x_j ≠ m} e_j + (n_top − 1), as on the NumPy path
+(``functions/_rows.py``): log1p(τ) is then exact where log(1 + τ) would round τ away.
+
+float32 rows compute in float64 (exp_w, rounded once at the store). float64 rows take
+x − m as an exact TwoSum hi + lo, exp_d(hi)·(1 + lo), and a compensated (TwoSum) sum, which
+keeps them within the float64 bars without an extended type. Rows holding NaN or ±∞ are
+flagged, not computed: the caller gives them to the NumPy path and its hard-row contract.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ._numba_math import KERNEL, PARALLEL, exp_dd, exp_w, fma
+
+# The reductions over values that are already computed may be reassociated (vectorised).
+_MAX = {**KERNEL, "fastmath": {"reassoc", "nsz", "nnan", "ninf", "contract"}}
+_SUM = {**KERNEL, "fastmath": {"reassoc", "nsz", "contract"}}
+_FAR = -1.0e300  # x − m below this: e^(x−m) is 0 and TwoSum's error term would be ±∞
+
+
+@njit(**_MAX)
+def _row_max(row):
+    """max(row); meaningless for a row with NaN or ±∞ (those rows are flagged)."""
+    m = row[0]
+    for j in range(row.shape[0]):
+        v = row[j]
+        m = v if v > m else m
+    return m
+
+
+@njit(**KERNEL)
+def _non_finite(row):
+    """Whether the row holds NaN or ±∞ (an integer count: vectorises without fast-math
+    flags, which would let LLVM assume there is no NaN to find)."""
+    bad = 0
+    for j in range(row.shape[0]):
+        bad += 0 if abs(row[j]) < math.inf else 1
+    return bad > 0
+
+
+@njit(**KERNEL)
+def _two_sum(a, b):
+    """(s, e) with s + e = a + b exactly (six operations, any order of magnitude)."""
+    s = a + b
+    bv = s - a
+    return s, (a - (s - bv)) + (b - bv)
+
+
+@njit(**KERNEL)
+def _sum_dd(a, b):
+    """Σ a + Σ b as a pair (hi, lo): a compensated sum of ``a`` plus the small terms ``b``."""
+    s0 = s1 = s2 = s3 = 0.0
+    c0 = c1 = c2 = c3 = 0.0
+    n4 = a.shape[0] // 4
+    for i in range(n4):
+        s0, e0 = _two_sum(s0, a[4 * i])
+        s1, e1 = _two_sum(s1, a[4 * i + 1])
+        s2, e2 = _two_sum(s2, a[4 * i + 2])
+        s3, e3 = _two_sum(s3, a[4 * i + 3])
+        c0 += e0 + b[4 * i]
+        c1 += e1 + b[4 * i + 1]
+        c2 += e2 + b[4 * i + 2]
+        c3 += e3 + b[4 * i + 3]
+    for j in range(4 * n4, a.shape[0]):
+        s0, e0 = _two_sum(s0, a[j])
+        c0 += e0 + b[j]
+    h, e = _two_sum(s0 + s1, s2 + s3)
+    return h, e + ((c0 + c1) + (c2 + c3))
+
+
+@njit(**KERNEL)
+def _sum_compensated(a):
+    """Σ a (non-negative terms) with four TwoSum lanes: error ≈ ε·Σ, not n·ε·Σ."""
+    s0 = s1 = s2 = s3 = 0.0
+    c0 = c1 = c2 = c3 = 0.0
+    n4 = a.shape[0] // 4
+    for i in range(n4):
+        v0, v1, v2, v3 = a[4 * i], a[4 * i + 1], a[4 * i + 2], a[4 * i + 3]
+        s0, e0 = _two_sum(s0, v0)
+        s1, e1 = _two_sum(s1, v1)
+        s2, e2 = _two_sum(s2, v2)
+        s3, e3 = _two_sum(s3, v3)
+        c0 += e0
+        c1 += e1
+        c2 += e2
+        c3 += e3
+    for j in range(4 * n4, a.shape[0]):
+        s0, e0 = _two_sum(s0, a[j])
+        c0 += e0
+    return ((s0 + s1) + (s2 + s3)) + ((c0 + c1) + (c2 + c3))
+
+
+# ------------------------------------------------------------------------ float32 (via f64)
+# The exponentials go straight into the float32 output row, rounded (relative error
+# ≤ 2^−24), and are summed from there in float64: softmax then rounds twice (e, e/s), ≤ 1.5
+# ULP in all, and log_softmax sees τ to 2^−24, ≤ 1.5 ULP at the max where z = −log1p(τ);
+# both bars are 2 ULP. No scratch row is needed.
+
+
+@njit(**KERNEL)
+def _exp_row_w(row, m, dst):
+    """dst_j = e^(x_j − m) rounded to float32, 0 at the max; returns the count of maxima."""
+    n_top = 0
+    for j in range(row.shape[0]):
+        d = np.float64(row[j]) - m
+        e = exp_w(d)  # computed before the choice: a call inside it would stay a branch
+        top = d == 0
+        dst[j] = 0.0 if top else e
+        n_top += 1 if top else 0
+    return n_top
+
+
+@njit(**_SUM)
+def _sum_w(a):
+    s = 0.0
+    for j in range(a.shape[0]):
+        s += np.float64(a[j])
+    return s
+
+
+@njit(**KERNEL)
+def _tau_w(row, dst):
+    """τ = Σ_{x_j ≠ m} e^(x_j − m) + (n_top − 1), the exponentials left in ``dst``."""
+    m = np.float64(_row_max(row))
+    n_top = _exp_row_w(row, m, dst)
+    return m, _sum_w(dst) + (n_top - 1)
+
+
+@njit(**PARALLEL)
+def softmax_w(x, out, flags, chunk):
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
+            row, dst = x[r], out[r]
+            if _non_finite(row):
+                flags[r] = 1
+                continue
+            m, tau = _tau_w(row, dst)
+            inv = 1.0 / (1.0 + tau)
+            for j in range(n):
+                v = np.float64(dst[j])
+                e = 1.0 if np.float64(row[j]) == m else v
+                dst[j] = e * inv
+
+
+@njit(**PARALLEL)
+def log_softmax_w(x, out, flags, chunk):
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
+            row, dst = x[r], out[r]
+            if _non_finite(row):
+                flags[r] = 1
+                continue
+            m, tau = _tau_w(row, dst)
+            big = math.log1p(tau)
+            for j in range(n):
+                dst[j] = (np.float64(row[j]) - m) - big
+
+
+@njit(**PARALLEL)
+def logsumexp_w(x, out, flags, chunk):
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        scratch = np.empty(n, dtype=x.dtype)
+        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
+            row = x[r]
+            if _non_finite(row):
+                flags[r] = 1
+                continue
+            m, tau = _tau_w(row, scratch)
+            out[r] = m + math.log1p(tau)
+
+
+# ------------------------------------------------------------------------------- float64
+
+
+@njit(**KERNEL)
+def _two_diff(a, m):
+    """(hi, lo) with hi + lo = a − m exactly (TwoSum); far entries give (_FAR·2, 0)."""
+    neg = -m
+    hi = a + neg
+    bv = hi - a
+    av = hi - bv
+    lo = (a - av) + (neg - bv)
+    far = hi < _FAR
+    return (2.0 * _FAR if far else hi), (0.0 if far else lo)
+
+
+@njit(**KERNEL)
+def _exp_row_dd(row, m, eh, el):
+    """eh_j + el_j = e^(x_j − m) (0 at the max); returns the count of maxima."""
+    n_top = 0
+    for j in range(row.shape[0]):
+        hi, lo = _two_diff(row[j], m)
+        h, low = exp_dd(hi, lo)
+        top = hi == 0
+        eh[j] = 0.0 if top else h
+        el[j] = 0.0 if top else low
+        n_top += 1 if top else 0
+    return n_top
+
+
+@njit(**KERNEL)
+def log1p_tau_dd(row, m, eh, el):
+    """log1p(τ) for a float64 row as a pair (L, c), L + c good to ~2^−100.
+
+    τ = th + tl in double-double; L = log1p(th) from libm (< 1 ULP), then one Newton step
+    in double-double: c = (1 + τ)·e^(−L) − 1 ≈ log1p(τ) − L, with e^(−L) from exp_dd and
+    the product's error recovered exactly by an FMA.
+    """
+    n_top = _exp_row_dd(row, m, eh, el)
+    th, tl = _sum_dd(eh, el)
+    th, e = _two_sum(th, np.float64(n_top - 1))
+    tl = tl + e
+    big = math.log1p(th)
+    gh, gl = exp_dd(-big, 0.0)
+    a, b = _two_sum(1.0, th)  # 1 + τ = a + b + tl
+    p = a * gh
+    p_err = fma(a, gh, -p)  # the exact error of the product
+    c = ((p - 1.0) + p_err) + (a * gl + (b + tl) * gh)
+    return big, c
+
+
+@njit(**PARALLEL)
+def softmax_d(x, out, flags, chunk):
+    """float64 softmax in double-double: e_j = eh + el, S = 1 + τ = sh + sl, and
+    y = (eh + el)/(sh + sl) by one division and an FMA correction (≈ 0.5 ULP)."""
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        eh = np.empty(n, dtype=np.float64)
+        el = np.empty(n, dtype=np.float64)
+        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
+            row, dst = x[r], out[r]
+            if _non_finite(row):
+                flags[r] = 1
+                continue
+            m = _row_max(row)
+            n_top = _exp_row_dd(row, m, eh, el)
+            th, tl = _sum_dd(eh, el)
+            sh, e = _two_sum(np.float64(n_top), th)
+            sl = e + tl
+            for j in range(n):
+                top = row[j] == m
+                h = 1.0 if top else eh[j]
+                low = 0.0 if top else el[j]
+                y0 = h / sh
+                rem = fma(-y0, sh, h)  # exact
+                dst[j] = y0 + ((rem + low) - y0 * sl) / sh
+
+
+@njit(**PARALLEL)
+def log_softmax_d(x, out, flags, chunk):
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        eh = np.empty(n, dtype=np.float64)
+        el = np.empty(n, dtype=np.float64)
+        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
+            row, dst = x[r], out[r]
+            if _non_finite(row):
+                flags[r] = 1
+                continue
+            m = _row_max(row)
+            big, corr = log1p_tau_dd(row, m, eh, el)
+            for j in range(n):
+                # (hi − L) with its rounding error recovered, plus lo − c: one rounding.
+                # x − m itself may overflow to −∞ (x ≈ −max, m ≈ max): then so does z.
+                hi, lo = _two_sum(row[j], -m)
+                s, err = _two_sum(hi, -big)
+                z = s + (err + (lo - corr))
+                dst[j] = z if hi > -math.inf else hi
