@@ -124,10 +124,10 @@ class _Pipe:
 
 
 def inspect_page(
-    path: Path, *, width: int = 1280, height: int = 900, timeout: float = 60
+    path: Path, *, width: int = 1280, height: int = 900, timeout: float = 60, fragment: str = ""
 ) -> PageReport:
     """Load ``path`` from file://, wait for it, and report images, ids, console errors and a
-    screenshot of the first screen."""
+    screenshot of the first screen (or of the screen at ``#fragment``)."""
     browser = find_browser()
     if browser is None:
         raise FileNotFoundError(f"no browser found (looked for {', '.join(BROWSERS)})")
@@ -143,7 +143,8 @@ def inspect_page(
             pipe.send("Emulation.setDeviceMetricsOverride",
                       {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
                       session=session)  # fmt: skip
-            pipe.send("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
+            url = path.resolve().as_uri() + (f"#{fragment}" if fragment else "")
+            pipe.send("Page.navigate", {"url": url}, session=session)
             pipe.wait_for("Page.loadEventFired", timeout)
             result = pipe.send("Runtime.evaluate", {"expression": INSPECT_JS,
                                "returnByValue": True}, session=session)  # fmt: skip

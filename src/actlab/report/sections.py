@@ -251,7 +251,7 @@ def lab_experiment(experiment: Any, result: Any, figures: Mapping[str, Any], sec
             f"<p class='finding'><b>Measured</b> ({badge}, {seconds:.1f} s): "
             f"{esc(result.finding)}</p>",
             table(header, rows),
-            f"<div class='gallery'>{figs}</div>",
+            figs,
             "</section>",
         ]
     )
