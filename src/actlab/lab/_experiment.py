@@ -32,17 +32,26 @@ def quiet() -> Iterator[None]:
 
 @contextlib.contextmanager
 def one_kernel_thread() -> Iterator[None]:
-    """Run actlab's kernels on one thread while an experiment runs (restored afterwards).
+    """Run actlab's kernels and BLAS on one thread while an experiment runs (restored
+    afterwards).
 
     The lab's arrays are small (a minibatch of at most a few thousand numbers), so handing
     them to a thread pool costs more than it gains; on a busy 2-core machine it cost 600×
-    (relu and its f′ on 128×32: 23 ms on the default pool against 37 µs on one thread).
+    (relu and its f′ on 128×32: 23 ms on the default pool against 37 µs on one thread), and
+    BLAS threads spinning on 128×64 products doubled the CPU time of a run.
     """
     from ..kernels import set_num_threads
 
     previous = set_num_threads(1)
     try:
-        yield
+        with contextlib.ExitStack() as stack:
+            try:  # threadpoolctl comes with scikit-learn, the lab's data dependency
+                from threadpoolctl import threadpool_limits
+            except ImportError:  # pragma: no cover - BLAS keeps its own threads then
+                pass
+            else:
+                stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+            yield
     finally:
         set_num_threads(previous)
 

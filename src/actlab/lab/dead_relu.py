@@ -162,6 +162,7 @@ def run(*, seed: int = 0, size: str = "default", progress: Any = None) -> DeadRe
         for lr in cfg["learning_rates"]
     ]
     track = Tracker(progress, len(combos))
+    before: dict[tuple[str, float], float] = {}
     for act, bias, lr in combos:
         # The same initial weights for every learning rate: only lr differs along a curve.
         net = MLP(
@@ -172,7 +173,9 @@ def run(*, seed: int = 0, size: str = "default", progress: Any = None) -> DeadRe
             rng=rng_for(seed, NAME, act, bias),
             bias_init=bias,
         )
-        before = probe(net, loss, data.x_train, data.y_train)
+        if (act, bias) not in before:
+            start = probe(net, loss, data.x_train, data.y_train)
+            before[act, bias] = float(np.mean(_hidden_fractions(start, "dead_fraction")))
         hist = fit(
             net,
             loss,
@@ -191,7 +194,7 @@ def run(*, seed: int = 0, size: str = "default", progress: Any = None) -> DeadRe
                 act,
                 lr,
                 bias,
-                float(np.mean(_hidden_fractions(before, "dead_fraction"))),
+                before[act, bias],
                 nan if hist.diverged else float(np.mean(dead_layers)),
                 nan if hist.diverged else float(np.mean(inactive)),
                 [nan] * len(dead_layers) if hist.diverged else dead_layers,

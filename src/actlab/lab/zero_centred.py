@@ -34,7 +34,7 @@ CONFIGS = {
         "seeds": 3,
         "hidden": [64],
         "lr": 0.1,
-        "max_epochs": 8,
+        "max_epochs": 6,
         "batch_size": 64,
         "eval_every": 5,
         "target_accuracy": 0.9,
