@@ -81,17 +81,20 @@ class VanishingResult(Result):
     def deepest(self) -> int:
         return max(r.depth for r in self.runs)
 
-    @property
-    def claim_holds(self) -> bool | None:
+    def _vanishes(self) -> dict[str, bool]:
+        """Saturating function → whether its first-layer gradient at the greatest depth is
+        at least 100× below the worst rectifier's (the rectifiers that were run)."""
         d = self.deepest
         acts = {r.activation for r in self.runs}
-        if not {"sigmoid", "relu"} <= acts:
-            return None
-        saturating = [a for a in ("sigmoid", "tanh") if a in acts]
         rect = [a for a in ("relu", "leaky_relu", "prelu", "elu") if a in acts]
         worst_rect = min(self.ratio(a, d) for a in rect)
-        # "Vanishes" = at least 100× smaller at the first layer than the rectifiers' worst.
-        return all(self.ratio(a, d) < worst_rect / 100 for a in saturating)
+        return {a: self.ratio(a, d) < worst_rect / 100 for a in ("sigmoid", "tanh") if a in acts}
+
+    @property
+    def claim_holds(self) -> bool | None:
+        if not {"sigmoid", "relu"} <= {r.activation for r in self.runs}:
+            return None
+        return all(self._vanishes().values())
 
     @property
     def finding(self) -> str:
@@ -101,13 +104,23 @@ class VanishingResult(Result):
             for a in ("sigmoid", "tanh", "relu", "elu")
             if any(r.activation == a for r in self.runs)
         ]
-        verdict = {
-            True: "the claim holds: the saturating functions' first-layer gradients are orders "
-            "of magnitude smaller",
-            False: "the claim does NOT hold as stated on this data: not every saturating "
-            "function's first-layer gradient is 100× below the rectifiers'",
-            None: "the claim could not be judged with these activations",
-        }[self.claim_holds]
+        if self.claim_holds is None:
+            verdict = "the claim could not be judged with these activations"
+        elif self.claim_holds:
+            verdict = (
+                "the claim holds: the saturating functions' first-layer gradients are orders "
+                "of magnitude below the rectifiers'"
+            )
+        else:
+            vanish = self._vanishes()
+            yes = [a for a, v in vanish.items() if v]
+            no = [a for a, v in vanish.items() if not v]
+            inits = {r.activation: r.init for r in self.runs}
+            verdict = (
+                f"the claim holds for {', '.join(yes) or 'none'} but NOT for "
+                + ", ".join(f"{a} (with {inits[a]} initialisation)" for a in no)
+                + ", whose gradient does not vanish"
+            )
         return (
             f"At initialisation, the first-to-last layer gradient-norm ratio of a {d}-layer MLP "
             f"on digits is {', '.join(parts)}; {verdict}."
