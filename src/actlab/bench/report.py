@@ -87,7 +87,9 @@ def _header(res: SuiteResult) -> list[str]:
         "products from a saved y: against the exact product of that y).",
         "- peak MiB: resident memory the call added at its peak (the kernel's high-water mark, "
         "reset before the call; first timed round); the out= candidates share one "
-        "preallocated output, so for them it is the temporaries.",
+        "preallocated output, so for them it is the temporaries. Memory freed earlier but "
+        "still resident is reused without counting, so below glibc's mmap threshold (32 MiB "
+        "at most, i.e. in --quick runs) it can read low.",
     ]
     loads = [t.other_load for t in res.tables if not math.isnan(t.other_load)]
     if loads:
