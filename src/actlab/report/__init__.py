@@ -10,11 +10,13 @@ folder that actlab did not write (no marker file) is never replaced, nor is an e
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,45 +84,24 @@ def write_report(
 
 
 def _build(options: ReportOptions, progress: Progress | None, start: float):
-    from ..accuracy import AuditTable, audit
-    from ..accuracy_rows import audit_rows, is_audited
-    from ..peers import peer_audit
-    from ..plotting.seeds import SEED_FIGURES
+    from ..accuracy_rows import is_audited
 
     all_entries = entries() if options.functions is None else [get(n) for n in options.functions]
     elementwise = [e.name for e in all_entries if isinstance(e, Elementwise)]
     others = [e.name for e in all_entries if not isinstance(e, Elementwise) and is_audited(e)]
     experiments = _experiments(options.lab)
-    work = _Work(total=3 + len(all_entries) + 1 + len(experiments), progress=progress)
+    work = _Work(total=len(all_entries) + 1 + len(experiments) + 2, progress=progress)
 
-    work.step("accuracy audit against mpmath")
-    table = audit(elementwise, full=options.full) if elementwise else AuditTable()
-    work.step("row functions against mpmath")
-    rows = audit_rows(others, full=options.full) if others else []
-    work.step("the peers' accuracy")
-    peers = None
-    if options.peers and elementwise:
-        peers = peer_audit(elementwise, peers=options.peers, full=options.full)
-
-    function_parts = []
-    for e in all_entries:
-        work.step(f"figures of {e.name}")
-        function_parts.append(sections.function_section(e, _function_figures(e)))
-    work.step("the seed tutorials' figures")
-    gallery = sections.seed_gallery(
-        [(k, f.title, f.source, f.draw()) for k, f in SEED_FIGURES.items()]
-    )
-
-    lab_parts, lab_json = [], {}
-    for exp in experiments:
-        work.step(f"lab: {exp.name}")
-        t0 = time.perf_counter()
-        result = exp.run(seed=options.seed, size=options.lab_size, progress=_sub(work, exp.name))
-        seconds = time.perf_counter() - t0
-        figures = _lab_figures(result)
-        lab_parts.append(sections.lab_experiment(exp, result, figures, seconds))
-        lab_json[f"lab/{exp.name}.json"] = json.dumps(result.to_dict(), indent=1)
-
+    # The audits are single-threaded Python (mpmath) while the figures and the lab use NumPy
+    # and BLAS: run the audits in a second process meanwhile. "spawn" does not inherit
+    # BLAS threads or locks from this process.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        audits = pool.submit(_audits, elementwise, others, tuple(options.peers), options.full)
+        function_parts, gallery, lab_parts, lab_json = _figures_and_lab(
+            all_entries, experiments, options, work
+        )
+        work.step("the accuracy audit against mpmath, with the peers (second process)")
+        table, rows, peers = audits.result()
     seconds = time.perf_counter() - start
     nav = [("overview", "Functions"), ("seeds", "Seed figures"), ("functions", "Each function"),
            ("accuracy", "Accuracy"), ("lab", "Lab"), ("environment", "Environment")]  # fmt: skip
@@ -144,6 +125,43 @@ def _build(options: ReportOptions, progress: Progress | None, start: float):
     ]
     work.step("writing")
     return page("actlab report", nav, body), lab_json
+
+
+def _audits(elementwise: list[str], others: list[str], peers: tuple[str, ...], full: bool):
+    """Our audits and the peers' (run in the second process)."""
+    from ..accuracy import AuditTable, audit
+    from ..accuracy_rows import audit_rows
+    from ..peers import peer_audit
+
+    table = audit(elementwise, full=full) if elementwise else AuditTable()
+    rows = audit_rows(others, full=full) if others else []
+    peer_table = peer_audit(elementwise, peers=peers, full=full) if peers and elementwise else None
+    return table, rows, peer_table
+
+
+def _figures_and_lab(all_entries, experiments, options: ReportOptions, work: _Work):
+    from ..plotting.seeds import SEED_FIGURES
+
+    function_parts = []
+    for e in all_entries:
+        work.step(f"figures of {e.name}")
+        function_parts.append(sections.function_section(e, _function_figures(e)))
+    work.step("the seed tutorials' figures")
+    gallery = sections.seed_gallery(
+        [(k, f.title, f.source, f.draw()) for k, f in SEED_FIGURES.items()]
+    )
+
+    lab_parts, lab_json = [], {}
+    for exp in experiments:
+        work.step(f"lab: {exp.name}")
+        t0 = time.perf_counter()
+        result = exp.run(seed=options.seed, size=options.lab_size, progress=_sub(work, exp.name))
+        seconds = time.perf_counter() - t0
+        figures = _lab_figures(result)
+        lab_parts.append(sections.lab_experiment(exp, result, figures, seconds))
+        lab_json[f"lab/{exp.name}.json"] = json.dumps(result.to_dict(), indent=1)
+
+    return function_parts, gallery, lab_parts, lab_json
 
 
 def _experiments(names: Sequence[str] | None) -> list:
