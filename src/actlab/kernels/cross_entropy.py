@@ -1,7 +1,7 @@
 """Fused cross-entropy on logits with class-index targets: loss and gradient in one pass.
 
-Per row (the class axis last): the max m, the exponentials and τ as in ``rows`` (the
-exponentials are left in the gradient row), L = log1p(τ), then
+Per row (the class axis last): the max m, the exponentials and τ as in ``rows`` (in a
+per-thread scratch row), L = log1p(τ), then
 
 * loss = (L − (x_t − m)): two non-negative parts, nothing cancels (x_t − m exact: float64
   arithmetic for float32 rows, a TwoSum hi + lo for float64 rows);
@@ -20,46 +20,37 @@ import numpy as np
 from numba import njit, prange
 
 from ._numba_math import PARALLEL
-from .rows import (
-    _exp_row_w,
-    _non_finite,
-    _row_max,
-    _sum_compensated,
-    _sum_w,
-    _two_sum,
-    log1p_tau_dd,
-)
+from .rows import _non_finite, _row_max, _sum_compensated, _tau_w, _two_sum, log1p_tau_dd
 
 
 @njit(**PARALLEL)
 def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
-        scratch = np.empty(n, dtype=x.dtype)
+        eh = np.empty(n, dtype=np.float32)
+        el = np.empty(n, dtype=np.float32)
         for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
             row = x[r]
-            dst = grad[r] if want_grad else scratch
             t = target[r]
             if t < 0:  # ignored row: no loss, no gradient
                 losses[r] = 0.0
                 if want_grad:
-                    dst[:] = 0.0
+                    grad[r][:] = 0.0
                 continue
-            if _non_finite(row):
+            m, tau, n_top = _tau_w(row, eh, el)
+            if tau != tau:
                 flags[r] = 1
                 continue
-            m = np.float64(_row_max(row))
-            n_top = _exp_row_w(row, m, dst)
-            tau = _sum_w(dst) + (n_top - 1)
             big = math.log1p(tau)
             losses[r] = big - (np.float64(row[t]) - m)
             if not want_grad:
                 continue
+            dst = grad[r]
             s = scale[r]
             inv = 1.0 / (1.0 + tau)
             om_top = tau * inv  # 1 − y at the max
             for j in range(n):
-                v = np.float64(dst[j])
+                v = np.float64(eh[j]) + np.float64(el[j])
                 top = np.float64(row[j]) == m
                 y = inv if top else v * inv
                 hit = 1.0 if j == t else 0.0

@@ -6,7 +6,8 @@ to a float64 scratch row (one per thread), never to a full-size temporary. The r
 kept without its dominant terms, τ = Σ_{x_j ≠ m} e_j + (n_top − 1), as on the NumPy path
 (``functions/_rows.py``): log1p(τ) is then exact where log(1 + τ) would round τ away.
 
-float32 rows compute in float64 (exp_w, rounded once at the store). float64 rows take
+float32 rows take their exponentials from the float32-arithmetic pair exp of ``_exp32`` and
+do the rest in float64, rounding once at the store. float64 rows take
 x − m as an exact TwoSum hi + lo, exp_d(hi)·(1 + lo), and a compensated (TwoSum) sum, which
 keeps them within the float64 bars without an extended type. Rows holding NaN or ±∞ are
 flagged, not computed: the caller gives them to the NumPy path and its hard-row contract.
@@ -19,22 +20,45 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._numba_math import KERNEL, PARALLEL, exp_dd, exp_w, fma
+from ._exp32 import exp_diff_f32
+from ._numba_math import KERNEL, PARALLEL, exp_dd, fma
+
+_Z32 = np.float32(0.0)
+
 
 # The reductions over values that are already computed may be reassociated (vectorised).
-_MAX = {**KERNEL, "fastmath": {"reassoc", "nsz", "nnan", "ninf", "contract"}}
 _SUM = {**KERNEL, "fastmath": {"reassoc", "nsz", "contract"}}
 _FAR = -1.0e300  # x − m below this: e^(x−m) is 0 and TwoSum's error term would be ±∞
 
 
-@njit(**_MAX)
+@njit(**KERNEL)
 def _row_max(row):
-    """max(row); meaningless for a row with NaN or ±∞ (those rows are flagged)."""
-    m = row[0]
-    for j in range(row.shape[0]):
+    """max(row) with eight independent maxima (a select chain does not vectorise; eight do
+    run in parallel). Meaningless for a row with NaN (those rows are flagged)."""
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = row[0]
+    n8 = row.shape[0] // 8
+    for i in range(n8):
+        b = 8 * i
+        v0, v1, v2, v3 = row[b], row[b + 1], row[b + 2], row[b + 3]
+        v4, v5, v6, v7 = row[b + 4], row[b + 5], row[b + 6], row[b + 7]
+        m0 = v0 if v0 > m0 else m0
+        m1 = v1 if v1 > m1 else m1
+        m2 = v2 if v2 > m2 else m2
+        m3 = v3 if v3 > m3 else m3
+        m4 = v4 if v4 > m4 else m4
+        m5 = v5 if v5 > m5 else m5
+        m6 = v6 if v6 > m6 else m6
+        m7 = v7 if v7 > m7 else m7
+    for j in range(8 * n8, row.shape[0]):
         v = row[j]
-        m = v if v > m else m
-    return m
+        m0 = v if v > m0 else m0
+    a = m0 if m0 > m1 else m1
+    b = m2 if m2 > m3 else m3
+    c = m4 if m4 > m5 else m5
+    d = m6 if m6 > m7 else m7
+    a = a if a > b else b
+    c = c if c > d else d
+    return a if a > c else c
 
 
 @njit(**KERNEL)
@@ -99,69 +123,87 @@ def _sum_compensated(a):
     return ((s0 + s1) + (s2 + s3)) + ((c0 + c1) + (c2 + c3))
 
 
-# ------------------------------------------------------------------------ float32 (via f64)
-# The exponentials go straight into the float32 output row, rounded (relative error
-# ≤ 2^−24), and are summed from there in float64: softmax then rounds twice (e, e/s), ≤ 1.5
-# ULP in all, and log_softmax sees τ to 2^−24, ≤ 1.5 ULP at the max where z = −log1p(τ);
-# both bars are 2 ULP. No scratch row is needed.
+# ----------------------------------------------------------------------------------- float32
+# The exponentials come from the float32-arithmetic exp (``_exp32``, 8 lanes per register)
+# as float32 pairs eh + el, good to a few hundredths of an ULP, kept in two per-thread
+# scratch rows; sums, scaling and logarithms are float64, and each result rounds once.
 
 
 @njit(**KERNEL)
-def _exp_row_w(row, m, dst):
-    """dst_j = e^(x_j − m) rounded to float32, 0 at the max; returns the count of maxima."""
-    n_top = 0
+def _exp_row_w(row, m, eh, el, zero_top):
+    """eh_j + el_j = e^(x_j − m) as float32 pairs (at the max 1 + 0, or 0 with ``zero_top``);
+    NaN where x_j − m is not finite, which the sum then carries.
+
+    A pure map: an integer counter in this loop halves its speed, so the maxima are counted
+    by ``_count_top`` in a pass of their own.
+    """
     for j in range(row.shape[0]):
-        d = np.float64(row[j]) - m
-        e = exp_w(d)  # computed before the choice: a call inside it would stay a branch
-        top = d == 0
-        dst[j] = 0.0 if top else e
-        n_top += 1 if top else 0
-    return n_top
+        v = row[j]
+        h, low = exp_diff_f32(v, m)
+        top = zero_top and v == m
+        eh[j] = _Z32 if top else h
+        el[j] = _Z32 if top else low
 
 
 @njit(**_SUM)
-def _sum_w(a):
+def _sum_w(eh, el):
     s = 0.0
-    for j in range(a.shape[0]):
-        s += np.float64(a[j])
+    for j in range(eh.shape[0]):
+        s += np.float64(eh[j]) + np.float64(el[j])
     return s
 
 
+@njit(**_SUM)
+def _count_top(row, m):
+    c = 0.0
+    for j in range(row.shape[0]):
+        c += 1.0 if row[j] == m else 0.0
+    return c
+
+
 @njit(**KERNEL)
-def _tau_w(row, dst):
-    """τ = Σ_{x_j ≠ m} e^(x_j − m) + (n_top − 1), the exponentials left in ``dst``."""
-    m = np.float64(_row_max(row))
-    n_top = _exp_row_w(row, m, dst)
-    return m, _sum_w(dst) + (n_top - 1)
+def _tau_w(row, eh, el):
+    """(m, τ, n_top) with τ = Σ_{x_j ≠ m} e^(x_j − m) + (n_top − 1), the exponentials left
+    in eh + el (0 at the max); τ is NaN for a row holding NaN or ±∞ (the caller flags it)."""
+    m = _row_max(row)
+    if not abs(m) < math.inf:  # NaN, +∞ present, or every entry −∞
+        return np.float64(m), math.nan, 0.0
+    _exp_row_w(row, m, eh, el, True)
+    count = _count_top(row, m)
+    return np.float64(m), _sum_w(eh, el) + (count - 1.0), count
 
 
 @njit(**PARALLEL)
 def softmax_w(x, out, flags, chunk):
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
+        eh = np.empty(n, dtype=np.float32)
+        el = np.empty(n, dtype=np.float32)
         for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
             row, dst = x[r], out[r]
-            if _non_finite(row):
+            m = _row_max(row)
+            _exp_row_w(row, m, eh, el, False)
+            total = _sum_w(eh, el)  # 1 + τ, the maxima included: no τ alone is needed
+            if total != total:
                 flags[r] = 1
                 continue
-            m, tau = _tau_w(row, dst)
-            inv = 1.0 / (1.0 + tau)
+            inv = 1.0 / total
             for j in range(n):
-                v = np.float64(dst[j])
-                e = 1.0 if np.float64(row[j]) == m else v
-                dst[j] = e * inv
+                dst[j] = (np.float64(eh[j]) + np.float64(el[j])) * inv
 
 
 @njit(**PARALLEL)
 def log_softmax_w(x, out, flags, chunk):
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
+        eh = np.empty(n, dtype=np.float32)
+        el = np.empty(n, dtype=np.float32)
         for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
             row, dst = x[r], out[r]
-            if _non_finite(row):
+            m, tau, _ = _tau_w(row, eh, el)
+            if tau != tau:
                 flags[r] = 1
                 continue
-            m, tau = _tau_w(row, dst)
             big = math.log1p(tau)
             for j in range(n):
                 dst[j] = (np.float64(row[j]) - m) - big
@@ -171,13 +213,13 @@ def log_softmax_w(x, out, flags, chunk):
 def logsumexp_w(x, out, flags, chunk):
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
-        scratch = np.empty(n, dtype=x.dtype)
+        eh = np.empty(n, dtype=np.float32)
+        el = np.empty(n, dtype=np.float32)
         for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
-            row = x[r]
-            if _non_finite(row):
+            m, tau, _ = _tau_w(x[r], eh, el)
+            if tau != tau:
                 flags[r] = 1
                 continue
-            m, tau = _tau_w(row, scratch)
             out[r] = m + math.log1p(tau)
 
 
