@@ -73,7 +73,8 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 def digits(seed: int = 0, test_fraction: float = 0.2) -> Dataset:
     """1,797 8×8 digits (64 features in [0, 1], 10 classes), split stratified by ``seed``:
-    1,437 training and 360 test images at the default fraction."""
+    1,438 training and 359 test images at the default fraction (20 % of each class,
+    rounded)."""
     x, y = _digits_arrays()
     train, test = stratified_split(y, test_fraction, np.random.default_rng([seed, 1797]))
     return Dataset("digits", x[train], y[train], x[test], y[test], 10)
