@@ -208,6 +208,28 @@ def test_train_eval_modes_propagate():
     np.testing.assert_array_equal(net(x), net(x))
 
 
+def test_sgd_momentum_and_adam_update_rules_by_hand():
+    from actlab.layers import SGD, Adam, Parameter
+
+    p = Parameter(np.array([1.0, -2.0]))
+    opt = SGD([p], 0.1, momentum=0.5)
+    grads = [np.array([1.0, 2.0]), np.array([-1.0, 4.0])]
+    v = np.zeros(2)
+    expected = p.value.copy()
+    for i, g in enumerate(grads):
+        p.grad[...] = g
+        opt.step()
+        v = g if i == 0 else 0.5 * v + g
+        expected = expected - 0.1 * v
+        np.testing.assert_allclose(p.value, expected, rtol=1e-15)
+    q = Parameter(np.array([0.3, -0.7, 5.0]))
+    adam = Adam([q], 0.01)
+    q.grad[...] = [2.0, -1e-3, 0.0]
+    adam.step()
+    # the first Adam step moves every coordinate with a gradient by lr·sign(g)
+    np.testing.assert_allclose(q.value, [0.29, -0.69, 5.0], rtol=1e-6)
+
+
 def test_sequential_collects_parameters_in_order():
     rng = np.random.default_rng(0)
     a, b = Linear(3, 4, rng=rng), Linear(4, 2, rng=rng)

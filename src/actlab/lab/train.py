@@ -20,12 +20,9 @@ import numpy as np
 from ..layers import Loss, Module, Optimizer, check_labels
 from ._experiment import quiet
 from .datasets import Dataset
-from .probes import ProbeReport, flatten, probe
+from .probes import ProbeReport, probe
 
 __all__ = ["History", "accuracy", "fit", "predict"]
-
-
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass
@@ -152,7 +149,3 @@ def fit(
                 progress(step, steps)
     hist.wall_s = time.perf_counter() - start
     return hist
-
-
-def layer_count(model: Module) -> int:
-    return len(flatten(model))

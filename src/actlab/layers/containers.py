@@ -98,7 +98,7 @@ def default_init(activation: str) -> str:
 
 
 def activation_layer(
-    name: str, *, width: int, rng: np.random.Generator, params: Mapping[str, Any] | None = None
+    name: str, *, rng: np.random.Generator, params: Mapping[str, Any] | None = None
 ) -> Module:
     """The layer the lab uses for ``name``: the learnable/random ones get their own class
     (PReLU learns its slope, Swish its β, RReLU draws slopes); every other registry entry is
@@ -147,9 +147,7 @@ class MLP(Sequential):
                 layers.append(Maxout(width, h, pieces, rng=rng, init=init, bias_init=bias_init))
             else:
                 layers.append(Linear(width, h, init=init, rng=rng, bias_init=bias_init))
-                layers.append(
-                    activation_layer(activation, width=h, rng=rng, params=activation_params)
-                )
+                layers.append(activation_layer(activation, rng=rng, params=activation_params))
             width = h
         out_init = "glorot" if init == "glorot" else "lecun"
         layers.append(Linear(width, out_features, init=out_init, rng=rng, gain=output_gain))
