@@ -9,6 +9,7 @@ import pytest
 import actlab
 from actlab import oracle
 from actlab.accuracy import audit
+from kernel_support import TIERS, on_tier
 from support import DTYPES, ELEMENTWISE, entries_cases
 
 
@@ -20,21 +21,26 @@ def _report(table: actlab.accuracy.AuditTable) -> str:
     )
 
 
+@pytest.mark.parametrize("tier", TIERS)
 @pytest.mark.parametrize("entry", entries_cases())
-def test_quick_audit(entry):
-    """f, f′, f″ in float16/32/64, at the defaults and every audit parameter set."""
-    table = audit([entry.name])
+def test_quick_audit(entry, tier):
+    """f, f′, f″ in float16/32/64, at the defaults and every audit parameter set, on both
+    kernel tiers (the compiled loops and the NumPy path)."""
+    with on_tier(tier):
+        table = audit([entry.name])
     assert {r.dtype for r in table.rows} == set(DTYPES)
     assert {r.order for r in table.rows} == {0, 1, 2}
     assert not table.failures(), _report(table)
 
 
 @pytest.mark.full
+@pytest.mark.parametrize("tier", TIERS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("entry", entries_cases())
-def test_full_audit(entry, dtype):
+def test_full_audit(entry, dtype, tier):
     """The whole float range: every finite float16, dense float32 and float64 samples."""
-    table = audit([entry.name], dtypes=[dtype], full=True)
+    with on_tier(tier):
+        table = audit([entry.name], dtypes=[dtype], full=True)
     assert not table.failures(), _report(table)
 
 
@@ -86,16 +92,18 @@ PEER_FAILURES = [
 ]
 
 
+@pytest.mark.parametrize("tier", TIERS)
 @pytest.mark.parametrize(
     ("name", "params", "order", "dtype", "x"),
     PEER_FAILURES,
     ids=[f"{n}-{o}-{d}-{x}" for n, _, o, d, x in PEER_FAILURES],
 )
-def test_where_peers_fail(name, params, order, dtype, x):
+def test_where_peers_fail(name, params, order, dtype, x, tier):
     entry = actlab.get(name)
     params = {**entry.defaults, **params}
     xs = np.array([x], dtype=dtype)
-    got = np.asarray(entry.derivative(order)(xs, **params))
+    with on_tier(tier):
+        got = np.asarray(entry.derivative(order)(xs, **params))
     (exact,) = oracle.exact(entry, order, xs.astype(np.float64), params)
     err = oracle.ulp_errors(got, [exact], dtype)[0]
     assert err <= entry.ulp_bar(dtype, order), f"{got[0]!r} vs exact {exact}: {err:.3g} ULP"

@@ -5,6 +5,7 @@ import pytest
 import actlab
 from actlab.accuracy_rows import audit_rows, is_audited, to_markdown
 from actlab.registry import Loss, Reduction, VectorFunction
+from kernel_support import TIERS, on_tier
 
 # What the row audit covers by default, which must be every vector and reduction entry.
 ROW_ENTRIES = [e for e in actlab.entries() if is_audited(e)]
@@ -18,9 +19,12 @@ def test_every_vector_and_reduction_entry_isis_audited():
     assert any(isinstance(e, Loss) for e in ROW_ENTRIES)
 
 
+@pytest.mark.parametrize("tier", TIERS)
 @pytest.mark.parametrize("entry", ROW_ENTRIES, ids=lambda e: e.name)
-def test_row_audit_meets_the_bars(entry):
-    rows = audit_rows([entry.name])
+def test_row_audit_meets_the_bars(entry, tier):
+    """On both tiers; the compiled row kernels take even these small blocks (on_tier)."""
+    with on_tier(tier):
+        rows = audit_rows([entry.name])
     assert {(r.dtype, r.what) for r in rows} >= {("float64", "f"), ("float32", "f")}
     failing = [r for r in rows if not r.passed]
     assert not failing, to_markdown(failing)
@@ -36,7 +40,9 @@ def test_row_audit_table_names_units_and_bars():
 
 
 @pytest.mark.full
+@pytest.mark.parametrize("tier", TIERS)
 @pytest.mark.parametrize("entry", ROW_ENTRIES, ids=lambda e: e.name)
-def test_full_row_audit_meets_the_bars(entry):
-    failing = [r for r in audit_rows([entry.name], full=True) if not r.passed]
+def test_full_row_audit_meets_the_bars(entry, tier):
+    with on_tier(tier):
+        failing = [r for r in audit_rows([entry.name], full=True) if not r.passed]
     assert not failing, to_markdown(failing)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 
+import numpy as np
 import pytest
 
 import actlab
@@ -36,11 +37,54 @@ def test_every_exported_derivative_belongs_to_an_entry():
     for name in actlab.__all__:
         if "_grad" not in name or not callable(getattr(actlab, name)):
             continue
+        if name in COMBINED:
+            continue
         base = name.split("_grad")[0]
         if name.endswith(("_grad", "_grad2")):
             assert base in actlab.names(), f"{name}: no registry entry {base!r}"
         if base in elementwise:
             assert name in owned, f"{name} is exported but is not a function of {base}'s record"
+
+
+# Functions that return two registry functions at once (not a derivative of their own).
+COMBINED = {"cross_entropy_with_grad": ("cross_entropy", "cross_entropy_grad")}
+
+
+def test_combined_functions_return_their_parts():
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((4, 6)).astype(np.float32)
+    target = np.array([0, 5, 2, 2])
+    for name, parts in COMBINED.items():
+        assert name in actlab.__all__
+        got = getattr(actlab, name)(logits, target)
+        expected = [getattr(actlab, p)(logits, target) for p in parts]
+        for g, e in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(g, e)
+
+
+@pytest.mark.parametrize("entry", entries_cases())
+def test_every_entry_has_its_vjp(entry):
+    """NAME_vjp(x, g, *, params..., out=None) for every elementwise entry, made from it."""
+    vjp = getattr(actlab, f"{entry.name}_vjp")
+    assert f"{entry.name}_vjp" in actlab.__all__
+    assert vjp.__name__ == f"{entry.name}_vjp"
+    assert vjp.__doc__
+    sig = _signature(vjp)
+    assert [p.name for p in sig[:2]] == ["x", "g"]
+    assert sig[-1].name == "out"
+    assert sig[-1].default is None
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in sig[2:])
+    expected = [(p.name, p.default) for p in entry.params]
+    assert [(p.name, p.default) for p in sig[2 : 2 + len(expected)]] == expected
+
+
+def test_no_stray_vjp():
+    """Every exported NAME_vjp belongs to a registry entry (elementwise or row)."""
+    extra = {"sigmoid_vjp_from_output", "tanh_vjp_from_output"}
+    for name in actlab.__all__:
+        if name.endswith("_vjp") or name in extra:
+            base = name.split("_vjp")[0]
+            assert base in actlab.names(), name
 
 
 def test_every_param_grad_is_named_after_a_parameter():
@@ -87,7 +131,13 @@ def test_signatures_match_the_record(entry):
     sig = _signature(entry.fn)
     assert sig[0].name == "x"
     assert [(p.name, p.default) for p in sig[1 : 1 + len(expected)]] == expected
-    assert [p.name for p in sig[1 + len(expected) :]] == list(entry.options)
+    # ``out`` (NumPy's output buffer, keyword-only) may follow the options.
+    tail = [p.name for p in sig[1 + len(expected) :]]
+    if tail and tail[-1] == "out":
+        assert sig[-1].kind is inspect.Parameter.KEYWORD_ONLY
+        assert sig[-1].default is None
+        tail = tail[:-1]
+    assert tail == list(entry.options)
     for _, fn in _exported(entry):
         sig = _signature(fn)
         assert sig[0].name == "x", fn.__name__

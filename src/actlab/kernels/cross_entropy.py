@@ -76,8 +76,7 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
                 flags[r] = 1
                 continue
             m = _row_max(row)
-            big, corr = log1p_tau_dd(row, m, eh, el)
-            tau = math.expm1(big)  # only for 1 − y at the max, to within an ULP
+            big, corr, tau = log1p_tau_dd(row, m, eh, el)
             hi, lo = _two_sum(row[t], -m)
             losses[r] = (big - hi) + (corr - lo)
             if not want_grad:

@@ -254,7 +254,8 @@ def _exp_row_dd(row, m, eh, el):
 
 @njit(**KERNEL)
 def log1p_tau_dd(row, m, eh, el):
-    """log1p(τ) for a float64 row as a pair (L, c), L + c good to ~2^−100.
+    """(L, c, τ): log1p(τ) for a float64 row as a pair L + c good to ~2^−100, and τ itself
+    (rounded once from its double-double sum).
 
     τ = th + tl in double-double; L = log1p(th) from libm (< 1 ULP), then one Newton step
     in double-double: c = (1 + τ)·e^(−L) − 1 ≈ log1p(τ) − L, with e^(−L) from exp_dd and
@@ -270,7 +271,7 @@ def log1p_tau_dd(row, m, eh, el):
     p = a * gh
     p_err = fma(a, gh, -p)  # the exact error of the product
     c = ((p - 1.0) + p_err) + (a * gl + (b + tl) * gh)
-    return big, c
+    return big, c, th + tl
 
 
 @njit(**PARALLEL)
@@ -312,7 +313,7 @@ def log_softmax_d(x, out, flags, chunk):
                 flags[r] = 1
                 continue
             m = _row_max(row)
-            big, corr = log1p_tau_dd(row, m, eh, el)
+            big, corr, _ = log1p_tau_dd(row, m, eh, el)
             for j in range(n):
                 # (hi − L) with its rounding error recovered, plus lo − c: one rounding.
                 # x − m itself may overflow to −∞ (x ≈ −max, m ≈ max): then so does z.
