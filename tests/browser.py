@@ -10,6 +10,8 @@ Used by tests/test_report_browser.py, and as a script to take the README's scree
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -30,6 +32,12 @@ INSPECT_JS = """JSON.stringify({
   title: document.title,
   height: document.documentElement.scrollHeight,
 })"""
+
+
+_TRAMPOLINE = (
+    "import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+    "os.execvp(sys.argv[3], sys.argv[3:])"
+)
 
 
 def find_browser() -> str | None:
@@ -56,26 +64,23 @@ class _Pipe:
     def __init__(self, browser: str, profile: str) -> None:
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
-
-        def wire_fds() -> None:  # runs in the child, before exec
-            # The pipes may already sit on 3 or 4: move both out of the way first.
-            high_r, high_w = os.dup(to_browser_r), os.dup(from_browser_w)
-            os.dup2(high_r, 3)
-            os.dup2(high_w, 4)
-            os.set_inheritable(3, True)
-            os.set_inheritable(4, True)
-
+        # The browser's ends go to fds >= 10 so that a small trampoline (a fresh Python, which
+        # has no threads) can place them on 3 and 4 without clobbering either, then exec the
+        # browser. A preexec_fn would fork this process, which may be running JAX's threads.
+        child_r = fcntl.fcntl(to_browser_r, fcntl.F_DUPFD_CLOEXEC, 10)
+        child_w = fcntl.fcntl(from_browser_w, fcntl.F_DUPFD_CLOEXEC, 10)
+        for fd in (to_browser_r, from_browser_w):
+            os.close(fd)
+        argv = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-extensions", "--mute-audio",
+                "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"]  # fmt: skip
         self.proc = subprocess.Popen(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-extensions", "--mute-audio",
-             "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"],
+            [sys.executable, "-c", _TRAMPOLINE, str(child_r), str(child_w), *argv],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            # Python's fds are not inheritable, so only the two dup2'ed into 3 and 4 reach the
-            # browser; close_fds would close those too (it runs after preexec_fn).
-            close_fds=False, preexec_fn=wire_fds,
+            pass_fds=(child_r, child_w),
         )  # fmt: skip
-        os.close(to_browser_r)
-        os.close(from_browser_w)
+        os.close(child_r)
+        os.close(child_w)
         self._buffer = b""
         self._next_id = 0
         self.events: list[dict[str, Any]] = []
@@ -111,10 +116,8 @@ class _Pipe:
         return json.loads(message)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, OSError):
             self.send("Browser.close")
-        except (RuntimeError, OSError):
-            pass
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -182,5 +185,7 @@ if __name__ == "__main__":
     if report.console_errors:
         sys.exit(f"console errors: {report.console_errors}")
     Path(sys.argv[2]).write_bytes(report.screenshot_png)
-    print(f"wrote {sys.argv[2]} ({len(report.images)} figures on the page, none broken)"
-          if all(i["width"] > 0 for i in report.images) else "some figures did not decode")  # fmt: skip
+    broken = [i["alt"] for i in report.images if not i["width"]]
+    if broken:
+        sys.exit(f"figures that did not decode: {broken}")
+    print(f"wrote {sys.argv[2]} ({len(report.images)} figures on the page, none broken)")
