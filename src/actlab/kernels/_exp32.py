@@ -8,7 +8,7 @@ Cephes' degree-5 minimax polynomial for expm1(r)/r² terms (|r| ≤ ln2/2):
     e^(hi+lo) = 2^k·(1 + r + (r_lo + r²·P(r)))
 
 The result is an unevaluated pair of float32 values (the roundings of the last additions are
-recovered by Fast2Sum), good to a small fraction of a float32 ULP (measured in
+recovered by Fast2Sum), good to under a quarter of a float32 ULP (measured in
 tests/test_kernels.py): the row kernels add the pair in float64 and round once. Every
 constant is a float32 (a Python float would promote the whole expression to float64). 2^k
 is built in int32 (two factors, so that subnormal results round once).
@@ -70,7 +70,7 @@ def exp_diff_f32(x, m):
     """e^(x − m) for float32 x ≤ m as an unevaluated float32 pair eh + el (NaN, not a value,
     when x − m is NaN or −∞: the row kernels flag such rows).
 
-    The pair is good to a few hundredths of a float32 ULP (subnormal results: to within one
+    The pair is good to < 0.25 float32 ULP, typically 0.005 (subnormal results: within one
     subnormal ULP); the caller adds the two in float64 and rounds once.
     """
     hi = x - m

@@ -125,7 +125,7 @@ def _sum_compensated(a):
 
 # ----------------------------------------------------------------------------------- float32
 # The exponentials come from the float32-arithmetic exp (``_exp32``, 8 lanes per register)
-# as float32 pairs eh + el, good to a few hundredths of an ULP, kept in two per-thread
+# as float32 pairs eh + el, good to < 0.25 ULP, kept in two per-thread
 # scratch rows; sums, scaling and logarithms are float64, and each result rounds once.
 
 
@@ -254,7 +254,7 @@ def _exp_row_dd(row, m, eh, el):
 
 @njit(**KERNEL)
 def log1p_tau_dd(row, m, eh, el):
-    """(L, c, τ): log1p(τ) for a float64 row as a pair L + c good to ~2^−100, and τ itself
+    """(L, c, τ): log1p(τ) for a float64 row as a pair L + c good to ~1e−17, and τ itself
     (rounded once from its double-double sum).
 
     τ = th + tl in double-double; L = log1p(th) from libm (< 1 ULP), then one Newton step

@@ -148,10 +148,10 @@ def _scales(
 def _reduce(losses: np.ndarray, reduction: str, counted: float, dtype: Any, batch: tuple) -> Any:
     if reduction == "none":
         return losses.astype(dtype).reshape(batch)
-    if dtype == np.float64:
+    if dtype == np.float64 and np.all(np.isfinite(losses)):
         from ..kernels import cross_entropy as kern
 
-        total = kern.fsum(losses)
+        total = kern.fsum(losses)  # compensated: the float64 mean keeps its bar
     else:
         total = float(np.sum(losses))
     if reduction == "mean":

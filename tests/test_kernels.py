@@ -1,0 +1,393 @@
+"""The kernel tiers: settings, lazy import and disk cache, the compiled building blocks
+against float64/longdouble, agreement between the tiers, strided and non-last-axis input,
+special rows, blocks and threads, and the fused cross-entropy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import actlab
+from actlab import kernels
+from actlab.kernels import blocked, config
+from actlab.losses.cross_entropy import _cross_entropy, _cross_entropy_grad
+from kernel_support import TIERS, on_tier
+
+needs_numba = pytest.mark.skipif(not config.numba_available(), reason="numba is not installed")
+
+
+def _ulp_diff(a, b):
+    """|a − b| in ULP of b's dtype (NaN positions must agree; they count as 0)."""
+    a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    assert np.array_equal(np.isnan(a64), np.isnan(b64))
+    spacing = np.spacing(np.abs(np.asarray(b)).astype(np.asarray(b).dtype)).astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        d = np.where(a64 == b64, 0.0, np.abs(a64 - b64) / spacing)
+    return float(np.nanmax(d)) if d.size else 0.0
+
+
+# ------------------------------------------------------------------------------- settings
+
+
+def test_import_compiles_and_imports_no_numba():
+    code = "import sys, actlab; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_tier_setting_round_trip_and_bad_values():
+    before = kernels.get_backend_tier()
+    assert before in kernels.TIERS
+    previous = kernels.set_backend_tier("numpy")
+    try:
+        assert previous == before
+        assert kernels.get_backend_tier() == "numpy"
+        with pytest.raises(ValueError, match="tier must be one of"):
+            kernels.set_backend_tier("cuda")
+    finally:
+        kernels.set_backend_tier(before)
+
+
+def test_thread_setting_round_trip_and_bad_values():
+    before = actlab.get_num_threads()
+    assert before >= 1
+    assert actlab.set_num_threads(1) == before
+    try:
+        assert actlab.get_num_threads() == 1
+        for bad in (0, -2, 1.5, True, "2"):
+            with pytest.raises(ValueError, match="positive integer"):
+                actlab.set_num_threads(bad)
+    finally:
+        actlab.set_num_threads(before)
+
+
+def _child(code: str, **env: str) -> str:
+    full = {**os.environ, **env}
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=full
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_environment_variables_choose_tier_and_threads():
+    code = "import actlab; print(actlab.get_backend_tier(), actlab.get_num_threads())"
+    assert _child(code, ACTLAB_KERNELS="numpy", ACTLAB_NUM_THREADS="3") == "numpy 3"
+    # OMP_NUM_THREADS is honoured when the actlab and numba variables are absent.
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("ACTLAB_NUM_THREADS", "NUMBA_NUM_THREADS")
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        env={**env, "OMP_NUM_THREADS": "2,1", "ACTLAB_KERNELS": "numpy"}, check=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == "numpy 2"
+
+
+def test_bad_environment_values_name_the_variable():
+    code = "import actlab; actlab.get_num_threads()"
+    bad = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        env={**os.environ, "ACTLAB_NUM_THREADS": "many"},
+    )  # fmt: skip
+    assert bad.returncode != 0
+    assert "ACTLAB_NUM_THREADS must be a positive integer" in bad.stderr
+    code = "import actlab; actlab.get_backend_tier()"
+    bad = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        env={**os.environ, "ACTLAB_KERNELS": "fortran"},
+    )  # fmt: skip
+    assert "ACTLAB_KERNELS must be one of" in bad.stderr
+
+
+def test_cache_dir_follows_numba_cache_dir_and_the_sources(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    path = config.cache_dir()
+    assert os.path.dirname(path) == str(tmp_path)
+    assert path == config.cache_dir()  # a digest of the kernel sources: stable
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert config.cache_dir().startswith(str(tmp_path / "xdg" / "actlab" / "numba"))
+
+
+@needs_numba
+def test_a_second_process_loads_the_kernels_from_the_disk_cache(tmp_path):
+    code = """
+        import time, numpy as np, actlab
+        x = np.linspace(-5, 5, 1 << 15, dtype=np.float32).reshape(64, -1)
+        t = time.perf_counter()
+        actlab.sigmoid(x); actlab.softmax(x)
+        print(time.perf_counter() - t)
+        from actlab.kernels import elementwise, rows
+        print(sum(elementwise.sigmoid_f.stats.cache_hits.values())
+              + sum(rows.softmax_w.stats.cache_hits.values()))
+    """
+    env = {"NUMBA_CACHE_DIR": str(tmp_path), "ACTLAB_KERNELS": "numba"}
+    first = _child(code, **env).split()
+    second = _child(code, **env).split()
+    assert int(first[1]) == 0  # compiled, then written to the cache
+    assert int(second[1]) == 2  # both kernels loaded from disk
+    assert float(second[0]) < 2.0, f"loading two cached kernels took {second[0]} s"
+    assert any(tmp_path.rglob("*.nbi"))
+
+
+# ------------------------------------------------------------------ compiled building blocks
+
+
+@needs_numba
+def test_float32_pair_exp_is_within_a_quarter_ulp_above_the_underflow():
+    from numba import njit
+
+    from actlab.kernels._exp32 import exp_diff_f32
+
+    @njit
+    def run(x, m, hi, lo):
+        for i in range(x.shape[0]):
+            hi[i], lo[i] = exp_diff_f32(x[i], m)
+
+    rng = np.random.default_rng(5)
+    for m in (np.float32(0.0), np.float32(3.7), np.float32(-55.1), np.float32(1e4)):
+        d = np.concatenate([rng.uniform(0, 87, 200_000), np.logspace(-8, 1.9, 20_000)])
+        x = np.minimum((m - d).astype(np.float32), m)
+        hi, lo = np.empty_like(x), np.empty_like(x)
+        run(x, m, hi, lo)
+        exact = np.exp(np.longdouble(x) - np.longdouble(m))
+        got = np.longdouble(hi) + np.longdouble(lo)
+        err = np.abs(got - exact) / np.longdouble(np.spacing(exact.astype(np.float32)))
+        # Below 2^−100 the low part itself underflows: within an ULP there (the row kernels
+        # round once more, still inside their 2-ULP bars).
+        normal_low = exact >= 2.0**-100
+        assert float(np.max(err[normal_low])) < 0.25
+        assert float(np.max(err)) < 1.0
+
+
+@needs_numba
+def test_float64_exp_building_blocks():
+    from numba import njit
+
+    from actlab.kernels._numba_math import exp_d, exp_dd, exp_w, expm1_w, log1p_unit
+
+    @njit
+    def run(x, out):
+        for i in range(x.shape[0]):
+            out[0, i] = exp_d(x[i])
+            h, lo = exp_dd(x[i], 0.0)
+            out[1, i] = h
+            out[2, i] = lo
+            out[3, i] = exp_w(x[i])
+            out[4, i] = expm1_w(min(x[i], 0.0))
+
+    rng = np.random.default_rng(6)
+    x = np.concatenate([rng.uniform(-708, 709, 20_000), rng.uniform(-1, 1, 5_000)])
+    out = np.empty((5, x.size))
+    run(x, out)
+    exact = np.exp(np.longdouble(x))
+    rel = lambda got: np.abs((np.longdouble(got) - exact) / exact)  # noqa: E731
+    ulps = np.abs(np.longdouble(out[0]) - exact) / np.longdouble(np.spacing(out[0]))
+    assert float(np.max(ulps)) <= 1.0
+    pair = rel(np.longdouble(out[1]) + np.longdouble(out[2]))
+    # The low part underflows below ~2^−960: the pair is then as good as one float64.
+    assert float(np.max(pair[exact > 2.0**-960])) < 2e-17  # < a tenth of an ULP
+    assert float(np.max(pair)) < 2.3e-16
+    assert float(np.max(rel(out[3]))) < 3e-10
+    neg = x <= 0
+    em1 = np.expm1(np.longdouble(x[neg]))
+    assert float(np.max(np.abs((out[4][neg] - em1) / em1))) < 1e-9
+    assert np.signbit(np.asarray(actlab.elu(np.float32([-0.0]))))[0]  # expm1 keeps −0.0
+
+    @njit
+    def lp(u, out):
+        for i in range(u.shape[0]):
+            out[i] = log1p_unit(u[i])
+
+    u = np.concatenate([np.logspace(-300, 0, 3000), rng.uniform(0, 1, 3000)])
+    got = np.empty_like(u)
+    lp(u, got)
+    ref = np.log1p(np.longdouble(u))
+    assert float(np.max(np.abs((got - ref) / ref))) < 1e-13
+
+
+def test_exp_floor_is_exp_on_both_tiers():
+    """The compiled floor is the kernels' exp (≤ 1 ULP); the NumPy tier's is np.exp, whose
+    float32 loop is itself a few ULP off."""
+    rng = np.random.default_rng(1)
+    bars = {("numba", np.float32): 0.51, ("numba", np.float64): 1.0}
+    for tier in ("numba", "numpy") if config.numba_available() else ("numpy",):
+        with on_tier(tier):
+            for dtype in (np.float32, np.float64):
+                x = rng.uniform(-80, 10, 5000).astype(dtype)
+                out = np.empty_like(x)
+                assert kernels.exp_floor(x, out) is out
+                exact = np.exp(np.longdouble(x))
+                err = np.abs(np.longdouble(out) - exact) / np.longdouble(np.spacing(out))
+                assert float(np.max(err)) <= bars.get((tier, dtype), 4.0)
+    with pytest.raises(TypeError, match="exp_floor: x must be"):
+        kernels.exp_floor(np.arange(3), np.empty(3))
+    with pytest.raises(ValueError, match="out has shape"):
+        kernels.exp_floor(np.zeros(3), np.empty(4))
+
+
+# ---------------------------------------------------------------- the tiers agree (exactly)
+
+
+ELEMENTWISE_FUNCS = [
+    (name, params)
+    for e in actlab.entries("elementwise")
+    if e.name not in ("rrelu", "prelu")
+    for name, params in [(e.name, {}), (f"{e.name}_grad", {})]
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "params"), ELEMENTWISE_FUNCS, ids=[n for n, _ in ELEMENTWISE_FUNCS]
+)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tiers_agree_on_large_strided_arrays(name, params, dtype):
+    """Each tier is audited against the oracle; here they meet each other within 1 ULP on
+    a large array (blocks, threads) that is a strided view (copy-in path)."""
+    rng = np.random.default_rng(2)
+    base = (rng.standard_normal((300, 700)) * 8).astype(dtype)
+    base[0, :6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 5e-40 if dtype == "float32" else 5e-320]
+    x = base[:, ::3].T  # non-contiguous
+    fn = getattr(actlab, name)
+    results = {}
+    for tier in [t.values[0] if hasattr(t, "values") else t for t in TIERS]:
+        if tier == "numba" and not config.numba_available():
+            continue
+        with on_tier(tier):
+            results[tier] = np.asarray(fn(x, **params))
+    expected = results["numpy"]
+    assert expected.shape == x.shape
+    for got in results.values():
+        assert _ulp_diff(got, expected) <= 1.0
+        assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_blocks_and_threads_give_the_whole_array_result(monkeypatch):
+    """The NumPy tier's blocks (made small here) and threads change nothing."""
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(10_000) * 5).astype(np.float64)
+    with on_tier("numpy"):
+        whole = actlab.mish(x)
+        whole_rows = actlab.log_softmax(x.reshape(100, 100))
+        monkeypatch.setattr(blocked, "BLOCK", 777)
+        monkeypatch.setattr(blocked, "ROW_BLOCK_ELEMENTS", 450)
+        before = actlab.set_num_threads(3)
+        try:
+            np.testing.assert_array_equal(actlab.mish(x), whole)
+            np.testing.assert_array_equal(actlab.log_softmax(x.reshape(100, 100)), whole_rows)
+        finally:
+            actlab.set_num_threads(before)
+
+
+# ---------------------------------------------------------------------------------- rows
+
+
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("func", ["softmax", "log_softmax", "logsumexp"])
+def test_rows_on_every_axis_and_layout(func, dtype, tier):
+    """A non-last axis and a strided input give the same values as the contiguous last-axis
+    call (the row path moves the axis and copies once)."""
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal((6, 40, 9)) * 7).astype(dtype)
+    fn = getattr(actlab, func)
+    with on_tier(tier):
+        ref = fn(np.ascontiguousarray(np.moveaxis(x, 1, -1)), axis=-1)
+        got = fn(x, axis=1)
+        strided = fn(np.moveaxis(x, 1, -1), axis=-1)
+    if func == "logsumexp":
+        np.testing.assert_array_equal(got, ref)
+    else:
+        np.testing.assert_array_equal(got, np.moveaxis(ref, -1, 1))
+    np.testing.assert_array_equal(strided, ref)
+
+
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_special_rows_follow_the_contract_among_ordinary_ones(dtype, tier):
+    """Rows with NaN, +∞ or only −∞ go to the NumPy contract; the others stay compiled."""
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal((8, 50)) * 3).astype(dtype)
+    x[1, 3] = np.nan
+    x[2, [4, 9]] = np.inf
+    x[3, :] = -np.inf
+    x[4, 0] = -np.inf
+    with on_tier("numpy"):
+        expected = {f: getattr(actlab, f)(x) for f in ("softmax", "log_softmax")}
+        lse = actlab.logsumexp(x, axis=-1)
+    with on_tier(tier):
+        for f, e in expected.items():
+            got = getattr(actlab, f)(x)
+            assert _ulp_diff(got, e) <= 1.0, f
+            np.testing.assert_array_equal(got[1:5], e[1:5])
+        np.testing.assert_array_equal(actlab.logsumexp(x, axis=-1)[1:5], lse[1:5])
+    assert np.all(np.isnan(expected["softmax"][1]))
+    np.testing.assert_array_equal(expected["softmax"][2, [4, 9]], [0.5, 0.5])
+    np.testing.assert_array_equal(expected["softmax"][3], np.zeros(50))
+
+
+def test_small_arrays_take_the_numpy_path_unless_asked():
+    x = np.array([3.0, 2.0, 1.0])
+    assert config.get_row_kernel_min_size() > x.size
+    # correctly rounded on the NumPy path (the seed's printed value)
+    assert actlab.softmax(x)[0] == 0.6652409557748219
+    with pytest.raises(ValueError, match="non-negative integer"):
+        config.set_row_kernel_min_size(-1)
+
+
+# ---------------------------------------------------------------------- cross-entropy
+
+
+def _ce_case(dtype, seed=10):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((40, 30)) * 6).astype(dtype)
+    t = rng.integers(0, 30, 40)
+    t[[3, 17]] = -100  # ignored
+    x[5, 2] = np.inf
+    x[6, :] = -np.inf  # empty row: left out of the mean
+    x[8, 1] = 80.0  # confident row: 1 − y must not round to 0
+    return x, t
+
+
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_cross_entropy_equals_the_array_api_path(dtype, reduction, tier):
+    x, t = _ce_case(dtype)
+    go = np.linspace(0.5, 2, 40) if reduction == "none" else 0.75
+    ref_loss = _cross_entropy(x, t, reduction=reduction)
+    ref_grad = _cross_entropy_grad(x, t, reduction=reduction, grad_output=go)
+    with on_tier(tier):
+        loss = actlab.cross_entropy(x, t, reduction=reduction)
+        grad = actlab.cross_entropy_grad(x, t, reduction=reduction, grad_output=go)
+        both = actlab.cross_entropy_with_grad(x, t, reduction=reduction, grad_output=go)
+    assert _ulp_diff(loss, ref_loss) <= 2.0
+    scale = np.max(np.abs(ref_grad[np.isfinite(ref_grad)]))
+    eps = np.finfo(dtype).eps
+    assert np.array_equal(np.isnan(grad), np.isnan(ref_grad))
+    assert np.nanmax(np.abs(grad - ref_grad)) <= 4 * eps * scale
+    np.testing.assert_array_equal(both[0], loss)
+    np.testing.assert_array_equal(both[1], grad)
+    assert grad[8].dtype == x.dtype
+    assert grad[8][t[8]] != 0 or t[8] == 1
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_cross_entropy_class_axis_and_bad_targets(tier):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((4, 7, 5)).astype(np.float32)  # (N, C, d), class axis 1
+    t = rng.integers(0, 7, (4, 5))
+    ref = _cross_entropy_grad(x, t, axis=1)
+    with on_tier(tier):
+        got = actlab.cross_entropy_grad(x, t, axis=1)
+        assert _ulp_diff(got, ref) <= 1.0
+        with pytest.raises(ValueError, match="outside"):
+            actlab.cross_entropy(x, np.full((4, 5), 7), axis=1)
+        with pytest.raises(ValueError, match="must have shape"):
+            actlab.cross_entropy(x, t[:, :2], axis=1)
