@@ -94,13 +94,13 @@ def _header(res: SuiteResult) -> list[str]:
     loads = [t.other_load for t in res.tables if not math.isnan(t.other_load)]
     if loads:
         worst = max(loads)
-        busy = [t.title for t in res.tables if t.other_load > 0.1]
+        busy = [t.title for t in res.tables if t.other_load > 0.25]
         lines.append(
             f"- other load (cores used by other processes, or stolen by the hypervisor, while "
             f"a table ran): mean "
             f"{sum(loads) / len(loads):.2f}, max {worst:.2f}"
             + (
-                f"; above 0.1 core in {len(busy)} table(s): the run was not quiet."
+                f"; above 0.25 core in {len(busy)} table(s): the run was not quiet."
                 if busy
                 else "; the machine was quiet."
             )
