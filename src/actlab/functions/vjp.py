@@ -97,10 +97,12 @@ def _from_output(func: str, y: Any, g: Any, out: Any, formula: Callable[..., Any
 
 
 def sigmoid_vjp_from_output(y: Any, g: Any, *, out: Any = None) -> Any:
-    """g·σ′ from the saved output y = σ(x): g·y·(1 − y), rounded once (no exp)."""
+    """g·σ′ from the saved output y = σ(x): g·y·(1 − y), no exp; within an ULP of the exact
+    product for this y (compiled tier: y − y² by one FMA in y's dtype, then ·g)."""
     return _from_output("sigmoid_vjp_from_output", y, g, out, lambda yw: yw * (1.0 - yw))
 
 
 def tanh_vjp_from_output(y: Any, g: Any, *, out: Any = None) -> Any:
-    """g·tanh′ from the saved output y = tanh(x): g·(1 − y)(1 + y), rounded once (no exp)."""
+    """g·tanh′ from the saved output y = tanh(x): g·(1 − y²), no exp; within an ULP of the
+    exact product for this y (compiled tier: 1 − y² by one FMA in y's dtype, then ·g)."""
     return _from_output("tanh_vjp_from_output", y, g, out, lambda yw: (1.0 - yw) * (1.0 + yw))

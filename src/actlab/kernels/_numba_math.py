@@ -74,8 +74,10 @@ def _as_i64(typingctx, v):
 
 @intrinsic
 def fma(typingctx, a, b, c):
-    """a·b + c rounded once (LLVM's fma intrinsic; FMA3 hardware on x86-64-v3)."""
-    sig = types.float64(types.float64, types.float64, types.float64)
+    """a·b + c rounded once (LLVM's fma intrinsic; FMA3 hardware on x86-64-v3), in float64,
+    or in float32 when all three are float32."""
+    t = types.float32 if a == b == c == types.float32 else types.float64
+    sig = t(t, t, t)
 
     def codegen(context, builder, signature, args):
         return builder.fma(*args)

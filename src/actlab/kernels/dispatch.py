@@ -46,6 +46,11 @@ ELEMENTWISE: dict[str, tuple[str, bool]] = {
     "mish_grad": ("mish_grad", False),
 }
 
+# Loops that run in the input dtype: a choice between values, exact in any dtype (relu′
+# itself, 0 or 1, is as cheap either way; its product with g is the memory-bound one).
+_NATIVE_F = {"relu", "relu6"}
+_NATIVE_VJP = {"relu_grad", "relu6_grad"}
+
 # A parameter outside this range goes to the NumPy path: the compiled exp returns 0 below
 # e^−708 (2^−1021), which only stays invisible in float32 while |parameter| is moderate.
 _PARAM_LIMIT = 1.0e4
@@ -103,7 +108,11 @@ def elementwise(
         np.copyto(result, x)
         src = result.reshape(-1)
     mod = _modules()
-    if g is None:
+    if g is None and name in _NATIVE_F:
+        getattr(mod, f"{name}_native_f")(src, result.reshape(-1))
+    elif g is not None and name in _NATIVE_VJP and g.dtype == x.dtype:
+        getattr(mod, f"{name}_native_vjp")(src, _flat(g), result.reshape(-1))
+    elif g is None:
         getattr(mod, f"{name}_f")(src, result.reshape(-1), p, lo, hi)
     else:
         getattr(mod, f"{name}_vjp")(src, _flat(g), result.reshape(-1), p, lo, hi)
@@ -125,7 +134,7 @@ def from_output(func: str, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> boo
         return False
     if _flat(y) is None or _flat(g) is None or not out.flags.c_contiguous:
         return False
-    if g.dtype.kind != "f" or g.dtype.itemsize > 8:
+    if g.dtype != y.dtype:  # the loop runs in y's dtype
         return False
     getattr(_modules(), f"{func}_from_output_vjp")(_flat(y), _flat(g), out.reshape(-1))
     return True

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import _scalars as S
-from ._numba_math import PARALLEL, exp_d, exp_w
+from ._numba_math import PARALLEL, exp_d, exp_w, fma
 
 # ---------------------------------------------------------------------------- f(x) loops
 
@@ -236,21 +236,20 @@ def mish_grad_vjp(x, g, out, p, lo, hi):
 
 @njit(**PARALLEL)
 def sigmoid_from_output_vjp(y, g, out):
-    """g·y·(1 − y): 1 − y = h + l exactly (Fast2Sum, |y| ≤ 1), so only products round."""
+    """g·y·(1 − y) = g·(y − y²): the FMA gives y − y² with one rounding, the product with g
+    a second (≤ 1 ULP of the exact product for this y), in y's own dtype."""
     for i in prange(y.shape[0]):
-        v = np.float64(y[i])
-        h = 1.0 - v
-        low = (1.0 - h) - v
-        out[i] = (v * h + v * low) * np.float64(g[i])
+        v = y[i]
+        out[i] = fma(-v, v, v) * g[i]
 
 
 @njit(**PARALLEL)
 def tanh_from_output_vjp(y, g, out):
-    """g·(1 − y²) = g·(1 − y)(1 + y); each factor is exact for |y| ≤ 1 in float64 when y is
-    float32, and within half an ULP otherwise."""
+    """g·(1 − y²), 1 − y² by one FMA (one rounding), then the product with g."""
+    one = np.ones(1, dtype=y.dtype)[0]
     for i in prange(y.shape[0]):
-        v = np.float64(y[i])
-        out[i] = ((1.0 - v) * (1.0 + v)) * np.float64(g[i])
+        v = y[i]
+        out[i] = fma(-v, v, one) * g[i]
 
 
 # ---------------------------------------------------------------------- the exp floor
@@ -268,3 +267,48 @@ def exp_floor_d(x, out):
     """exp with the float64 kernels' exp (rows: softmax, log_softmax, cross-entropy)."""
     for i in prange(x.shape[0]):
         out[i] = exp_d(x[i])
+
+
+# ------------------------------------------------------- relu and relu6 in the input dtype
+# A choice between x, 0, 1 and 6 is exact in any dtype: these loops skip the float64 round
+# trip (two conversions per element), which is what separates a copy-speed loop from one
+# that is 10-20% slower. The special values are handled inline (the limits are 0/±∞/1/6).
+
+
+@njit(**PARALLEL)
+def relu_native_f(x, out):
+    zero = np.zeros(1, dtype=x.dtype)[0]
+    for i in prange(x.shape[0]):
+        v = x[i]
+        rest = v if v != v else zero  # NaN stays NaN; −∞, −0.0 and negatives give +0.0
+        out[i] = v if v > zero else rest
+
+
+@njit(**PARALLEL)
+def relu6_native_f(x, out):
+    zero = np.zeros(1, dtype=x.dtype)[0]
+    six = zero + 6
+    for i in prange(x.shape[0]):
+        v = x[i]
+        rest = v if v != v else zero
+        top = v if v < six else six
+        out[i] = top if v > zero else rest
+
+
+@njit(**PARALLEL)
+def relu_grad_native_vjp(x, g, out):
+    zero = np.zeros(1, dtype=out.dtype)[0]
+    for i in prange(x.shape[0]):
+        v = x[i]
+        d = g[i] if v > 0 else zero * g[i]  # 0·g keeps IEEE: 0·∞ = NaN, 0·(−1) = −0.0
+        out[i] = d if v == v else v
+
+
+@njit(**PARALLEL)
+def relu6_grad_native_vjp(x, g, out):
+    zero = np.zeros(1, dtype=out.dtype)[0]
+    for i in prange(x.shape[0]):
+        v = x[i]
+        inside = (v > 0) & (v < 6)
+        d = g[i] if inside else zero * g[i]
+        out[i] = d if v == v else v

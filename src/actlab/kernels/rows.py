@@ -321,3 +321,64 @@ def log_softmax_d(x, out, flags, chunk):
                 s, err = _two_sum(hi, -big)
                 z = s + (err + (lo - corr))
                 dst[j] = z if hi > -math.inf else hi
+
+
+# ------------------------------------------------------------------------ short rows
+# Rows of a few entries (a softmax over 10 classes): a loop per row would run the exp over
+# 10 values at a time. Blocks of rows are flattened instead: the row maxima are spread to one
+# value per element, the exp runs over the whole contiguous block, then sums and scaling.
+SHORT_ROW = 32
+
+
+@njit(**KERNEL)
+def _spread(per_row, n, dst):
+    for i in range(per_row.shape[0]):
+        v = per_row[i]
+        for k in range(n):
+            dst[i * n + k] = v
+
+
+@njit(**KERNEL)
+def _exp_flat_w(xf, mf, eh, el):
+    for j in range(xf.shape[0]):
+        h, low = exp_diff_f32(xf[j], mf[j])
+        eh[j] = h
+        el[j] = low
+
+
+@njit(**KERNEL)
+def _scale_flat_w(eh, el, inv, dst):
+    for j in range(dst.shape[0]):
+        dst[j] = (np.float64(eh[j]) + np.float64(el[j])) * inv[j]
+
+
+@njit(**PARALLEL)
+def softmax_short_w(x, out, flags, chunk):
+    """softmax_w for short rows (n ≤ SHORT_ROW), ``chunk`` rows per block."""
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        r0 = c * chunk
+        rows = min(n_rows, r0 + chunk) - r0
+        size = rows * n
+        xf = x[r0 : r0 + rows].reshape(size)
+        of = out[r0 : r0 + rows].reshape(size)
+        m = np.empty(rows, dtype=x.dtype)
+        inv = np.empty(rows, dtype=np.float64)
+        mf = np.empty(size, dtype=x.dtype)
+        eh = np.empty(size, dtype=np.float32)
+        el = np.empty(size, dtype=np.float32)
+        invf = np.empty(size, dtype=np.float64)
+        for i in range(rows):
+            m[i] = _row_max(xf[i * n : (i + 1) * n])
+        _spread(m, n, mf)
+        _exp_flat_w(xf, mf, eh, el)
+        for i in range(rows):
+            total = 0.0
+            for k in range(i * n, (i + 1) * n):
+                total += np.float64(eh[k]) + np.float64(el[k])
+            if total != total:
+                flags[r0 + i] = 1
+                total = 1.0
+            inv[i] = 1.0 / total
+        _spread(inv, n, invf)
+        _scale_flat_w(eh, el, invf, of)
