@@ -40,6 +40,27 @@ def test_import_compiles_and_imports_no_numba():
     assert out.stdout.strip() == "False"
 
 
+def test_without_numba_everything_runs_on_the_numpy_tier():
+    code = """
+        import sys
+        sys.modules["numba"] = None  # as if numba were not installed
+        import numpy as np, actlab
+        x = np.linspace(-3, 3, 100_000, dtype=np.float32).reshape(100, -1)
+        y = actlab.sigmoid(x); s = actlab.softmax(x)
+        loss, g = actlab.cross_entropy_with_grad(x, np.zeros(100, dtype=int))
+        print(actlab.get_backend_tier(), float(y[0, 0]), float(s.sum()), g.shape)
+        try:
+            actlab.set_backend_tier("numba")
+        except ValueError as e:
+            print("refused:", e)
+    """
+    tier, y0, total, *rest = _child(code, ACTLAB_KERNELS="").split(maxsplit=3)
+    assert tier == "numpy"
+    assert float(y0) == float(actlab.sigmoid(np.float32(-3.0)))
+    assert abs(float(total) - 100.0) < 1e-3
+    assert "refused: set_backend_tier: tier 'numba' needs numba" in rest[0]
+
+
 def test_tier_setting_round_trip_and_bad_values():
     before = kernels.get_backend_tier()
     assert before in kernels.TIERS

@@ -39,7 +39,10 @@ _state: dict[str, object] = {"tier": None, "threads": None, "row_min": 1 << 14}
 
 def numba_available() -> bool:
     """Whether numba can be imported (checked without importing it)."""
-    return importlib.util.find_spec("numba") is not None
+    try:
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):  # a broken install, or sys.modules["numba"] = None
+        return False
 
 
 def _tier_from_env() -> str:
