@@ -412,3 +412,16 @@ def test_cross_entropy_class_axis_and_bad_targets(tier):
             actlab.cross_entropy(x, np.full((4, 5), 7), axis=1)
         with pytest.raises(ValueError, match="must have shape"):
             actlab.cross_entropy(x, t[:, :2], axis=1)
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_array_parameters_on_large_arrays(tier):
+    """prelu's weight and rrelu's drawn slopes are arrays: those calls run on the whole
+    array (not cut into blocks), on either tier."""
+    x = np.linspace(-4, 4, 3 * blocked.BLOCK).reshape(3, -1)
+    with on_tier(tier):
+        y, slopes = actlab.rrelu(x, training=True, rng=1, return_slopes=True)
+        np.testing.assert_array_equal(y, np.where(x > 0, x, slopes * x))
+        w = np.array([0.1, 0.2, 0.3])
+        got = actlab.prelu(x, w, axis=0)
+        np.testing.assert_array_equal(got, np.where(x > 0, x, w[:, None] * x))

@@ -112,11 +112,13 @@ def evaluate(
             raise TypeError(f"{func}: out= is supported for NumPy input only")
         check_out(func, out, xa.shape, xa.dtype)
     ga = None if g is None else _cotangent_array(func, xp, xa, g)
-    if numpy_in and xa.size > 0:
-        if all(isinstance(v, float) for v in params.values()):
-            fast = dispatch.elementwise(func, xa, params, limits(xp, **params), out, ga)
-            if fast is not None:
-                return fast[()] if was_scalar and out is None else fast
+    # Scalar parameters only: an array parameter (prelu's weight, rrelu's slopes) would have
+    # to be cut into the same blocks; such calls run on the whole array.
+    scalar_params = all(isinstance(v, float) for v in params.values())
+    if numpy_in and xa.size > 0 and scalar_params:
+        fast = dispatch.elementwise(func, xa, params, limits(xp, **params), out, ga)
+        if fast is not None:
+            return fast[()] if was_scalar and out is None else fast
         if xa.size > blocked.BLOCK:
             return _evaluate_blocked(func, kernel, limits, xa, ga, out, extended, params)
     result = _compute(func, kernel, limits, xp, xa, ga, extended, params)
