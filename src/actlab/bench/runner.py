@@ -40,8 +40,10 @@ class Options:
     samples: int = 1024
     # Peers slower than this × the fastest after one round get no more rounds (None: all).
     slow_factor: float | None = 4.0
-    # A candidate whose first call took longer than this many seconds gets one round.
-    long_call_s: float | None = 15.0
+    # A candidate whose first call took longer than this many seconds gets one round: at the
+    # issue's sizes 2 s is over 40× the largest copy, far from every bar, and three more such
+    # calls per candidate would make the run twice as long.
+    long_call_s: float | None = 2.0
 
     def __post_init__(self) -> None:
         if self.size not in SIZES:

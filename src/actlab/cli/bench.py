@@ -56,7 +56,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         "--all-rounds",
         action="store_true",
         help="time every candidate in every round (by default a peer 4× slower than the "
-        "fastest after one round, or any call longer than 15 s, is not timed again)",
+        "fastest after one round, or any call longer than 2 s, is not timed again)",
     )
     p.add_argument(
         "--peers",
@@ -95,7 +95,7 @@ def _options(args: argparse.Namespace):
             size=size,
             peers=peers,
             slow_factor=None if args.all_rounds else 4.0,
-            long_call_s=None if args.all_rounds else 15.0,
+            long_call_s=None if args.all_rounds else 2.0,
             samples=samples,
             **rounds,
         )
