@@ -37,8 +37,9 @@ def exp_floor(x: Any, out: Any) -> Any:
     that needs one exp per element (the benchmark's "exp-only floor").
 
     ``x`` and ``out`` are float32 or float64 NumPy arrays of one shape and dtype. On the
-    numba tier this is the kernels' polynomial exp (float32 data: the float64-arithmetic exp
-    that is rounded to float32, as in every float32 kernel); on the NumPy tier ``np.exp``.
+    numba tier this is the exp of the row kernels (softmax, log_softmax, cross-entropy):
+    float32, the float32-arithmetic exp returning an exact pair, added in float64 and rounded
+    once; float64, the double-double exp. On the NumPy tier it is ``np.exp``.
     """
     if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):
         raise TypeError("exp_floor: x must be a float32 or float64 NumPy array")
