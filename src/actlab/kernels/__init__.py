@@ -15,9 +15,11 @@ from .config import (
     TIERS,
     get_backend_tier,
     get_num_threads,
+    get_row_kernel_min_size,
     numba_available,
     set_backend_tier,
     set_num_threads,
+    set_row_kernel_min_size,
 )
 from .outputs import check_out
 
@@ -26,9 +28,11 @@ __all__ = [
     "exp_floor",
     "get_backend_tier",
     "get_num_threads",
+    "get_row_kernel_min_size",
     "numba_available",
     "set_backend_tier",
     "set_num_threads",
+    "set_row_kernel_min_size",
 ]
 
 
