@@ -51,6 +51,9 @@ ELEMENTWISE: dict[str, tuple[str, bool]] = {
 _NATIVE_F = {"relu", "relu6"}
 _NATIVE_VJP = {"relu_grad", "relu6_grad"}
 
+# float64 loops in double-double (kernels/elementwise64.py), within the float64 bars.
+DOUBLE_DOUBLE = {"sigmoid", "sigmoid_grad", "sigmoid_complement", "tanh", "tanh_grad"}
+
 # A parameter outside this range goes to the NumPy path: the compiled exp returns 0 below
 # e^−708 (2^−1021), which only stays invisible in float32 while |parameter| is moderate.
 _PARAM_LIMIT = 1.0e4
@@ -90,7 +93,8 @@ def elementwise(
     if spec is None or not use_numba() or x.size == 0:
         return None
     name, f64_exact = spec
-    if not (x.dtype == np.float32 or (x.dtype == np.float64 and f64_exact)):
+    dd = x.dtype == np.float64 and not f64_exact and name in DOUBLE_DOUBLE
+    if not (x.dtype == np.float32 or (x.dtype == np.float64 and f64_exact) or dd):
         return None
     values = list(params.values())
     if len(values) > 1 or not all(_moderate(v) for v in values):
@@ -108,6 +112,8 @@ def elementwise(
         np.copyto(result, x)
         src = result.reshape(-1)
     mod = _modules()
+    if dd:
+        from . import elementwise64 as mod
     if g is None and name in _NATIVE_F:
         getattr(mod, f"{name}_native_f")(src, result.reshape(-1))
     elif g is not None and name in _NATIVE_VJP and g.dtype == x.dtype:

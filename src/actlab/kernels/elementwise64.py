@@ -1,0 +1,66 @@
+"""Compiled float64 loops for sigmoid, tanh and their derivatives (double-double, see
+``_scalars64``), written out one by one like ``elementwise`` (numba's cache needs that)."""
+
+from __future__ import annotations
+
+from numba import njit, prange
+
+from . import _scalars as S
+from . import _scalars64 as D
+from ._numba_math import PARALLEL
+
+
+@njit(**PARALLEL)
+def sigmoid_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.sigmoid(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def sigmoid_complement_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.sigmoid_complement(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def sigmoid_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.sigmoid_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def tanh_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.tanh(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def tanh_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.tanh_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def sigmoid_complement_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.sigmoid_complement(v, p), lo, hi) * g[i]
+
+
+@njit(**PARALLEL)
+def sigmoid_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.sigmoid_grad(v, p), lo, hi) * g[i]
+
+
+@njit(**PARALLEL)
+def tanh_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.tanh_grad(v, p), lo, hi) * g[i]
