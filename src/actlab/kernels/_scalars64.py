@@ -82,3 +82,27 @@ def tanh_grad(v, p):
     dh, dl = _one_plus(eh, el)
     sh, sl = _square(dh, dl)
     return 4.0 * _div_dd(eh, el, sh, sl)  # ×4 is exact
+
+
+@njit(**SCALAR)
+def _times(a, h, low):
+    """a·(h + low) rounded once (the product's error recovered by an FMA)."""
+    p = a * h
+    return p + (fma(a, h, -p) + a * low)
+
+
+@njit(**SCALAR)
+def elu(v, alpha):
+    # α·expm1(v) for v ≤ 0: e^v − 1 = (eh − 1) + el, with eh − 1 taken exactly (TwoSum).
+    eh, el = exp_dd(min(v, 0.0), 0.0)
+    h, low = _two_sum(eh, -1.0)
+    neg = _times(alpha, h, low + el)
+    neg = alpha * v if v == 0 else neg  # elu(−0.0) = −0.0
+    return v if v > 0 else neg
+
+
+@njit(**SCALAR)
+def elu_grad(v, alpha):
+    eh, el = exp_dd(min(v, 0.0), 0.0)
+    neg = _times(alpha, eh, el)
+    return 1.0 if v > 0 else neg

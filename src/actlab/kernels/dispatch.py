@@ -52,7 +52,15 @@ _NATIVE_F = {"relu", "relu6"}
 _NATIVE_VJP = {"relu_grad", "relu6_grad"}
 
 # float64 loops in double-double (kernels/elementwise64.py), within the float64 bars.
-DOUBLE_DOUBLE = {"sigmoid", "sigmoid_grad", "sigmoid_complement", "tanh", "tanh_grad"}
+DOUBLE_DOUBLE = {
+    "sigmoid",
+    "sigmoid_grad",
+    "sigmoid_complement",
+    "tanh",
+    "tanh_grad",
+    "elu",
+    "elu_grad",
+}
 
 # A parameter outside this range goes to the NumPy path: the compiled exp returns 0 below
 # e^−708 (2^−1021), which only stays invisible in float32 while |parameter| is moderate.

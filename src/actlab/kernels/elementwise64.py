@@ -64,3 +64,24 @@ def tanh_grad_vjp(x, g, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = x[i]
         out[i] = S.contract(v, D.tanh_grad(v, p), lo, hi) * g[i]
+
+
+@njit(**PARALLEL)
+def elu_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.elu(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def elu_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.elu_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def elu_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.elu_grad(v, p), lo, hi) * g[i]
