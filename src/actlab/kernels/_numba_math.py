@@ -175,7 +175,20 @@ def exp_dd(hi, lo):
     low part, so a caller can divide (eh + el)/(sh + sl) to within half an ULP plus a hair.
     Subnormal results are rounded in the scaling (an absolute error below one subnormal ULP).
     """
-    x = hi if hi > EXP_MIN else EXP_MIN
+    return exp_dd_scaled(hi, lo, 0)
+
+
+@njit(**SCALAR)
+def exp_dd_scaled(hi, lo, extra):
+    """e^(hi + lo)·2^extra as a pair (see ``exp_dd``); with extra ≥ 330 the pair is normal
+    (exact to 2e−17) even where e^(hi+lo) itself is subnormal. 0 ≤ extra ≤ 500.
+
+    e^r = 1 + q is kept as the exact pair two_sum(1, q) and the lo factor is folded into the
+    low part, so a caller can divide (eh + el)/(sh + sl) to within half an ULP plus a hair.
+    Subnormal results are rounded in the scaling (an absolute error below one subnormal ULP).
+    """
+    low = EXP_MIN - extra * LN2  # below: e^x·2^extra < 2^−1075, which rounds to 0
+    x = hi if hi > low else low
     x = x if x < EXP_MAX else EXP_MAX
     kf, k = _round_k(x)
     r_hi = x - kf * LN2_HI  # exact
@@ -191,9 +204,10 @@ def exp_dd(hi, lo):
     b = (1.0 - (a - bv)) + (q - bv)
     b = (b + q_lo) + lo * a
     k1 = _as_i64(math.floor(kf * 0.5) + SHIFTER) - _SHIFTER_BITS
-    s1 = _pow2(k1)
+    s1 = _pow2(k1 + extra)
     s2 = _pow2(k - k1)
-    return (a * s1) * s2, (b * s1) * s2
+    keep = hi > low
+    return ((a * s1) * s2 if keep else 0.0), ((b * s1) * s2 if keep else 0.0)
 
 
 @njit(**SCALAR)

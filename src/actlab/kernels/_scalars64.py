@@ -12,7 +12,7 @@ import math
 
 from numba import njit
 
-from ._numba_math import SCALAR, exp_dd, fma
+from ._numba_math import SCALAR, exp_dd, exp_dd_scaled, fma
 
 
 @njit(**SCALAR)
@@ -106,3 +106,37 @@ def elu_grad(v, alpha):
     eh, el = exp_dd(min(v, 0.0), 0.0)
     neg = _times(alpha, eh, el)
     return 1.0 if v > 0 else neg
+
+
+@njit(**SCALAR)
+def _div_dd_pair(nh, nl, dh, dl):
+    """(nh + nl)/(dh + dl) as a pair (y0, c): y0 + c good to ~1e−32 relative."""
+    inv = 1.0 / dh
+    y0 = nh * inv
+    rem = fma(-y0, dh, nh)
+    return y0, ((rem + nl) - y0 * dl) * inv
+
+
+_SCALE_UP = 200
+_SCALE_DOWN = 2.0**-200
+
+
+@njit(**SCALAR)
+def swish(v, beta):
+    """x·σ(βx) with βx exact (a two-product), σ as a pair, and, for βx < 0, everything scaled
+    by 2^200: where σ is subnormal (x ≈ −745) the product x·σ is still normal and exact to
+    half an ULP (plain float64 loses up to 354 ULP there)."""
+    bound = 1.0e4 / abs(beta) if beta != 0 else math.inf
+    vc = min(max(v, -bound), bound)  # βx saturates the exp long before ±1e4
+    zh = beta * vc
+    zl = fma(beta, vc, -zh)
+    neg = zh < 0
+    ah = -zh if neg else zh
+    al = -zl if neg else zl
+    eh, el = exp_dd_scaled(-ah, -al, _SCALE_UP if neg else 0)
+    sc = _SCALE_DOWN if neg else 1.0
+    dh, dl = _one_plus(eh * sc, el * sc)
+    y0, c = _div_dd_pair(eh if neg else 1.0, el if neg else 0.0, dh, dl)
+    p = v * y0
+    r = (p + (fma(v, y0, -p) + v * c)) * sc
+    return math.copysign(r, v)  # σ > 0: the sign of x, also where the product rounds to ±0

@@ -60,6 +60,7 @@ DOUBLE_DOUBLE = {
     "tanh_grad",
     "elu",
     "elu_grad",
+    "swish",
 }
 
 # A parameter outside this range goes to the NumPy path: the compiled exp returns 0 below

@@ -85,3 +85,10 @@ def elu_grad_vjp(x, g, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = x[i]
         out[i] = S.contract(v, D.elu_grad(v, p), lo, hi) * g[i]
+
+
+@njit(**PARALLEL)
+def swish_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.swish(v, p), lo, hi)
