@@ -11,7 +11,17 @@ import numpy as np
 import pytest
 
 import actlab
-from actlab.bench import Bar, Candidate, Options, Skipped, run_suite, tables, to_json, to_markdown
+from actlab.bench import (
+    Bar,
+    Candidate,
+    Options,
+    Skipped,
+    from_json,
+    run_suite,
+    tables,
+    to_json,
+    to_markdown,
+)
 from actlab.bench import runner as bench_runner
 from actlab.bench.compare import compare, load_summary
 from actlab.bench.refs import Reference
@@ -138,12 +148,14 @@ def test_tiny_run_has_every_table_candidate_and_a_visible_wrong_candidate(tmp_pa
         assert section in md
     assert "torch: pretend it is missing" in md
     assert '"tables"' in to_json(res)
+    # A run read back from its JSON renders the same report.
+    assert to_markdown(from_json(to_json(res))) == md
     # The compare script reads the Markdown and the JSON of a run alike.
     (tmp_path / "a.md").write_text(md, encoding="utf-8")
     (tmp_path / "a.json").write_text(to_json(res), encoding="utf-8")
-    from_md, from_json = load_summary(tmp_path / "a.md"), load_summary(tmp_path / "a.json")
-    assert from_md.keys() == from_json.keys() == {(t.title, 1) for t in res.tables}
-    assert [v["result"] for v in from_md.values()] == [v["result"] for v in from_json.values()]
+    from_md, summary_json = load_summary(tmp_path / "a.md"), load_summary(tmp_path / "a.json")
+    assert from_md.keys() == summary_json.keys() == {(t.title, 1) for t in res.tables}
+    assert [v["result"] for v in from_md.values()] == [v["result"] for v in summary_json.values()]
     report = compare(tmp_path / "a.json", tmp_path / "a.json")
     body = [line for line in report.splitlines() if line.startswith("| W")]
     assert len(body) == len(res.tables)

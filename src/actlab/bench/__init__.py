@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .harness import Candidate, Skipped, Timing, measure
 from .ratios import Bar, TableResult, summarise
-from .report import to_json, to_markdown
+from .report import from_json, to_json, to_markdown
 from .runner import PEERS, Options, SuiteResult, run_suite
 from .workloads import SIZES, WORKLOADS, tables
 
@@ -25,6 +25,7 @@ __all__ = [
     "SuiteResult",
     "TableResult",
     "Timing",
+    "from_json",
     "measure",
     "run_suite",
     "summarise",

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any
 
-from .ratios import Bar, TableResult
+from .harness import Skipped
+from .ratios import Bar, Row, TableResult, Verdict
 from .runner import SuiteResult
 from .workloads import WORKLOADS
 
-__all__ = ["to_json", "to_markdown"]
+__all__ = ["from_json", "to_json", "to_markdown"]
 
 
 def _f(v: float, digits: int = 2) -> str:
@@ -38,6 +40,14 @@ def _header(res: SuiteResult) -> list[str]:
         lines += [
             f"> **{size} run: smaller sizes than the issue's, partly cache-resident. A smoke "
             "test: its ratios are not the anchors.**",
+            "",
+        ]
+    loads = [t.other_load for t in res.tables if not math.isnan(t.other_load)]
+    if loads and sum(loads) / len(loads) > 0.25:
+        lines += [
+            f"> **Not a quiet run: other processes used {sum(loads) / len(loads):.2f} cores on "
+            "average while the tables ran (see the other-load figures). Times at 2 threads "
+            "compete with them for the cores; re-run on a quiet machine for the anchors.**",
             "",
         ]
     lines += [
@@ -245,3 +255,27 @@ def _clean(o: Any) -> Any:
 
 def to_json(res: SuiteResult) -> str:
     return json.dumps(_clean(res.to_json()), indent=1, ensure_ascii=False)
+
+
+def _floats(cls: Any, d: dict[str, Any]) -> dict[str, Any]:
+    """Undo _clean for one dataclass: null → NaN and "inf" → inf in its float fields."""
+    out = dict(d)
+    for f in dataclasses.fields(cls):
+        if f.type == "float" and f.name in out:
+            v = out[f.name]
+            out[f.name] = math.nan if v is None else float(v)
+    return out
+
+
+def from_json(text: str) -> SuiteResult:
+    """A run read back from ``to_json`` (to re-render its report, or compare runs)."""
+    d = json.loads(text)
+    tables = []
+    for t in d.pop("tables"):
+        t = _floats(TableResult, t)
+        t["bar"] = Bar(**t["bar"])
+        t["rows"] = [Row(**_floats(Row, r)) for r in t["rows"]]
+        t["verdicts"] = [Verdict(**_floats(Verdict, v)) for v in t["verdicts"]]
+        t["skipped"] = [Skipped(**k) for k in t["skipped"]]
+        tables.append(TableResult(**t))
+    return SuiteResult(tables=tables, **_floats(SuiteResult, d))

@@ -35,8 +35,8 @@ class Options:
     size: str = "full"
     peers: Sequence[str] = PEERS
     min_rounds: int = 3
-    max_rounds: int = 5
-    budget_s: float = 4.0
+    max_rounds: int = 4
+    budget_s: float = 3.0
     samples: int = 1024
     # Peers slower than this × the fastest after one round get no more rounds (None: all).
     slow_factor: float | None = 4.0
