@@ -9,7 +9,7 @@ import pytest
 import actlab
 from actlab import oracle
 from actlab.accuracy import audit
-from kernel_support import TIERS, on_tier
+from test_kernels_support import TIERS, on_tier
 from support import DTYPES, ELEMENTWISE, entries_cases
 
 

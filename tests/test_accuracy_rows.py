@@ -5,7 +5,7 @@ import pytest
 import actlab
 from actlab.accuracy_rows import audit_rows, is_audited, to_markdown
 from actlab.registry import Loss, Reduction, VectorFunction
-from kernel_support import TIERS, on_tier
+from test_kernels_support import TIERS, on_tier
 
 # What the row audit covers by default, which must be every vector and reduction entry.
 ROW_ENTRIES = [e for e in actlab.entries() if is_audited(e)]

@@ -16,7 +16,7 @@ import actlab
 from actlab import kernels
 from actlab.kernels import blocked, config
 from actlab.losses.cross_entropy import _cross_entropy, _cross_entropy_grad
-from kernel_support import TIERS, on_tier
+from test_kernels_support import TIERS, on_tier
 
 needs_numba = pytest.mark.skipif(not config.numba_available(), reason="numba is not installed")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import actlab
-from kernel_support import TIERS, on_tier
+from test_kernels_support import TIERS, on_tier
 from support import ELEMENTWISE, functions_of
 
 RNG = np.random.default_rng(12)
