@@ -9,8 +9,8 @@ import pytest
 import actlab
 from actlab import oracle
 from actlab.accuracy import audit
-from test_kernels_support import TIERS, on_tier
 from support import DTYPES, ELEMENTWISE, entries_cases
+from test_kernels_support import TIERS, on_tier
 
 
 def _report(table: actlab.accuracy.AuditTable) -> str:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import actlab
-from test_kernels_support import TIERS, on_tier
 from support import ELEMENTWISE, functions_of
+from test_kernels_support import TIERS, on_tier
 
 RNG = np.random.default_rng(12)
 
