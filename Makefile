@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: report test lint backends audit-full accuracy-table screenshot clean
+.PHONY: report test lint backends audit-full accuracy-table bench bench-quick screenshot clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -37,6 +37,16 @@ audit-full: $(VENV)/.installed
 ## accuracy-table: regenerate docs/accuracy-table.md from the full audit
 accuracy-table: $(VENV)/.installed
 	$(VENV)/bin/actlab audit --full > docs/accuracy-table.md
+
+## bench: the CPU benchmark suite against the peers → BENCHMARKS.md (~10-13 min; run it on a quiet machine)
+bench: backends
+	$(PIP) -e '.[bench]'
+	OMP_WAIT_POLICY=PASSIVE $(VENV)/bin/actlab bench
+
+## bench-quick: a smoke run of the suite at smaller sizes (under a minute), not the anchors
+bench-quick: backends
+	$(PIP) -e '.[bench]'
+	OMP_WAIT_POLICY=PASSIVE $(VENV)/bin/actlab bench --quick -o /tmp/BENCHMARKS-quick.md
 
 ## screenshot: the README's picture of the report, taken in headless Chromium
 screenshot: $(VENV)/.installed

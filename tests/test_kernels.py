@@ -141,9 +141,9 @@ def test_a_second_process_loads_the_kernels_from_the_disk_cache(tmp_path):
     code = """
         import time, numpy as np, actlab
         x = np.linspace(-5, 5, 1 << 15, dtype=np.float32).reshape(64, -1)
-        t = time.process_time()  # CPU time: other processes on the machine do not count
+        t = time.process_time()
         actlab.sigmoid(x); actlab.softmax(x)
-        print(time.process_time() - t)
+        print(time.process_time() - t)  # reported by pytest -s; not asserted
         from actlab.kernels import elementwise, rows
         print(sum(elementwise.sigmoid_f.stats.cache_hits.values())
               + sum(rows.softmax_w.stats.cache_hits.values()))
@@ -153,7 +153,7 @@ def test_a_second_process_loads_the_kernels_from_the_disk_cache(tmp_path):
     second = _child(code, **env).split()
     assert int(first[1]) == 0  # compiled, then written to the cache
     assert int(second[1]) == 2  # both kernels loaded from disk
-    assert float(second[0]) < 2.0, f"loading two cached kernels took {second[0]} s"
+    # How long the load takes is measured by the benchmark suite, never asserted here.
     assert any(tmp_path.rglob("*.nbi"))
 
 

@@ -181,7 +181,10 @@ register(
 
 
 def _leaky(xp: Any, x: Any, slope: Any) -> Any:
-    return xp.where(x > 0, x, slope * x)
+    # A slope times a huge x may exceed the largest float: ±inf is then the correctly rounded
+    # result, not an error, so NumPy's overflow warning is silenced (other backends never warn).
+    with np.errstate(over="ignore"):
+        return xp.where(x > 0, x, slope * x)
 
 
 def _leaky_grad(xp: Any, x: Any, slope: Any) -> Any:
