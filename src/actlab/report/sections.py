@@ -38,24 +38,16 @@ def _params_text(params: Mapping[str, Any]) -> str:
 def overview(entries: Sequence[Entry]) -> str:
     rows = []
     for e in entries:
+        link = Raw(f"<a href='#fn-{esc(e.name)}'>{esc(e.name)}</a><br><small>{esc(e.kind)}</small>")
         if isinstance(e, Elementwise):
-            g0 = float(e.grad(np.float64(0.0), **e.defaults))
+            g0 = f"{float(e.grad(np.float64(0.0), **e.defaults)):.6g}"
             where = regions.regions(e, e.defaults).describe()
-            rng = e.range_latex
+            rng = mathml(e.range_latex)
         else:
-            g0_text, where, rng = "", "", ""
-        rows.append(
-            [
-                Raw(f"<a href='#fn-{esc(e.name)}'>{esc(e.name)}</a>"),
-                e.kind,
-                mathml(e.formulas.f),
-                mathml(rng) if rng else "",
-                ", ".join(sorted(e.properties)),
-                f"{g0:.6g}" if isinstance(e, Elementwise) else g0_text,
-                where,
-            ]
-        )
-    header = ["name", "kind", "f(x)", "range", "properties", "f′(0)", "dead or saturated where"]
+            g0, where, rng = "", "", ""
+        props = Raw(f"<small>{esc(', '.join(sorted(e.properties)))}</small>")
+        rows.append([link, mathml(e.formulas.f), rng, g0, where, props])
+    header = ["name", "f(x)", "range", "f′(0)", "dead or saturated where", "properties"]
     note = (
         f"<p>“Saturated” means 0 &lt; |f′| &lt; {regions.SATURATION_THRESHOLD:g}, measured from "
         "the exact f′ at the default parameters on [−50, 50]; “dead” means f′ = 0.</p>"
