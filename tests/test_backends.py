@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from actlab import oracle
-from actlab.accuracy import _near_roots, scale_of, sample_points
+from actlab.accuracy import _near_roots, sample_points, scale_of
 from support import (
     ELEMENTWISE,
     ORDER_NAMES,
