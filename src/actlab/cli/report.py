@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         command=command if sys.argv[1:2] == ["report"] else "actlab report",
     )
     start = time.perf_counter()
-    with _progress_bar() as progress:
+    with _ProgressBar() as progress:
         try:
             path = write_report(out, options, progress=progress)
         except FileExistsError as exc:
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-class _progress_bar:
+class _ProgressBar:
     """A rich progress bar on stderr, fed by the report's (done, total, message) callback."""
 
     def __enter__(self):
