@@ -84,7 +84,8 @@ def _torch(name: str, order: int, params: Mapping[str, float]) -> Implementation
 
 
 # ---------------------------------------------------------------- JAX (grad)
-def _jax_forward(name: str, params: Mapping[str, float]) -> Callable[[Any], Any] | None:
+def jax_forward(name: str, params: Mapping[str, float]) -> Callable[[Any], Any] | None:
+    """JAX's own function for ``name`` at ``params``, or None where JAX has none."""
     import jax
     import jax.numpy as jnp
 
@@ -106,7 +107,7 @@ def _jax_forward(name: str, params: Mapping[str, float]) -> Callable[[Any], Any]
 
 
 def _jax(name: str, order: int, params: Mapping[str, float]) -> Implementation | None:
-    f = _jax_forward(name, params)
+    f = jax_forward(name, params)
     if f is None:
         return None
 

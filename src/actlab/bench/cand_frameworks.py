@@ -172,24 +172,21 @@ def _torch_ce(torch: Any, data: Data) -> Callable:
 
 
 def _jax_fn(jax: Any, jnp: Any, name: str, p: dict) -> Callable | None:
+    """JAX's own function (the table actlab.peers audits), else the usual composition."""
+    from ..peers import jax_forward
+
+    native = jax_forward(name, p)
+    if native is not None:
+        return native
     nn = jax.nn
-    slope = (p.get("lower", 0) + p.get("upper", 0)) / 2
-    table: dict[str, Callable] = {
-        "sigmoid": nn.sigmoid,
-        "tanh": jnp.tanh,
-        "relu": nn.relu,
-        "relu6": nn.relu6,
-        "elu": lambda x: nn.elu(x, p.get("alpha", 1.0)),
-        "silu": nn.silu,
-        "swish": lambda x: x * nn.sigmoid(p.get("beta", 1.0) * x),
-        "mish": getattr(nn, "mish", lambda x: x * jnp.tanh(nn.softplus(x))),
-        "log_sigmoid": nn.log_sigmoid,
-        "softplus": lambda x: nn.softplus(p.get("beta", 1.0) * x) / p.get("beta", 1.0),
-        "leaky_relu": lambda x: nn.leaky_relu(x, p.get("negative_slope", 0.01)),
-        "rrelu": lambda x: nn.leaky_relu(x, slope),
+    beta = p.get("beta", 1.0)
+    composed: dict[str, Callable] = {
+        "swish": lambda x: x * nn.sigmoid(beta * x),
+        "softplus": lambda x: nn.softplus(beta * x) / beta,
+        "rrelu": lambda x: nn.leaky_relu(x, (p.get("lower", 0) + p.get("upper", 0)) / 2),
         "prelu": lambda x: jnp.where(x >= 0, x, p.get("weight", 0.25) * x),
     }
-    return table.get(name)
+    return composed.get(name)
 
 
 def jax_candidates(spec: TableSpec, data: Data) -> list:
