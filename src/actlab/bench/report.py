@@ -90,8 +90,9 @@ def _header(res: SuiteResult) -> list[str]:
         'written) on 1 / 2 threads. The bars\' "memory copy" is the 1-thread copy.',
         "- × best peer: ÷ the fastest peer (seed NumPy, SciPy, numexpr, PyTorch, JAX) allowed "
         "the same number of threads or fewer.",
-        "- × floor: ÷ `actlab.kernels.exp_floor` (exp only, same data, same code as the "
-        "kernels) at the same thread count.",
+        "- × floor: ÷ `actlab.kernels.exp_floor` (exp only, same code as the kernels, over "
+        "the same data shifted by its maximum, as the kernels exponentiate x − max ≤ 0) at the "
+        "same thread count.",
         "- errors: the largest over a sample of the output (mpmath references, 60 digits), "
         "absolute and in ULP of the dtype (cross-entropy: the loss and sampled gradient rows; "
         "products from a saved y: against the exact product of that y).",

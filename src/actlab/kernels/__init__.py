@@ -37,13 +37,15 @@ __all__ = [
 
 
 def exp_floor(x: Any, out: Any) -> Any:
-    """out = exp(x) with the same exp code the kernels use: the speed floor of a workload
-    that needs one exp per element (the benchmark's "exp-only floor").
+    """out = exp(x) for x ≤ 0 with the same exp code the row kernels use: the speed floor of
+    a workload that needs one exp per element (the benchmark's "exp-only floor").
 
     ``x`` and ``out`` are float32 or float64 NumPy arrays of one shape and dtype. On the
-    numba tier this is the exp of the row kernels (softmax, log_softmax, cross-entropy):
-    float32, the float32-arithmetic exp returning an exact pair, added in float64 and rounded
-    once; float64, the double-double exp. On the NumPy tier it is ``np.exp``.
+    numba tier this is the exp of the row kernels (softmax, log_softmax, cross-entropy),
+    which only ever exponentiate x − max ≤ 0: float32, the lean float32 exp returning an
+    exact pair, added in float64 and rounded once (x > 0 is taken as 0); float64, the
+    double-double exp. On the NumPy tier it is ``np.exp``. The benchmark times it on its
+    data shifted by the maximum.
     """
     if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):
         raise TypeError("exp_floor: x must be a float32 or float64 NumPy array")

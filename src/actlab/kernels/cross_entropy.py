@@ -19,6 +19,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._exp_rows32 import UNSCALE
 from ._numba_math import PARALLEL
 from .rows import _non_finite, _row_max, _sum_compensated, _tau_w, _two_sum, log1p_tau_dd
 
@@ -49,10 +50,11 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
             s = scale[r]
             inv = 1.0 / (1.0 + tau)
             om_top = tau * inv  # 1 − y at the max
+            inv_scaled = inv * UNSCALE  # the pairs hold e_j·2^32
             for j in range(n):
                 v = np.float64(eh[j]) + np.float64(el[j])
                 top = np.float64(row[j]) == m
-                y = inv if top else v * inv
+                y = inv if top else v * inv_scaled
                 hit = 1.0 if j == t else 0.0
                 g = (1.0 - hit) - om_top if (top and n_top == 1) else y - hit
                 dst[j] = s * g

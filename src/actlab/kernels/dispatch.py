@@ -158,5 +158,9 @@ def from_output(func: str, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> boo
 def exp_floor(x: np.ndarray, out: np.ndarray) -> None:
     """The exp-only loop with the kernels' own exp (see ``actlab.kernels.exp_floor``)."""
     mod = _modules()
-    kernel = mod.exp_floor_w if x.dtype == np.float32 else mod.exp_floor_d
-    kernel(x.reshape(-1), out.reshape(-1))
+    if x.dtype == np.float32:
+        from . import rows
+
+        rows.exp_floor_w(x.reshape(-1), out.reshape(-1))
+    else:
+        mod.exp_floor_d(x.reshape(-1), out.reshape(-1))

@@ -13,7 +13,6 @@ import numpy as np
 from numba import njit, prange
 
 from . import _scalars as S
-from ._exp32 import exp_diff_f32
 from ._numba_math import PARALLEL, exp_dd, fma
 
 # ---------------------------------------------------------------------------- f(x) loops
@@ -254,17 +253,8 @@ def tanh_from_output_vjp(y, g, out):
 
 
 # ---------------------------------------------------------------------- the exp floor
-# The exp of the row kernels (softmax, log_softmax, logsumexp, cross-entropy), alone over
-# the data: float32 rows use the float32-arithmetic pair exp, float64 rows the double-double
-# one. (The elementwise float32 loops use exp_w, about as fast as the pair exp.)
-
-
-@njit(**PARALLEL)
-def exp_floor_w(x, out):
-    zero = np.float32(0.0)
-    for i in prange(x.shape[0]):
-        h, low = exp_diff_f32(x[i], zero)
-        out[i] = np.float64(h) + np.float64(low)
+# The exp of the float64 row kernels (softmax, log_softmax, cross-entropy), alone over the
+# data: the double-double exp. (The float32 floor is ``rows.exp_floor_w``.)
 
 
 @njit(**PARALLEL)

@@ -6,11 +6,12 @@ to a float64 scratch row (one per thread), never to a full-size temporary. The r
 kept without its dominant terms, τ = Σ_{x_j ≠ m} e_j + (n_top − 1), as on the NumPy path
 (``functions/_rows.py``): log1p(τ) is then exact where log(1 + τ) would round τ away.
 
-float32 rows take their exponentials from the float32-arithmetic pair exp of ``_exp32`` and
-do the rest in float64, rounding once at the store. float64 rows take
+float32 rows take their exponentials from the lean float32 pair exp of ``_exp_rows32`` and
+do the rest in float64, rounding once at a streaming store (``_stream32``). float64 rows take
 x − m as an exact TwoSum hi + lo, exp_d(hi)·(1 + lo), and a compensated (TwoSum) sum, which
-keeps them within the float64 bars without an extended type. Rows holding NaN or ±∞ are
-flagged, not computed: the caller gives them to the NumPy path and its hard-row contract.
+keeps them within the float64 bars without an extended type. Rows holding NaN or +∞ (and
+float64 rows holding −∞) are flagged, not computed: the caller gives them to the NumPy path
+and its hard-row contract.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._exp32 import exp_diff_f32
+from ._exp_rows32 import UNSCALE, exp_neg_pair
 from ._numba_math import KERNEL, PARALLEL, exp_dd, fma
+from ._stream32 import store_pair_scaled, store_shifted
 
 _Z32 = np.float32(0.0)
 
@@ -140,22 +142,25 @@ def _sum_compensated(a):
 
 
 # ----------------------------------------------------------------------------------- float32
-# The exponentials come from the float32-arithmetic exp (``_exp32``, 8 lanes per register)
-# as float32 pairs eh + el, good to < 0.25 ULP, kept in two per-thread
-# scratch rows; sums, scaling and logarithms are float64, and each result rounds once.
+# The exponentials come from the lean float32 exp of ``_exp_rows32`` (8 lanes per register)
+# as exact float32 pairs eh + el = e^(x − m)·2^32, kept in two per-thread scratch rows; sums,
+# scaling and logarithms are float64, and each result rounds once. The output is written by
+# streaming stores (``_stream32``): it is not read back, so its lines are not fetched first.
+# NaN propagates through the exp (an entry NaN, or +∞ making x − m NaN), so a NaN sum flags
+# the row for the NumPy path; −∞ entries are exact here (their e^(x − m) is 0 in float32).
 
 
 @njit(**KERNEL)
 def _exp_row_w(row, m, eh, el, zero_top):
-    """eh_j + el_j = e^(x_j − m) as float32 pairs (at the max 1 + 0, or 0 with ``zero_top``);
-    NaN where x_j − m is not finite, which the sum then carries.
+    """eh_j + el_j = e^(x_j − m)·2^32 (0 at the max with ``zero_top``).
 
     A pure map: an integer counter in this loop halves its speed, so the maxima are counted
     by ``_count_top`` in a pass of their own.
     """
+    neg_m = -m
     for j in range(row.shape[0]):
         v = row[j]
-        h, low = exp_diff_f32(v, m)
+        h, low = exp_neg_pair(v, neg_m)
         top = zero_top and v == m
         eh[j] = _Z32 if top else h
         el[j] = _Z32 if top else low
@@ -180,13 +185,14 @@ def _count_top(row, m):
 @njit(**KERNEL)
 def _tau_w(row, eh, el):
     """(m, τ, n_top) with τ = Σ_{x_j ≠ m} e^(x_j − m) + (n_top − 1), the exponentials left
-    in eh + el (0 at the max); τ is NaN for a row holding NaN or ±∞ (the caller flags it)."""
+    in eh + el scaled by 2^32 (0 at the max); τ is NaN for a row holding NaN or +∞, or only
+    −∞ (the caller flags it)."""
     m = _row_max(row)
-    if not abs(m) < math.inf:  # NaN, +∞ present, or every entry −∞
+    if not abs(m) < math.inf:  # NaN first, +∞ present, or every entry −∞
         return np.float64(m), math.nan, 0.0
     _exp_row_w(row, m, eh, el, True)
     count = _count_top(row, m)
-    return np.float64(m), _sum_w(eh, el) + (count - 1.0), count
+    return np.float64(m), _sum_w(eh, el) * UNSCALE + (count - 1.0), count
 
 
 @njit(**PARALLEL)
@@ -196,16 +202,14 @@ def softmax_w(x, out, flags, chunk):
         eh = np.empty(n, dtype=np.float32)
         el = np.empty(n, dtype=np.float32)
         for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
-            row, dst = x[r], out[r]
+            row = x[r]
             m = _row_max(row)
             _exp_row_w(row, m, eh, el, False)
-            total = _sum_w(eh, el)  # 1 + τ, the maxima included: no τ alone is needed
+            total = _sum_w(eh, el)  # (1 + τ)·2^32, the maxima included: no τ alone is needed
             if total != total:
                 flags[r] = 1
                 continue
-            inv = 1.0 / total
-            for j in range(n):
-                dst[j] = (np.float64(eh[j]) + np.float64(el[j])) * inv
+            store_pair_scaled(eh, el, 1.0 / total, out[r])
 
 
 @njit(**PARALLEL)
@@ -215,14 +219,12 @@ def log_softmax_w(x, out, flags, chunk):
         eh = np.empty(n, dtype=np.float32)
         el = np.empty(n, dtype=np.float32)
         for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
-            row, dst = x[r], out[r]
+            row = x[r]
             m, tau, _ = _tau_w(row, eh, el)
             if tau != tau:
                 flags[r] = 1
                 continue
-            big = math.log1p(tau)
-            for j in range(n):
-                dst[j] = (np.float64(row[j]) - m) - big
+            store_shifted(row, m, math.log1p(tau), out[r])
 
 
 @njit(**PARALLEL)
@@ -237,6 +239,18 @@ def logsumexp_w(x, out, flags, chunk):
                 flags[r] = 1
                 continue
             out[r] = m + math.log1p(tau)
+
+
+@njit(**PARALLEL)
+def exp_floor_w(x, out):
+    """The exp-only floor of the float32 row kernels: the same exp (``exp_neg_pair``), its
+    pair added and unscaled in float64, over x ≤ 0 (larger x are taken as 0: the kernels
+    only exponentiate x − max ≤ 0)."""
+    zero = np.float32(0.0)
+    for i in prange(x.shape[0]):
+        v = x[i]
+        h, low = exp_neg_pair(v if v < zero else zero, zero)
+        out[i] = (np.float64(h) + np.float64(low)) * UNSCALE
 
 
 # ------------------------------------------------------------------------------- float64
@@ -357,9 +371,9 @@ def _spread(per_row, n, dst):
 
 
 @njit(**KERNEL)
-def _exp_flat_w(xf, mf, eh, el):
+def _exp_flat_w(xf, neg_mf, eh, el):
     for j in range(xf.shape[0]):
-        h, low = exp_diff_f32(xf[j], mf[j])
+        h, low = exp_neg_pair(xf[j], neg_mf[j])
         eh[j] = h
         el[j] = low
 
@@ -387,7 +401,7 @@ def softmax_short_w(x, out, flags, chunk):
         el = np.empty(size, dtype=np.float32)
         invf = np.empty(size, dtype=np.float64)
         for i in range(rows):
-            m[i] = _row_max(xf[i * n : (i + 1) * n])
+            m[i] = -_row_max(xf[i * n : (i + 1) * n])  # −m: the exp takes x + (−m)
         _spread(m, n, mf)
         _exp_flat_w(xf, mf, eh, el)
         for i in range(rows):

@@ -1,0 +1,94 @@
+"""The float32 exp of the row kernels: e^(x − m) for x ≤ m, lean, as an exact float32 pair.
+
+The row kernels (softmax, log_softmax, logsumexp, cross-entropy) only ever exponentiate
+d = x − m ≤ 0, so this exp needs no overflow handling. NaN propagates (the kernels flag a
+row whose sum is NaN). Per element:
+
+* the exact difference hi + lo = x − m (a float32 TwoSum: x − m itself can be off by
+  |d|·2^−24 relative, i.e. up to ~50 ULP of the result for d ≈ −100);
+* a Cody-Waite reduction hi = k·ln2 + r (k·LN2_HI exact), lo folded into r;
+* Cephes' degree-5 minimax polynomial for (e^r − 1 − r)/r², |r| ≤ ln2/2;
+* r + r²P(r) and then 1 + s kept as pairs by two Fast2Sums: rounding q = 1 + s alone would
+  cost half an ULP, and s another quarter, that the final rounding cannot afford;
+* the result scaled by 2^(k+32), a normal float32 for every k in [−150, 0] (q·2^(k+32) ≥
+  0.7·2^−118), so the high part is exact; the caller removes the 2^32 in float64.
+
+About 30 float32 operations, 8 lanes per AVX2 register. The pair is good to ~0.6 ULP of
+float32 (relative 2^−24·0.6); softmax rounds once more when it scales (measured ≤ 1.1 ULP,
+bar 2: tests/test_softmax_accuracy.py and the full audit).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+from ._numba_math import SCALAR
+
+F = np.float32
+_INV_LN2 = F(1.4426950408889634)
+_SHIFT = F(12582912.0)  # 1.5·2^23: t = d/ln2 + SHIFT holds round(d/ln2) in its low bits
+_LN2_HI = F(0.693145751953125)  # 8 trailing zero bits: k·_LN2_HI is exact for |k| < 2^8
+_LN2_LO = F(1.428606765330187e-06)
+_LOW = F(-104.0)  # below: e^d < 2^−150, 0 in float32 (and k + 32 would leave the normals)
+_ONE = F(1.0)
+_ZERO = F(0.0)
+_P0 = F(1.9875691500e-4)
+_P1 = F(1.3981999507e-3)
+_P2 = F(8.3334519073e-3)
+_P3 = F(4.1665795894e-2)
+_P4 = F(1.6666665459e-1)
+_P5 = F(5.0000001201e-1)
+
+# What the pair is scaled by: e^d·2^32 = (q + q_lo)·2^(k+32).
+SCALE_BITS = 32
+UNSCALE = 2.0**-SCALE_BITS
+
+
+@intrinsic
+def _pow2_scaled(typingctx, t):
+    """2^(k + 32) for the k ∈ [−150, 0] held in the shifted value t (one integer add, one
+    shift: the exponent field is k + 32 + 127)."""
+
+    def gen(context, builder, signature, args):
+        from llvmlite import ir
+
+        i32 = ir.IntType(32)
+        bits = builder.bitcast(args[0], i32)
+        biased = builder.sub(bits, ir.Constant(i32, 0x4B400000 - 127 - SCALE_BITS))
+        return builder.bitcast(builder.shl(biased, ir.Constant(i32, 23)), ir.FloatType())
+
+    return types.float32(types.float32), gen
+
+
+@njit(**SCALAR)
+def exp_neg_pair(x, neg_m):
+    """(eh, el) with eh + el = e^(x − m)·2^32 for float32 x ≤ m (``neg_m`` = −m), finite.
+
+    Differences below −104 (and −∞) give 0; NaN gives NaN.
+    """
+    hi = x + neg_m
+    bv = hi - x
+    av = hi - bv
+    lo = (x - av) + (neg_m - bv)
+    h = _LOW if hi < _LOW else hi
+    t = h * _INV_LN2 + _SHIFT
+    kf = t - _SHIFT
+    r1 = h - kf * _LN2_HI  # exact
+    r = r1 + (lo - kf * _LN2_LO)
+    p = _P0
+    p = p * r + _P1
+    p = p * r + _P2
+    p = p * r + _P3
+    p = p * r + _P4
+    p = p * r + _P5
+    tail = (r * r) * p
+    s = r + tail
+    s_lo = (r - s) + tail  # Fast2Sum: |r| ≥ |tail|
+    q = _ONE + s
+    q_lo = ((_ONE - q) + s) + s_lo  # Fast2Sum: 1 ≥ |s|
+    # Below −104 the result is 0: e^−104 alone rounds to 0, but τ sums many such entries and
+    # log_softmax's top entry is −τ, which can be subnormal. (NaN stays NaN: NaN·0.)
+    a = _pow2_scaled(t) if hi >= _LOW else _ZERO
+    return q * a, q_lo * a
