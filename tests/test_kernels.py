@@ -144,9 +144,9 @@ def test_a_second_process_loads_the_kernels_from_the_disk_cache(tmp_path):
         t = time.process_time()
         actlab.sigmoid(x); actlab.softmax(x)
         print(time.process_time() - t)  # reported by pytest -s; not asserted
-        from actlab.kernels import elementwise, rows
+        from actlab.kernels import elementwise, rows32
         print(sum(elementwise.sigmoid_f.stats.cache_hits.values())
-              + sum(rows.softmax_w.stats.cache_hits.values()))
+              + sum(rows32.softmax_w.stats.cache_hits.values()))
     """
     env = {"NUMBA_CACHE_DIR": str(tmp_path), "ACTLAB_KERNELS": "numba"}
     first = _child(code, **env).split()

@@ -31,9 +31,8 @@ _INV_LN2 = F(1.4426950408889634)
 _SHIFT = F(12582912.0)  # 1.5·2^23: t = d/ln2 + SHIFT holds round(d/ln2) in its low bits
 _LN2_HI = F(0.693145751953125)  # 8 trailing zero bits: k·_LN2_HI is exact for |k| < 2^8
 _LN2_LO = F(1.428606765330187e-06)
-_LOW = F(-104.0)  # below: e^d < 2^−150, 0 in float32 (and k + 32 would leave the normals)
+LOW = F(-104.0)  # below: e^d < 2^−150, 0 in float32 (and k + 32 would leave the normals)
 _ONE = F(1.0)
-_ZERO = F(0.0)
 _P0 = F(1.9875691500e-4)
 _P1 = F(1.3981999507e-3)
 _P2 = F(8.3334519073e-3)
@@ -66,13 +65,14 @@ def _pow2_scaled(typingctx, t):
 def exp_neg_pair(x, neg_m):
     """(eh, el) with eh + el = e^(x − m)·2^32 for float32 x ≤ m (``neg_m`` = −m), finite.
 
-    Differences below −104 (and −∞) give 0; NaN gives NaN.
+    Differences below −104 (and −∞) give e^−104·2^32, which is 0 once unscaled and rounded
+    to float32 (callers that sum such entries into τ zero them); NaN gives NaN.
     """
     hi = x + neg_m
     bv = hi - x
     av = hi - bv
     lo = (x - av) + (neg_m - bv)
-    h = _LOW if hi < _LOW else hi
+    h = LOW if hi < LOW else hi
     t = h * _INV_LN2 + _SHIFT
     kf = t - _SHIFT
     r1 = h - kf * _LN2_HI  # exact
@@ -88,7 +88,5 @@ def exp_neg_pair(x, neg_m):
     s_lo = (r - s) + tail  # Fast2Sum: |r| ≥ |tail|
     q = _ONE + s
     q_lo = ((_ONE - q) + s) + s_lo  # Fast2Sum: 1 ≥ |s|
-    # Below −104 the result is 0: e^−104 alone rounds to 0, but τ sums many such entries and
-    # log_softmax's top entry is −τ, which can be subnormal. (NaN stays NaN: NaN·0.)
-    a = _pow2_scaled(t) if hi >= _LOW else _ZERO
+    a = _pow2_scaled(t)
     return q * a, q_lo * a

@@ -1,7 +1,8 @@
 """Fused cross-entropy on logits with class-index targets: loss and gradient in one pass.
 
-Per row (the class axis last): the max m, the exponentials and τ as in ``rows`` (in a
-per-thread scratch row), L = log1p(τ), then
+Per row (the class axis last): the max m, the exponentials and τ as in ``rows32`` and
+``rows`` (in a per-thread scratch row; float32 rows pipelined, the next row's max found in
+this row's exp pass), L = log1p(τ), then
 
 * loss = (L − (x_t − m)): two non-negative parts, nothing cancels (x_t − m exact: float64
   arithmetic for float32 rows, a TwoSum hi + lo for float64 rows);
@@ -21,7 +22,8 @@ from numba import njit, prange
 
 from ._exp_rows32 import UNSCALE
 from ._numba_math import PARALLEL
-from .rows import _non_finite, _row_max, _sum_compensated, _tau_w, _two_sum, log1p_tau_dd
+from .rows import _non_finite, _row_max, _sum_compensated, _two_sum, log1p_tau_dd
+from .rows32 import _from_key, _max_key, first_max, tau_w
 
 
 @njit(**PARALLEL)
@@ -30,20 +32,26 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
     for c in prange((n_rows + chunk - 1) // chunk):
         eh = np.empty(n, dtype=np.float32)
         el = np.empty(n, dtype=np.float32)
-        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max(x, r0)  # later rows get their max from the exp pass of the row before
+        for r in range(r0, r1):
             row = x[r]
+            nxt = x[r + 1] if r + 1 < r1 else row
             t = target[r]
             if t < 0:  # ignored row: no loss, no gradient
                 losses[r] = 0.0
                 if want_grad:
                     grad[r][:] = 0.0
+                m = _from_key(_max_key(nxt))
                 continue
-            m, tau, n_top = _tau_w(row, eh, el)
+            tau, n_top, key = tau_w(row, m, eh, el, nxt)
+            m64 = np.float64(m)
+            m = _from_key(key)
             if tau != tau:
                 flags[r] = 1
                 continue
             big = math.log1p(tau)
-            losses[r] = big - (np.float64(row[t]) - m)
+            losses[r] = big - (np.float64(row[t]) - m64)
             if not want_grad:
                 continue
             dst = grad[r]
@@ -53,7 +61,7 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
             inv_scaled = inv * UNSCALE  # the pairs hold e_j·2^32
             for j in range(n):
                 v = np.float64(eh[j]) + np.float64(el[j])
-                top = np.float64(row[j]) == m
+                top = np.float64(row[j]) == m64
                 y = inv if top else v * inv_scaled
                 hit = 1.0 if j == t else 0.0
                 g = (1.0 - hit) - om_top if (top and n_top == 1) else y - hit

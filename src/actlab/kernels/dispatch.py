@@ -159,8 +159,8 @@ def exp_floor(x: np.ndarray, out: np.ndarray) -> None:
     """The exp-only loop with the kernels' own exp (see ``actlab.kernels.exp_floor``)."""
     mod = _modules()
     if x.dtype == np.float32:
-        from . import rows
+        from . import rows32
 
-        rows.exp_floor_w(x.reshape(-1), out.reshape(-1))
+        rows32.exp_floor_w(x.reshape(-1), out.reshape(-1))
     else:
         mod.exp_floor_d(x.reshape(-1), out.reshape(-1))

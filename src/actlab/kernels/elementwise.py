@@ -254,7 +254,7 @@ def tanh_from_output_vjp(y, g, out):
 
 # ---------------------------------------------------------------------- the exp floor
 # The exp of the float64 row kernels (softmax, log_softmax, cross-entropy), alone over the
-# data: the double-double exp. (The float32 floor is ``rows.exp_floor_w``.)
+# data: the double-double exp. (The float32 floor is ``rows32.exp_floor_w``.)
 
 
 @njit(**PARALLEL)

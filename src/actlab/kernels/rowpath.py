@@ -26,9 +26,10 @@ from .outputs import check_out
 
 __all__ = ["run"]
 
-# Rows per parallel chunk of the compiled kernels: a few thousand elements at least, so that
-# the per-chunk scratch allocation and scheduling are amortised.
-_CHUNK_ELEMENTS = 1 << 15
+# Rows per parallel chunk of the compiled kernels: enough elements that the per-chunk scratch
+# allocation and scheduling are amortised, and that the float32 kernels' pipelining (the
+# exp of one row overlaps the loading of the next) rarely restarts at a chunk's first row.
+_CHUNK_ELEMENTS = 1 << 18
 # Short rows are flattened into blocks of this many elements (scratch: ~30 bytes each).
 _SHORT_CHUNK_ELEMENTS = 1 << 12
 
@@ -44,12 +45,14 @@ def _numba_kernel(name: str, dtype: np.dtype, n: int) -> Callable[..., Any] | No
         return None
     if dtype == np.float64 and name not in _FLOAT64_EXACT:
         return None
-    from . import dispatch, rows  # numba is imported here, on first use
+    from . import dispatch, rows, rows32  # numba is imported here, on first use
 
     dispatch._numba_threads()
-    if name == "softmax" and dtype == np.float32 and n <= rows.SHORT_ROW:
-        return rows.softmax_short_w
-    return getattr(rows, f"{name}_{'w' if dtype == np.float32 else 'd'}")
+    if dtype == np.float64:
+        return getattr(rows, f"{name}_d")
+    if name == "softmax" and n <= rows32.SHORT_ROW:
+        return rows32.softmax_short_w
+    return getattr(rows32, f"{name}_w")
 
 
 def run(

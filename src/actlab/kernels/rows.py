@@ -1,17 +1,16 @@
-"""Compiled row kernels: softmax, log_softmax and logsumexp over the last axis (numba).
+"""Compiled float64 row kernels (softmax, log_softmax over the last axis, numba) and the
+building blocks the float32 kernels (``rows32``) and the fused cross-entropy share.
 
 One DRAM pass per row: the row is read once from memory (max and finiteness), and the later
 passes (exponentials, their sum, the scaling) find it in the cache. e_j = exp(x_j − m) goes
-to a float64 scratch row (one per thread), never to a full-size temporary. The row's sum is
+to a scratch row (one per thread), never to a full-size temporary. The row's sum is
 kept without its dominant terms, τ = Σ_{x_j ≠ m} e_j + (n_top − 1), as on the NumPy path
 (``functions/_rows.py``): log1p(τ) is then exact where log(1 + τ) would round τ away.
 
-float32 rows take their exponentials from the lean float32 pair exp of ``_exp_rows32`` and
-do the rest in float64, rounding once at a streaming store (``_stream32``). float64 rows take
-x − m as an exact TwoSum hi + lo, exp_d(hi)·(1 + lo), and a compensated (TwoSum) sum, which
-keeps them within the float64 bars without an extended type. Rows holding NaN or +∞ (and
-float64 rows holding −∞) are flagged, not computed: the caller gives them to the NumPy path
-and its hard-row contract.
+float64 rows take x − m as an exact TwoSum hi + lo, exp_d(hi)·(1 + lo), and a compensated
+(TwoSum) sum, which keeps them within the float64 bars without an extended type. Rows holding
+NaN or ±∞ are flagged, not computed: the caller gives them to the NumPy path and its
+hard-row contract.
 """
 
 from __future__ import annotations
@@ -21,12 +20,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._exp_rows32 import UNSCALE, exp_neg_pair
 from ._numba_math import KERNEL, PARALLEL, exp_dd, fma
-from ._stream32 import store_pair_scaled, store_shifted
-
-_Z32 = np.float32(0.0)
-
 
 # The reductions over values that are already computed may be reassociated (vectorised).
 _SUM = {**KERNEL, "fastmath": {"reassoc", "nsz", "contract"}}
@@ -141,116 +135,14 @@ def _sum_compensated(a):
     return ((s0 + s1) + (s2 + s3)) + ((c0 + c1) + (c2 + c3))
 
 
-# ----------------------------------------------------------------------------------- float32
-# The exponentials come from the lean float32 exp of ``_exp_rows32`` (8 lanes per register)
-# as exact float32 pairs eh + el = e^(x − m)·2^32, kept in two per-thread scratch rows; sums,
-# scaling and logarithms are float64, and each result rounds once. The output is written by
-# streaming stores (``_stream32``): it is not read back, so its lines are not fetched first.
-# NaN propagates through the exp (an entry NaN, or +∞ making x − m NaN), so a NaN sum flags
-# the row for the NumPy path; −∞ entries are exact here (their e^(x − m) is 0 in float32).
-
-
-@njit(**KERNEL)
-def _exp_row_w(row, m, eh, el, zero_top):
-    """eh_j + el_j = e^(x_j − m)·2^32 (0 at the max with ``zero_top``).
-
-    A pure map: an integer counter in this loop halves its speed, so the maxima are counted
-    by ``_count_top`` in a pass of their own.
-    """
-    neg_m = -m
-    for j in range(row.shape[0]):
-        v = row[j]
-        h, low = exp_neg_pair(v, neg_m)
-        top = zero_top and v == m
-        eh[j] = _Z32 if top else h
-        el[j] = _Z32 if top else low
-
-
 @njit(**_SUM)
-def _sum_w(eh, el):
-    s = 0.0
-    for j in range(eh.shape[0]):
-        s += np.float64(eh[j]) + np.float64(el[j])
-    return s
-
-
-@njit(**_SUM)
-def _count_top(row, m):
+def count_top(row, m):
+    """How many entries of the row equal its max m (a pass of its own: a counter inside an
+    exp loop keeps that loop scalar)."""
     c = 0.0
     for j in range(row.shape[0]):
         c += 1.0 if row[j] == m else 0.0
     return c
-
-
-@njit(**KERNEL)
-def _tau_w(row, eh, el):
-    """(m, τ, n_top) with τ = Σ_{x_j ≠ m} e^(x_j − m) + (n_top − 1), the exponentials left
-    in eh + el scaled by 2^32 (0 at the max); τ is NaN for a row holding NaN or +∞, or only
-    −∞ (the caller flags it)."""
-    m = _row_max(row)
-    if not abs(m) < math.inf:  # NaN first, +∞ present, or every entry −∞
-        return np.float64(m), math.nan, 0.0
-    _exp_row_w(row, m, eh, el, True)
-    count = _count_top(row, m)
-    return np.float64(m), _sum_w(eh, el) * UNSCALE + (count - 1.0), count
-
-
-@njit(**PARALLEL)
-def softmax_w(x, out, flags, chunk):
-    n_rows, n = x.shape
-    for c in prange((n_rows + chunk - 1) // chunk):
-        eh = np.empty(n, dtype=np.float32)
-        el = np.empty(n, dtype=np.float32)
-        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
-            row = x[r]
-            m = _row_max(row)
-            _exp_row_w(row, m, eh, el, False)
-            total = _sum_w(eh, el)  # (1 + τ)·2^32, the maxima included: no τ alone is needed
-            if total != total:
-                flags[r] = 1
-                continue
-            store_pair_scaled(eh, el, 1.0 / total, out[r])
-
-
-@njit(**PARALLEL)
-def log_softmax_w(x, out, flags, chunk):
-    n_rows, n = x.shape
-    for c in prange((n_rows + chunk - 1) // chunk):
-        eh = np.empty(n, dtype=np.float32)
-        el = np.empty(n, dtype=np.float32)
-        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
-            row = x[r]
-            m, tau, _ = _tau_w(row, eh, el)
-            if tau != tau:
-                flags[r] = 1
-                continue
-            store_shifted(row, m, math.log1p(tau), out[r])
-
-
-@njit(**PARALLEL)
-def logsumexp_w(x, out, flags, chunk):
-    n_rows, n = x.shape
-    for c in prange((n_rows + chunk - 1) // chunk):
-        eh = np.empty(n, dtype=np.float32)
-        el = np.empty(n, dtype=np.float32)
-        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
-            m, tau, _ = _tau_w(x[r], eh, el)
-            if tau != tau:
-                flags[r] = 1
-                continue
-            out[r] = m + math.log1p(tau)
-
-
-@njit(**PARALLEL)
-def exp_floor_w(x, out):
-    """The exp-only floor of the float32 row kernels: the same exp (``exp_neg_pair``), its
-    pair added and unscaled in float64, over x ≤ 0 (larger x are taken as 0: the kernels
-    only exponentiate x − max ≤ 0)."""
-    zero = np.float32(0.0)
-    for i in prange(x.shape[0]):
-        v = x[i]
-        h, low = exp_neg_pair(v if v < zero else zero, zero)
-        out[i] = (np.float64(h) + np.float64(low)) * UNSCALE
 
 
 # ------------------------------------------------------------------------------- float64
@@ -278,7 +170,7 @@ def _exp_row_dd(row, m, eh, el):
         top = hi == 0
         eh[j] = 0.0 if top else h
         el[j] = 0.0 if top else low
-    return _count_top(row, m)
+    return count_top(row, m)
 
 
 @njit(**KERNEL)
@@ -353,64 +245,3 @@ def log_softmax_d(x, out, flags, chunk):
                 s, err = _two_sum(hi, -big)
                 z = s + (err + (lo - corr))
                 dst[j] = z if hi > -math.inf else hi
-
-
-# ------------------------------------------------------------------------ short rows
-# Rows of a few entries (a softmax over 10 classes): a loop per row would run the exp over
-# 10 values at a time. Blocks of rows are flattened instead: the row maxima are spread to one
-# value per element, the exp runs over the whole contiguous block, then sums and scaling.
-SHORT_ROW = 32
-
-
-@njit(**KERNEL)
-def _spread(per_row, n, dst):
-    for i in range(per_row.shape[0]):
-        v = per_row[i]
-        for k in range(n):
-            dst[i * n + k] = v
-
-
-@njit(**KERNEL)
-def _exp_flat_w(xf, neg_mf, eh, el):
-    for j in range(xf.shape[0]):
-        h, low = exp_neg_pair(xf[j], neg_mf[j])
-        eh[j] = h
-        el[j] = low
-
-
-@njit(**KERNEL)
-def _scale_flat_w(eh, el, inv, dst):
-    for j in range(dst.shape[0]):
-        dst[j] = (np.float64(eh[j]) + np.float64(el[j])) * inv[j]
-
-
-@njit(**PARALLEL)
-def softmax_short_w(x, out, flags, chunk):
-    """softmax_w for short rows (n ≤ SHORT_ROW), ``chunk`` rows per block."""
-    n_rows, n = x.shape
-    for c in prange((n_rows + chunk - 1) // chunk):
-        r0 = c * chunk
-        rows = min(n_rows, r0 + chunk) - r0
-        size = rows * n
-        xf = x[r0 : r0 + rows].reshape(size)
-        of = out[r0 : r0 + rows].reshape(size)
-        m = np.empty(rows, dtype=x.dtype)
-        inv = np.empty(rows, dtype=np.float64)
-        mf = np.empty(size, dtype=x.dtype)
-        eh = np.empty(size, dtype=np.float32)
-        el = np.empty(size, dtype=np.float32)
-        invf = np.empty(size, dtype=np.float64)
-        for i in range(rows):
-            m[i] = -_row_max(xf[i * n : (i + 1) * n])  # −m: the exp takes x + (−m)
-        _spread(m, n, mf)
-        _exp_flat_w(xf, mf, eh, el)
-        for i in range(rows):
-            total = 0.0
-            for k in range(i * n, (i + 1) * n):
-                total += np.float64(eh[k]) + np.float64(el[k])
-            if total != total:
-                flags[r0 + i] = 1
-                total = 1.0
-            inv[i] = 1.0 / total
-        _spread(inv, n, invf)
-        _scale_flat_w(eh, el, invf, of)

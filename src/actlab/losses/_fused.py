@@ -19,7 +19,7 @@ from ..kernels import config
 from ..kernels.outputs import check_out
 from ._common import check_reduction
 
-_CHUNK_ELEMENTS = 1 << 15
+_CHUNK_ELEMENTS = 1 << 18  # as kernels/rowpath.py: the float32 kernel pipelines rows within a chunk
 
 
 def applicable(logits: Any, target: Any, weight: Any, label_smoothing: Any, where: Any) -> bool:

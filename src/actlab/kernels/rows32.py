@@ -1,0 +1,266 @@
+"""Compiled float32 row kernels: softmax, log_softmax, logsumexp over the last axis (numba),
+and the τ pass that the fused float32 cross-entropy shares.
+
+Per row: the exponentials e_j = e^(x_j − m) as exact float32 pairs from the lean exp of
+``_exp_rows32`` (8 lanes per register), in two per-thread scratch rows; their sum, the
+scaling and the logarithms in float64; one rounding at a streaming store (``_stream32``).
+
+The row max is the one pass that waits on memory (a row arrives from DRAM), and the exp pass
+is the one that waits on arithmetic. So they are pipelined: the exp loop of row r also finds
+the max of row r + 1, and the core works while the next row streams in. That max is taken
+over integer keys that order like the floats (``_order_key``): an integer max vectorises
+without fast-math flags, which the exact arithmetic around it must not get.
+
+NaN propagates through the exp (an entry NaN, or +∞ making x − m NaN, or a row of −∞ whose
+x − m is NaN), so a NaN sum flags the row for the NumPy path and its hard-row contract; −∞
+entries of other rows are exact here (their exponential is 0).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange, types
+from numba.extending import intrinsic
+
+from ._exp_rows32 import LOW, UNSCALE, exp_neg_pair
+from ._numba_math import KERNEL, PARALLEL, REDUCE
+from ._stream32 import store_pair_scaled, store_shifted
+from .rows import _row_max, count_top
+
+_Z32 = np.float32(0.0)
+_KEY_MIN = np.int32(-(2**31))
+
+
+def _key_codegen(builder, bits):
+    """bits ^ ((bits >> 31) & 0x7FFFFFFF): flips the magnitude bits of negative floats."""
+    from llvmlite import ir
+
+    i32 = ir.IntType(32)
+    sign = builder.ashr(bits, ir.Constant(i32, 31))
+    return builder.xor(bits, builder.and_(sign, ir.Constant(i32, 0x7FFFFFFF)))
+
+
+@intrinsic
+def _order_key(typingctx, v):
+    """An int32 that orders like the float32 v (−0.0 just below +0.0; +NaN above +∞)."""
+
+    def gen(context, builder, signature, args):
+        from llvmlite import ir
+
+        return _key_codegen(builder, builder.bitcast(args[0], ir.IntType(32)))
+
+    return types.int32(types.float32), gen
+
+
+@intrinsic
+def _from_key(typingctx, k):
+    """The float32 whose ``_order_key`` is k (the map is its own inverse)."""
+
+    def gen(context, builder, signature, args):
+        from llvmlite import ir
+
+        return builder.bitcast(_key_codegen(builder, args[0]), ir.FloatType())
+
+    return types.float32(types.int32), gen
+
+
+@njit(**KERNEL)
+def _max_key(row):
+    k = _KEY_MIN
+    for j in range(row.shape[0]):
+        v = _order_key(row[j])
+        k = v if v > k else k
+    return k
+
+
+@njit(**KERNEL)
+def _exp_row(row, m, eh, el, nxt):
+    """eh_j + el_j = e^(x_j − m)·2^32; returns the max key of ``nxt`` (the next row).
+
+    Entries more than 104 below m give e^−104·2^32 instead of 0: it rounds to 0 in every
+    output, and a sum that holds the max (2^32) does not see it.
+    """
+    neg_m = -m
+    k = _KEY_MIN
+    for j in range(row.shape[0]):
+        h, low = exp_neg_pair(row[j], neg_m)
+        eh[j] = h
+        el[j] = low
+        v = _order_key(nxt[j])
+        k = v if v > k else k
+    return k
+
+
+@njit(**KERNEL)
+def _exp_row_tau(row, m, eh, el, nxt):
+    """``_exp_row`` for τ = Σ_{x_j ≠ m} e^(x_j − m): the maxima and the entries below −104
+    give exactly 0 (log_softmax's top entry is −τ, which may be subnormal: there e^−104
+    would count)."""
+    neg_m = -m
+    k = _KEY_MIN
+    for j in range(row.shape[0]):
+        v = row[j]
+        h, low = exp_neg_pair(v, neg_m)
+        drop = v == m or v + neg_m < LOW
+        eh[j] = _Z32 if drop else h
+        el[j] = _Z32 if drop else low
+        key = _order_key(nxt[j])
+        k = key if key > k else k
+    return k
+
+
+@njit(**REDUCE)
+def _sum_w(eh, el):
+    s = 0.0
+    for j in range(eh.shape[0]):
+        s += np.float64(eh[j]) + np.float64(el[j])
+    return s
+
+
+@njit(**KERNEL)
+def tau_w(row, m, eh, el, nxt):
+    """(τ, n_top, the next row's max key) with τ = Σ_{x_j ≠ m} e^(x_j − m) + (n_top − 1); the
+    exponentials stay in eh + el (scaled by 2^32, 0 at the max). τ is NaN for a row holding
+    NaN or +∞, or only −∞ (the caller flags it)."""
+    if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
+        return math.nan, 0.0, _max_key(nxt)
+    key = _exp_row_tau(row, m, eh, el, nxt)
+    count = count_top(row, m)
+    return _sum_w(eh, el) * UNSCALE + (count - 1.0), count, key
+
+
+@njit(**KERNEL)
+def first_max(x, r0):
+    """The max of row r0 of x, which starts a chunk (later rows get theirs from the row
+    before)."""
+    return _from_key(_max_key(x[r0]))
+
+
+@njit(**PARALLEL)
+def softmax_w(x, out, flags, chunk):
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        eh = np.empty(n, dtype=np.float32)
+        el = np.empty(n, dtype=np.float32)
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max(x, r0)
+        for r in range(r0, r1):
+            nxt = x[r + 1] if r + 1 < r1 else x[r]
+            key = _exp_row(x[r], m, eh, el, nxt)
+            total = _sum_w(eh, el)  # (1 + τ)·2^32, the maxima included: no τ alone is needed
+            if total != total:
+                flags[r] = 1
+            else:
+                store_pair_scaled(eh, el, 1.0 / total, out[r])
+            m = _from_key(key)
+
+
+@njit(**PARALLEL)
+def log_softmax_w(x, out, flags, chunk):
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        eh = np.empty(n, dtype=np.float32)
+        el = np.empty(n, dtype=np.float32)
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max(x, r0)
+        for r in range(r0, r1):
+            nxt = x[r + 1] if r + 1 < r1 else x[r]
+            tau, _, key = tau_w(x[r], m, eh, el, nxt)
+            if tau != tau:
+                flags[r] = 1
+            else:
+                store_shifted(x[r], np.float64(m), math.log1p(tau), out[r])
+            m = _from_key(key)
+
+
+@njit(**PARALLEL)
+def logsumexp_w(x, out, flags, chunk):
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        eh = np.empty(n, dtype=np.float32)
+        el = np.empty(n, dtype=np.float32)
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max(x, r0)
+        for r in range(r0, r1):
+            nxt = x[r + 1] if r + 1 < r1 else x[r]
+            tau, _, key = tau_w(x[r], m, eh, el, nxt)
+            if tau != tau:
+                flags[r] = 1
+            else:
+                out[r] = np.float64(m) + math.log1p(tau)
+            m = _from_key(key)
+
+
+@njit(**PARALLEL)
+def exp_floor_w(x, out):
+    """The exp-only floor of these kernels: the same exp (``exp_neg_pair``), its pair added
+    and unscaled in float64, over x ≤ 0 (larger x are taken as 0: the kernels only
+    exponentiate x − max ≤ 0)."""
+    zero = np.float32(0.0)
+    for i in prange(x.shape[0]):
+        v = x[i]
+        h, low = exp_neg_pair(v if v < zero else zero, zero)
+        out[i] = (np.float64(h) + np.float64(low)) * UNSCALE
+
+
+# ------------------------------------------------------------------------ short rows
+# Rows of a few entries (a softmax over 10 classes): a loop per row would run the exp over
+# 10 values at a time. Blocks of rows are flattened instead: the row maxima are spread to one
+# value per element, the exp runs over the whole contiguous block, then sums and scaling.
+SHORT_ROW = 32
+
+
+@njit(**KERNEL)
+def _spread(per_row, n, dst):
+    for i in range(per_row.shape[0]):
+        v = per_row[i]
+        for k in range(n):
+            dst[i * n + k] = v
+
+
+@njit(**KERNEL)
+def _exp_flat(xf, neg_mf, eh, el):
+    for j in range(xf.shape[0]):
+        h, low = exp_neg_pair(xf[j], neg_mf[j])
+        eh[j] = h
+        el[j] = low
+
+
+@njit(**KERNEL)
+def _scale_flat(eh, el, inv, dst):
+    for j in range(dst.shape[0]):
+        dst[j] = (np.float64(eh[j]) + np.float64(el[j])) * inv[j]
+
+
+@njit(**PARALLEL)
+def softmax_short_w(x, out, flags, chunk):
+    """softmax_w for short rows (n ≤ SHORT_ROW), ``chunk`` rows per block."""
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        r0 = c * chunk
+        rows = min(n_rows, r0 + chunk) - r0
+        size = rows * n
+        xf = x[r0 : r0 + rows].reshape(size)
+        of = out[r0 : r0 + rows].reshape(size)
+        neg_m = np.empty(rows, dtype=x.dtype)
+        inv = np.empty(rows, dtype=np.float64)
+        neg_mf = np.empty(size, dtype=x.dtype)
+        eh = np.empty(size, dtype=np.float32)
+        el = np.empty(size, dtype=np.float32)
+        invf = np.empty(size, dtype=np.float64)
+        for i in range(rows):
+            neg_m[i] = -_row_max(xf[i * n : (i + 1) * n])
+        _spread(neg_m, n, neg_mf)
+        _exp_flat(xf, neg_mf, eh, el)
+        for i in range(rows):
+            total = 0.0
+            for k in range(i * n, (i + 1) * n):
+                total += np.float64(eh[k]) + np.float64(el[k])
+            if total != total:
+                flags[r0 + i] = 1
+                total = 1.0
+            inv[i] = 1.0 / total
+        _spread(inv, n, invf)
+        _scale_flat(eh, el, invf, of)
