@@ -27,7 +27,7 @@ from numba.extending import intrinsic
 from ._exp_rows32 import LOW, UNSCALE, exp_neg_pair
 from ._numba_math import KERNEL, PARALLEL, REDUCE
 from ._stream32 import store_pair_scaled, store_shifted
-from .rows import _row_max, count_top
+from .rows import _row_max
 
 _Z32 = np.float32(0.0)
 _KEY_MIN = np.int32(-(2**31))
@@ -97,13 +97,14 @@ def _exp_row(row, m, eh, el, nxt):
 def _exp_row_tau(row, m, eh, el, nxt):
     """``_exp_row`` for τ = Σ_{x_j ≠ m} e^(x_j − m): the maxima and the entries below −104
     give exactly 0 (log_softmax's top entry is −τ, which may be subnormal: there e^−104
-    would count)."""
+    would count). The maxima are counted with the sum (``_sum_and_count``): a counter here,
+    even an int32 one, keeps this loop scalar (as does `or`, which branches)."""
     neg_m = -m
     k = _KEY_MIN
     for j in range(row.shape[0]):
         v = row[j]
         h, low = exp_neg_pair(v, neg_m)
-        drop = v == m or v + neg_m < LOW
+        drop = (v == m) | (v + neg_m < LOW)
         eh[j] = _Z32 if drop else h
         el[j] = _Z32 if drop else low
         key = _order_key(nxt[j])
@@ -119,6 +120,17 @@ def _sum_w(eh, el):
     return s
 
 
+@njit(**REDUCE)
+def _sum_and_count(eh, el, row, m):
+    """(Σ eh + el, how many entries equal m): two reductions in one vectorised pass."""
+    s = 0.0
+    c = 0.0
+    for j in range(eh.shape[0]):
+        s += np.float64(eh[j]) + np.float64(el[j])
+        c += 1.0 if row[j] == m else 0.0
+    return s, c
+
+
 @njit(**KERNEL)
 def tau_w(row, m, eh, el, nxt):
     """(τ, n_top, the next row's max key) with τ = Σ_{x_j ≠ m} e^(x_j − m) + (n_top − 1); the
@@ -127,8 +139,8 @@ def tau_w(row, m, eh, el, nxt):
     if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
         return math.nan, 0.0, _max_key(nxt)
     key = _exp_row_tau(row, m, eh, el, nxt)
-    count = count_top(row, m)
-    return _sum_w(eh, el) * UNSCALE + (count - 1.0), count, key
+    total, count = _sum_and_count(eh, el, row, m)
+    return total * UNSCALE + (count - 1.0), count, key
 
 
 @njit(**KERNEL)
