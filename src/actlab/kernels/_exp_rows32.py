@@ -8,14 +8,16 @@ row whose sum is NaN). Per element:
   |d|·2^−24 relative, i.e. up to ~50 ULP of the result for d ≈ −100);
 * a Cody-Waite reduction hi = k·ln2 + r (k·LN2_HI exact), lo folded into r;
 * Cephes' degree-5 minimax polynomial for (e^r − 1 − r)/r², |r| ≤ ln2/2;
-* r + r²P(r) and then 1 + s kept as pairs by two Fast2Sums: rounding q = 1 + s alone would
-  cost half an ULP, and s another quarter, that the final rounding cannot afford;
+* e^r = 1 + r + r²P(r) kept as a pair: 1 + r by Fast2Sum, with the small tail added to its
+  error term (one rounding, at the scale of the tail: ~2^−29 relative). Rounding
+  1 + r + tail to one float32 would cost half an ULP that the final rounding cannot afford;
 * the result scaled by 2^(k+32), a normal float32 for every k in [−150, 0] (q·2^(k+32) ≥
   0.7·2^−118), so the high part is exact; the caller removes the 2^32 in float64.
 
-About 30 float32 operations, 8 lanes per AVX2 register. The pair is good to ~0.6 ULP of
-float32 (relative 2^−24·0.6); softmax rounds once more when it scales (measured ≤ 1.1 ULP,
-bar 2: tests/test_softmax_accuracy.py and the full audit).
+About 27 float32 operations, 8 lanes per AVX2 register. The pair is good to ~0.27 ULP of
+float32 (the rounding of r and the polynomial; ``exp_floor`` rounds it once: ≤ 0.77 ULP
+measured); softmax rounds once more when it scales (≤ 0.85 ULP measured, bar 2:
+tests/test_softmax_accuracy.py and the full audit).
 """
 
 from __future__ import annotations
@@ -83,10 +85,10 @@ def exp_neg_pair(x, neg_m):
     p = p * r + _P3
     p = p * r + _P4
     p = p * r + _P5
+    # e^r = 1 + r + tail as the pair (q, q_lo): 1 + r rounds, its error is recovered exactly
+    # (Fast2Sum, 1 ≥ |r|) and the tail (≤ 0.06) joins it in the low part with one rounding.
     tail = (r * r) * p
-    s = r + tail
-    s_lo = (r - s) + tail  # Fast2Sum: |r| ≥ |tail|
-    q = _ONE + s
-    q_lo = ((_ONE - q) + s) + s_lo  # Fast2Sum: 1 ≥ |s|
+    q = _ONE + r
+    q_lo = ((_ONE - q) + r) + tail
     a = _pow2_scaled(t)
     return q * a, q_lo * a

@@ -106,6 +106,34 @@ def shifted8(typingctx, dst, j, x, m, big):
 
 
 @intrinsic
+def pair_scaled_top8(typingctx, dst, j, eh, el, c, row, m, top):
+    """``pair_scaled8`` where row[j] == m takes the value ``top`` instead (the row's maxima,
+    whose exponentials the τ pass left at 0)."""
+
+    def gen(context, builder, signature, args):
+        ir = _llvm()
+        d8 = ir.VectorType(ir.DoubleType(), LANES)
+        f32 = ir.FloatType()
+        hi = builder.fpext(_load8(context, builder, signature.args[2], args[2], args[1], f32), d8)
+        lo = builder.fpext(_load8(context, builder, signature.args[3], args[3], args[1], f32), d8)
+        y = builder.fmul(builder.fadd(hi, lo), _splat(builder, args[4], d8))
+        v = _load8(context, builder, signature.args[5], args[5], args[1], f32)
+        is_top = builder.fcmp_ordered("==", v, _splat(builder, args[6], ir.VectorType(f32, LANES)))
+        y = builder.select(is_top, _splat(builder, args[7], d8), y)
+        _store8_nt(
+            context,
+            builder,
+            signature.args[0],
+            args[0],
+            args[1],
+            builder.fptrunc(y, ir.VectorType(f32, LANES)),
+        )
+        return context.get_dummy_value()
+
+    return types.none(dst, j, eh, el, c, row, m, top), gen
+
+
+@intrinsic
 def fence(typingctx):
     """A full fence (MFENCE on x86-64, portable LLVM IR): streaming stores are weakly ordered;
     this makes them globally visible before the row is reported done."""
@@ -129,6 +157,21 @@ def store_pair_scaled(eh, el, c, dst):
         pair_scaled8(dst, start + LANES * i, eh, el, c)
     for j in range(start + LANES * body, n):
         dst[j] = (np.float64(eh[j]) + np.float64(el[j])) * c
+    fence()
+
+
+@njit(**KERNEL)
+def store_pair_scaled_top(eh, el, c, row, m, top, dst):
+    """dst = float32(top if row == m else (eh + el)·c) (float64 arithmetic), streamed."""
+    n = dst.shape[0]
+    start = min(head(dst), n)
+    body = (n - start) // LANES
+    for j in range(start):
+        dst[j] = top if row[j] == m else (np.float64(eh[j]) + np.float64(el[j])) * c
+    for i in range(body):
+        pair_scaled_top8(dst, start + LANES * i, eh, el, c, row, m, top)
+    for j in range(start + LANES * body, n):
+        dst[j] = top if row[j] == m else (np.float64(eh[j]) + np.float64(el[j])) * c
     fence()
 
 

@@ -22,6 +22,7 @@ from numba import njit, prange
 
 from ._exp_rows32 import UNSCALE
 from ._numba_math import PARALLEL
+from ._stream32 import store_pair_scaled_top
 from .rows import _non_finite, _row_max, _sum_compensated, _two_sum, log1p_tau_dd
 from .rows32 import _from_key, _max_key, first_max, tau_w
 
@@ -45,7 +46,7 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
                 m = _from_key(_max_key(nxt))
                 continue
             tau, n_top, key = tau_w(row, m, eh, el, nxt)
-            m64 = np.float64(m)
+            m32, m64 = m, np.float64(m)
             m = _from_key(key)
             if tau != tau:
                 flags[r] = 1
@@ -54,18 +55,16 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
             losses[r] = big - (np.float64(row[t]) - m64)
             if not want_grad:
                 continue
-            dst = grad[r]
+            # s·y_j for every entry (streamed), then the target's entry: s·(y_t − 1), or
+            # s·(−τ/(1 + τ)) at a unique max, where y_t − 1 would cancel.
             s = scale[r]
             inv = 1.0 / (1.0 + tau)
-            om_top = tau * inv  # 1 − y at the max
-            inv_scaled = inv * UNSCALE  # the pairs hold e_j·2^32
-            for j in range(n):
-                v = np.float64(eh[j]) + np.float64(el[j])
-                top = np.float64(row[j]) == m64
-                y = inv if top else v * inv_scaled
-                hit = 1.0 if j == t else 0.0
-                g = (1.0 - hit) - om_top if (top and n_top == 1) else y - hit
-                dst[j] = s * g
+            store_pair_scaled_top(eh, el, s * inv * UNSCALE, row, m32, s * inv, grad[r])
+            if np.float64(row[t]) == m64:
+                g = -(tau * inv) if n_top == 1 else inv - 1.0
+            else:
+                g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - 1.0
+            grad[r][t] = s * g
 
 
 @njit(**PARALLEL)
