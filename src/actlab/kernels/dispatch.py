@@ -36,6 +36,12 @@ ELEMENTWISE: dict[str, tuple[str, bool]] = {
     "relu6_grad": ("relu6_grad", True),
     "leaky_relu": ("leaky_relu", True),
     "leaky_relu_grad": ("leaky_relu_grad", True),
+    # prelu with one weight and rrelu in eval mode are leaky_relu with that slope (a weight
+    # per channel, or rrelu's drawn slopes, are arrays: those calls take the NumPy path).
+    "prelu": ("leaky_relu", True),
+    "prelu_grad": ("leaky_relu_grad", True),
+    "rrelu": ("leaky_relu", True),
+    "rrelu_grad": ("leaky_relu_grad", True),
     "elu": ("elu", False),
     "elu_grad": ("elu_grad", False),
     "swish": ("swish", False),
@@ -110,7 +116,9 @@ def elementwise(
     if not (x.dtype == np.float32 or (x.dtype == np.float64 and f64_exact) or dd):
         return None
     values = list(params.values())
-    if len(values) > 1 or not all(_moderate(v) for v in values):
+    # The exp-based loops need a moderate parameter; a slope is only multiplied (exact).
+    ok = (lambda v: isinstance(v, float) and math.isfinite(v)) if f64_exact else _moderate
+    if len(values) > 1 or not all(ok(v) for v in values):
         return None
     p = float(values[0]) if values else 0.0
     if x.dtype == np.float32 and p == 1.0:
