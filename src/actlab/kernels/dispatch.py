@@ -141,6 +141,10 @@ def elementwise(
         getattr(mod, f"{name}_native_f")(src, result.reshape(-1))
     elif g is not None and name in _NATIVE_VJP and g.dtype == x.dtype:
         getattr(mod, f"{name}_native_vjp")(src, _flat(g), result.reshape(-1))
+    elif name == "leaky_relu" and g is None and p != 0.0:
+        mod.leaky_relu_native_f(src, result.reshape(-1), p)
+    elif name == "leaky_relu_grad" and g is not None and p != 0.0:
+        mod.leaky_relu_grad_native_vjp(src, _flat(g), result.reshape(-1), p)
     elif g is None:
         getattr(mod, f"{name}_f")(src, result.reshape(-1), p, lo, hi)
     else:

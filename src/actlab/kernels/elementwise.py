@@ -344,3 +344,26 @@ def softplus_grad_vjp(x, g, out, p, lo, hi):
 def elu_grad_vjp(x, g, out, p, lo, hi):
     for i in prange(x.shape[0]):
         out[i] = S.elu_grad32(x[i], p) * np.float64(g[i])
+
+
+# --------------------------------------------- leaky_relu (prelu, rrelu) without the contract
+# slope·x in float64, rounded once, as the NumPy path; a nonzero slope gives the limits at
+# ±∞ by itself (±∞·slope) and NaN stays NaN, so only these two selects remain per element.
+# (slope 0 would make −∞·0 = NaN where the limit is −0.0: the dispatch keeps it elsewhere.)
+
+
+@njit(**PARALLEL)
+def leaky_relu_native_f(x, out, slope):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        s = slope * np.float64(v)
+        out[i] = v if v > 0 else s
+
+
+@njit(**PARALLEL)
+def leaky_relu_grad_native_vjp(x, g, out, slope):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        gv = np.float64(g[i])
+        d = gv if v > 0 else slope * gv
+        out[i] = d if v == v else v
