@@ -21,6 +21,7 @@ from .rectifiers import (
     _leaky_limits,
     _leaky_limits_xp,
     _zero,
+    compiled_array_slope,
 )
 
 _LOWER = Param("lower", 1 / 8, NON_NEGATIVE, "smallest slope drawn for x ≤ 0")
@@ -84,7 +85,11 @@ def rrelu(
         # Not xp.full_like: the bounds may be 0-d tensors on the autograd tape, which
         # full_like rejects as a fill value. Built only when asked for (a full-size pass).
         slopes = full_like(xp, xa, slope) if return_slopes else None
-    y = evaluate("rrelu", _leaky, _leaky_limits_xp(0), xa, slope=slope, extended=False, out=out)
+    y = None
+    if training and isinstance(slopes, np.ndarray):
+        y = compiled_array_slope("rrelu", 0, xa, slopes, None, out)
+    if y is None:
+        y = evaluate("rrelu", _leaky, _leaky_limits_xp(0), xa, slope=slope, extended=False, out=out)
     if was_scalar and out is None and isinstance(y, np.ndarray):
         y = y[()]
     return (y, slopes) if return_slopes else y
@@ -116,9 +121,13 @@ def rrelu_grad(
     lower, upper = _bounds("rrelu_grad", lower, upper)
     xp, xa, was_scalar = _xp.as_float_array(x, "rrelu_grad")
     a = _slope_for_backward("rrelu_grad", xp, xa, lower, upper, training, slopes)
-    y = evaluate(
-        "rrelu_grad", _leaky_grad, _leaky_limits_xp(1), xa, slope=a, extended=False, out=out
-    )
+    y = None
+    if isinstance(a, np.ndarray):  # the drawn slopes, inside rrelu_vjp: compiled g·rrelu′
+        y = compiled_array_slope("rrelu_grad", 1, xa, a, None, out)
+    if y is None:
+        y = evaluate(
+            "rrelu_grad", _leaky_grad, _leaky_limits_xp(1), xa, slope=a, extended=False, out=out
+        )
     return y if out is not None else _scalar_if(was_scalar, y)
 
 

@@ -267,7 +267,7 @@ def exp_silu_root(x):
     r0 = 0.10783, where the polynomial is off by E_ROOT (−1.9e−9 of e^r), and silu′ =
     e^x(e^x + 1 + x)/(1 + e^x)² cancels, which turned that into 100s of ULP. Subtracting it
     leaves an error of 3.5e−8·|r − r0| near the root (the bar needs < 4e−7·|r − r0|) and
-    < 5e−9 elsewhere. One addition, off the critical path (a Taylor-7 exp was 25% slower)."""
+    < 6e−9 elsewhere. One addition, off the critical path (a Taylor-7 exp was 25% slower)."""
     t = x * INV_LN2 + _BIASED_SHIFTER
     kf = t - _BIASED_SHIFTER
     r = x - kf * LN2

@@ -178,3 +178,47 @@ def exp_floor(x: np.ndarray, out: np.ndarray) -> None:
     mod = _modules()
     kernel = mod.exp_floor_w if x.dtype == np.float32 else mod.exp_floor_d
     kernel(x.reshape(-1), out.reshape(-1))
+
+
+def leaky_array(x: Any, slopes: Any, axis: int | None, g: Any, out: Any) -> np.ndarray | None:
+    """leaky_relu (or g·leaky_relu′ when ``g`` is given) with an array slope, by the compiled
+    loops of ``kernels/leaky.py``: one slope per element (``axis`` None: rrelu's draws) or one
+    per channel along ``axis`` (prelu's weight, 1-D). None where the NumPy path must run."""
+    if not use_numba() or not isinstance(x, np.ndarray) or x.size == 0:
+        return None
+    if x.dtype not in (np.float32, np.float64) or not x.flags.c_contiguous:
+        return None
+    if not isinstance(slopes, np.ndarray) or slopes.dtype.kind != "f" or slopes.itemsize > 8:
+        return None
+    want = x.shape if axis is None else (x.shape[axis],)
+    if slopes.shape != want or not slopes.flags.c_contiguous:
+        return None
+    if g is not None and not (
+        isinstance(g, np.ndarray) and g.shape == x.shape and g.dtype.kind == "f"
+    ):
+        return None
+    if g is not None and (g.dtype.itemsize > 8 or not g.flags.c_contiguous):
+        return None
+    from . import leaky  # numba is imported here, on first use
+
+    _numba_threads()
+    result = out if out is not None and out.flags.c_contiguous else np.empty_like(x, order="C")
+    if axis is None:
+        args = (x.reshape(-1), slopes.reshape(-1))
+        flat = result.reshape(-1)
+        if g is None:
+            leaky.slopes_f(*args, flat)
+        else:
+            leaky.slopes_vjp(*args, g.reshape(-1), flat)
+    else:
+        shape3 = (math.prod(x.shape[:axis]), x.shape[axis], math.prod(x.shape[axis + 1 :]))
+        w = slopes.astype(np.float64)
+        view = result.reshape(shape3)
+        if g is None:
+            leaky.channels_f(x.reshape(shape3), w, view)
+        else:
+            leaky.channels_vjp(x.reshape(shape3), w, g.reshape(shape3), view)
+    if out is not None and result is not out:
+        np.copyto(out, result)
+        return out
+    return result
