@@ -47,34 +47,9 @@ def contract(v, r, lo, hi):
 
 
 @njit(**SCALAR)
-def sigmoid(v, p):
-    e = exp_w(-abs(v))
-    num = 1.0 if v >= 0 else e
-    return num / (1.0 + e)
-
-
-@njit(**SCALAR)
-def sigmoid_complement(v, p):
-    e = exp_w(-abs(v))
-    num = e if v >= 0 else 1.0
-    return num / (1.0 + e)
-
-
-@njit(**SCALAR)
-def sigmoid_grad(v, p):
-    e = exp_w(-abs(v))
-    return e / ((1.0 + e) * (1.0 + e))
-
-
-@njit(**SCALAR)
 def softplus(v, beta):
     e = exp_w(-abs(beta * v))
     return max(v, 0.0) + log1p_unit(e) / beta
-
-
-@njit(**SCALAR)
-def softplus_grad(v, beta):
-    return sigmoid(beta * v, 0.0)
 
 
 @njit(**SCALAR)
@@ -145,29 +120,7 @@ def elu(v, alpha):
     return v if v > 0 else neg
 
 
-@njit(**SCALAR)
-def elu_grad(v, alpha):
-    neg = alpha * exp_w(min(v, 0.0))
-    return 1.0 if v > 0 else neg
-
-
 # ------------------------------------------------------------------------------------ gated
-
-
-@njit(**SCALAR)
-def swish(v, beta):
-    return v * sigmoid(beta * v, 0.0)
-
-
-@njit(**SCALAR)
-def swish_grad(v, beta):
-    # σ(z)·(1 + z·σ(−z)): the textbook σ + x·σ(1−σ) cancels. One exp for both sigmoids.
-    z = beta * v
-    e = exp_w(-abs(z))
-    inv = 1.0 / (1.0 + e)
-    sig = inv if z >= 0 else e * inv
-    sig_c = e * inv if z >= 0 else inv
-    return sig * (1.0 + z * sig_c)
 
 
 @njit(**SCALAR)
