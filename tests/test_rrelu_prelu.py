@@ -168,3 +168,37 @@ def test_prelu_weight_and_rrelu_slopes_are_never_modified():
     for fn in (actlab.rrelu_grad, actlab.rrelu_grad_lower, actlab.rrelu_grad_upper):
         fn(x, training=True, slopes=slopes)
     np.testing.assert_array_equal(slopes, s0)
+
+
+def test_compiled_array_slopes_match_the_numpy_path_bit_for_bit():
+    """prelu with a weight per channel and rrelu with drawn slopes (forward and product) run
+    compiled loops on the numba tier; they must give the NumPy path's bits, special values,
+    signed zeros and a zero slope at −∞ (limit −0.0, not −∞·0) included."""
+    from test_kernels_support import on_tier
+
+    rng = np.random.default_rng(4)
+    for dtype in ("float32", "float64"):
+        x = (rng.standard_normal((3, 5, 64)) * 3).astype(dtype)
+        x[0, :, :5] = [np.nan, np.inf, -np.inf, -0.0, 5e-45]
+        g = rng.standard_normal(x.shape).astype(dtype)
+        w = np.array([0.1, -0.2, 0.0, 0.3, 0.25], dtype)
+        results = {}
+        for tier in ("numba", "numpy"):
+            with on_tier(tier):
+                y, s = actlab.rrelu(x, LOWER, UPPER, training=True, rng=5, return_slopes=True)
+                s0 = np.where(np.arange(x.size).reshape(x.shape) % 3 == 0, 0.0, s).astype(dtype)
+                out = np.empty_like(x)
+                results[tier] = [
+                    actlab.prelu(x, w),
+                    actlab.prelu(x, w[:3].copy(), axis=0),
+                    actlab.prelu_vjp(x, g, weight=w),
+                    y,
+                    s,
+                    actlab.rrelu_vjp(x, g, lower=LOWER, upper=UPPER, training=True, slopes=s0),
+                    actlab.prelu(x, w, out=out),
+                ]
+                assert results[tier][-1] is out
+        for got, want in zip(results["numba"], results["numpy"], strict=True):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+            assert np.array_equal(np.signbit(got), np.signbit(want))

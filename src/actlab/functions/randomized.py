@@ -21,6 +21,7 @@ from .rectifiers import (
     _leaky_limits,
     _leaky_limits_xp,
     _zero,
+    compiled_array_slope,
 )
 
 _LOWER = Param("lower", 1 / 8, NON_NEGATIVE, "smallest slope drawn for x ≤ 0")
@@ -61,6 +62,8 @@ def rrelu(
     training: bool = False,
     rng: Any = None,
     return_slopes: bool = False,
+    *,
+    out: Any = None,
 ) -> Any:
     """Randomized leaky relu.
 
@@ -68,6 +71,7 @@ def rrelu(
     training mode every element draws a slope from U(lower, upper) using ``rng`` (a NumPy
     Generator, a seed, or None for fresh entropy). With ``return_slopes=True`` the result is
     ``(y, slopes)``; pass ``slopes`` to ``rrelu_grad`` for the matching backward pass.
+    ``out`` (NumPy) receives y.
     """
     lower, upper = _bounds("rrelu", lower, upper)
     xp, xa, was_scalar = _xp.as_float_array(x, "rrelu")
@@ -79,10 +83,14 @@ def rrelu(
     else:
         slope = (lower + upper) / 2
         # Not xp.full_like: the bounds may be 0-d tensors on the autograd tape, which
-        # full_like rejects as a fill value.
-        slopes = full_like(xp, xa, slope)
-    y = evaluate("rrelu", _leaky, _leaky_limits_xp(0), xa, slope=slope, extended=False)
-    if was_scalar and isinstance(y, np.ndarray):
+        # full_like rejects as a fill value. Built only when asked for (a full-size pass).
+        slopes = full_like(xp, xa, slope) if return_slopes else None
+    y = None
+    if training and isinstance(slopes, np.ndarray):
+        y = compiled_array_slope("rrelu", 0, xa, slopes, None, out)
+    if y is None:
+        y = evaluate("rrelu", _leaky, _leaky_limits_xp(0), xa, slope=slope, extended=False, out=out)
+    if was_scalar and out is None and isinstance(y, np.ndarray):
         y = y[()]
     return (y, slopes) if return_slopes else y
 
@@ -101,14 +109,26 @@ def _slope_for_backward(
 
 
 def rrelu_grad(
-    x: Any, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False, slopes: Any = None
+    x: Any,
+    lower: float = 1 / 8,
+    upper: float = 1 / 3,
+    training: bool = False,
+    slopes: Any = None,
+    *,
+    out: Any = None,
 ) -> Any:
     """1 for x > 0, the element's slope for x ≤ 0 (the mean slope in eval mode)."""
     lower, upper = _bounds("rrelu_grad", lower, upper)
     xp, xa, was_scalar = _xp.as_float_array(x, "rrelu_grad")
     a = _slope_for_backward("rrelu_grad", xp, xa, lower, upper, training, slopes)
-    y = evaluate("rrelu_grad", _leaky_grad, _leaky_limits_xp(1), xa, slope=a, extended=False)
-    return _scalar_if(was_scalar, y)
+    y = None
+    if isinstance(a, np.ndarray):  # the drawn slopes, inside rrelu_vjp: compiled g·rrelu′
+        y = compiled_array_slope("rrelu_grad", 1, xa, a, None, out)
+    if y is None:
+        y = evaluate(
+            "rrelu_grad", _leaky_grad, _leaky_limits_xp(1), xa, slope=a, extended=False, out=out
+        )
+    return y if out is not None else _scalar_if(was_scalar, y)
 
 
 def _scalar_if(was_scalar: bool, y: Any) -> Any:

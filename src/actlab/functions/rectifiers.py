@@ -15,7 +15,10 @@ from typing import Any
 import numpy as np
 
 from .. import _xp
+from ..kernels import dispatch
+from ..kernels.outputs import check_out
 from ..registry import NON_NEGATIVE, REAL, Elementwise, Formulas, Kink, Param, register
+from . import _elementwise
 from ._elementwise import check_scalar, evaluate, full_like, limits_of
 
 # ------------------------------------------------------------------------------------- relu
@@ -212,7 +215,8 @@ def _leaky_limits_xp(order: int) -> Any:
             lo = xp.where(
                 slope > 0,
                 full_like(xp, slope, -math.inf),
-                xp.where(slope < 0, full_like(xp, slope, math.inf), full_like(xp, slope, -0.0)),
+                # −zeros: zeros + (−0.0) would be +0.0, not the −0.0 of a zero slope at −∞
+                xp.where(slope < 0, full_like(xp, slope, math.inf), -xp.zeros_like(slope)),
             )
             return (lo, math.inf)
         if order == 1:
@@ -352,12 +356,32 @@ def _channel_weight(func: str, xp: Any, x: Any, weight: Any, axis: int) -> Any:
     return xp.reshape(w, tuple(w.shape[0] if i == axis else 1 for i in range(x.ndim)))
 
 
+def compiled_array_slope(
+    func: str, order: int, xa: Any, slopes: np.ndarray, axis: int | None, out: Any
+) -> Any:
+    """f (order 0) or, inside a vjp, g·f′ (order 1) of a leaky_relu whose slope is an array
+    (one per element when ``axis`` is None, else one per channel) by the compiled loops;
+    None where the NumPy path must run (other tier or dtypes, strided input, g broadcast)."""
+    g = _elementwise._COTANGENT.get()  # the g of NAME_vjp (see _elementwise.cotangent)
+    if (order == 1) != (g is not None) or not isinstance(xa, np.ndarray):
+        return None
+    if out is not None:
+        check_out(func, out, xa.shape, xa.dtype)
+    return dispatch.leaky_array(xa, slopes, axis, g, out)
+
+
 def _prelu_call(
     func: str, kernel: Any, order: int, x: Any, weight: Any, axis: int, out: Any
 ) -> Any:
     xp, xa, was_scalar = _xp.as_float_array(x, func)
     w = _channel_weight(func, xp, xa, weight, axis)
-    result = evaluate(func, kernel, _leaky_limits_xp(order), xa, slope=w, extended=False, out=out)
+    result = None
+    if isinstance(w, np.ndarray) and w.ndim == xa.ndim and order < 2:
+        result = compiled_array_slope(func, order, xa, w.reshape(-1), axis % xa.ndim, out)
+    if result is None:
+        result = evaluate(
+            func, kernel, _leaky_limits_xp(order), xa, slope=w, extended=False, out=out
+        )
     # Only a Python/NumPy scalar comes back as a scalar; a 0-d array stays a 0-d array, as
     # for every other function (np.ndim(x) == 0 would turn 0-d arrays into scalars too).
     return result[()] if was_scalar and isinstance(result, np.ndarray) else result

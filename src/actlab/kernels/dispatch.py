@@ -36,6 +36,12 @@ ELEMENTWISE: dict[str, tuple[str, bool]] = {
     "relu6_grad": ("relu6_grad", True),
     "leaky_relu": ("leaky_relu", True),
     "leaky_relu_grad": ("leaky_relu_grad", True),
+    # prelu with one weight and rrelu in eval mode are leaky_relu with that slope (a weight
+    # per channel, or rrelu's drawn slopes, are arrays: those calls take the NumPy path).
+    "prelu": ("leaky_relu", True),
+    "prelu_grad": ("leaky_relu_grad", True),
+    "rrelu": ("leaky_relu", True),
+    "rrelu_grad": ("leaky_relu_grad", True),
     "elu": ("elu", False),
     "elu_grad": ("elu_grad", False),
     "swish": ("swish", False),
@@ -45,6 +51,10 @@ ELEMENTWISE: dict[str, tuple[str, bool]] = {
     "mish": ("mish", False),
     "mish_grad": ("mish_grad", False),
 }
+
+# float32 loops with the parameter folded away, used when it is 1 (silu is swish with β = 1,
+# softplus′ with β = 1 is σ).
+_UNIT_PARAM_F32 = {"swish": "silu", "swish_grad": "silu_grad", "softplus_grad": "sigmoid"}
 
 # Loops that run in the input dtype: a choice between values, exact in any dtype (relu′
 # itself, 0 or 1, is as cheap either way; its product with g is the memory-bound one).
@@ -106,9 +116,13 @@ def elementwise(
     if not (x.dtype == np.float32 or (x.dtype == np.float64 and f64_exact) or dd):
         return None
     values = list(params.values())
-    if len(values) > 1 or not all(_moderate(v) for v in values):
+    # The exp-based loops need a moderate parameter; a slope is only multiplied (exact).
+    ok = (lambda v: isinstance(v, float) and math.isfinite(v)) if f64_exact else _moderate
+    if len(values) > 1 or not all(ok(v) for v in values):
         return None
     p = float(values[0]) if values else 0.0
+    if x.dtype == np.float32 and p == 1.0:
+        name = _UNIT_PARAM_F32.get(name, name)
     lo, hi = (float(v) for v in lim)
     if g is not None:
         if not (isinstance(g, np.ndarray) and g.shape == x.shape and g.dtype.kind == "f"):
@@ -127,6 +141,10 @@ def elementwise(
         getattr(mod, f"{name}_native_f")(src, result.reshape(-1))
     elif g is not None and name in _NATIVE_VJP and g.dtype == x.dtype:
         getattr(mod, f"{name}_native_vjp")(src, _flat(g), result.reshape(-1))
+    elif name == "leaky_relu" and g is None and p != 0.0:
+        mod.leaky_relu_native_f(src, result.reshape(-1), p)
+    elif name == "leaky_relu_grad" and g is not None and p != 0.0:
+        mod.leaky_relu_grad_native_vjp(src, _flat(g), result.reshape(-1), p)
     elif g is None:
         getattr(mod, f"{name}_f")(src, result.reshape(-1), p, lo, hi)
     else:
@@ -164,3 +182,47 @@ def exp_floor(x: np.ndarray, out: np.ndarray) -> None:
         rows32.exp_floor_w(x.reshape(-1), out.reshape(-1))
     else:
         mod.exp_floor_d(x.reshape(-1), out.reshape(-1))
+
+
+def leaky_array(x: Any, slopes: Any, axis: int | None, g: Any, out: Any) -> np.ndarray | None:
+    """leaky_relu (or g·leaky_relu′ when ``g`` is given) with an array slope, by the compiled
+    loops of ``kernels/leaky.py``: one slope per element (``axis`` None: rrelu's draws) or one
+    per channel along ``axis`` (prelu's weight, 1-D). None where the NumPy path must run."""
+    if not use_numba() or not isinstance(x, np.ndarray) or x.size == 0:
+        return None
+    if x.dtype not in (np.float32, np.float64) or not x.flags.c_contiguous:
+        return None
+    if not isinstance(slopes, np.ndarray) or slopes.dtype.kind != "f" or slopes.itemsize > 8:
+        return None
+    want = x.shape if axis is None else (x.shape[axis],)
+    if slopes.shape != want or not slopes.flags.c_contiguous:
+        return None
+    if g is not None and not (
+        isinstance(g, np.ndarray) and g.shape == x.shape and g.dtype.kind == "f"
+    ):
+        return None
+    if g is not None and (g.dtype.itemsize > 8 or not g.flags.c_contiguous):
+        return None
+    from . import leaky  # numba is imported here, on first use
+
+    _numba_threads()
+    result = out if out is not None and out.flags.c_contiguous else np.empty_like(x, order="C")
+    if axis is None:
+        args = (x.reshape(-1), slopes.reshape(-1))
+        flat = result.reshape(-1)
+        if g is None:
+            leaky.slopes_f(*args, flat)
+        else:
+            leaky.slopes_vjp(*args, g.reshape(-1), flat)
+    else:
+        shape3 = (math.prod(x.shape[:axis]), x.shape[axis], math.prod(x.shape[axis + 1 :]))
+        w = slopes.astype(np.float64)
+        view = result.reshape(shape3)
+        if g is None:
+            leaky.channels_f(x.reshape(shape3), w, view)
+        else:
+            leaky.channels_vjp(x.reshape(shape3), w, g.reshape(shape3), view)
+    if out is not None and result is not out:
+        np.copyto(out, result)
+        return out
+    return result

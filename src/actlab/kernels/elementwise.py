@@ -1,11 +1,13 @@
 """The compiled elementwise loops (imports numba; loaded on first use by ``dispatch``).
 
 One loop per function and one per vector-Jacobian product g·f′(x): the scalar formula of
-``_scalars`` inlined into a ``prange`` loop over a contiguous 1-D view, the special-value
-contract applied per element (``contract``), float64 arithmetic rounded once at the store.
+``_scalars`` inlined into a ``prange`` loop over a contiguous 1-D view, float64 arithmetic
+rounded once at the store. The float32 loops of the exp-based functions with a speed bar
+(sigmoid, silu/swish, softplus and their derivatives, elu′) use the lean formulas at the end
+of ``_scalars`` (float32 clamps, no sign split, the limits from the formula); the others
+apply the special-value contract per element (``contract``).
 The loops are written out one by one (not made by a factory): numba's disk cache only
-works for functions defined at module level (closures and function arguments miss it).
-"""
+works for functions defined at module level (closures and function arguments miss it)."""
 
 from __future__ import annotations
 
@@ -19,45 +21,10 @@ from ._numba_math import PARALLEL, exp_dd, fma
 
 
 @njit(**PARALLEL)
-def sigmoid_f(x, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.sigmoid(v, p), lo, hi)
-
-
-@njit(**PARALLEL)
-def sigmoid_grad_f(x, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.sigmoid_grad(v, p), lo, hi)
-
-
-@njit(**PARALLEL)
-def sigmoid_complement_f(x, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.sigmoid_complement(v, p), lo, hi)
-
-
-@njit(**PARALLEL)
 def log_sigmoid_f(x, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = np.float64(x[i])
         out[i] = S.contract(v, S.log_sigmoid(v, p), lo, hi)
-
-
-@njit(**PARALLEL)
-def softplus_f(x, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.softplus(v, p), lo, hi)
-
-
-@njit(**PARALLEL)
-def softplus_grad_f(x, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.softplus_grad(v, p), lo, hi)
 
 
 @njit(**PARALLEL)
@@ -124,27 +91,6 @@ def elu_f(x, out, p, lo, hi):
 
 
 @njit(**PARALLEL)
-def elu_grad_f(x, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.elu_grad(v, p), lo, hi)
-
-
-@njit(**PARALLEL)
-def swish_f(x, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.swish(v, p), lo, hi)
-
-
-@njit(**PARALLEL)
-def swish_grad_f(x, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.swish_grad(v, p), lo, hi)
-
-
-@njit(**PARALLEL)
 def mish_f(x, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = np.float64(x[i])
@@ -159,27 +105,6 @@ def mish_grad_f(x, out, p, lo, hi):
 
 
 # ----------------------------------------------------------------------- g·f′(x) loops
-
-
-@njit(**PARALLEL)
-def sigmoid_grad_vjp(x, g, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.sigmoid_grad(v, p), lo, hi) * np.float64(g[i])
-
-
-@njit(**PARALLEL)
-def sigmoid_complement_vjp(x, g, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.sigmoid_complement(v, p), lo, hi) * np.float64(g[i])
-
-
-@njit(**PARALLEL)
-def softplus_grad_vjp(x, g, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.softplus_grad(v, p), lo, hi) * np.float64(g[i])
 
 
 @njit(**PARALLEL)
@@ -208,20 +133,6 @@ def leaky_relu_grad_vjp(x, g, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = np.float64(x[i])
         out[i] = S.contract(v, S.leaky_relu_grad(v, p), lo, hi) * np.float64(g[i])
-
-
-@njit(**PARALLEL)
-def elu_grad_vjp(x, g, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.elu_grad(v, p), lo, hi) * np.float64(g[i])
-
-
-@njit(**PARALLEL)
-def swish_grad_vjp(x, g, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.swish_grad(v, p), lo, hi) * np.float64(g[i])
 
 
 @njit(**PARALLEL)
@@ -306,4 +217,143 @@ def relu6_grad_native_vjp(x, g, out):
         v = x[i]
         inside = (v > 0) & (v < 6)
         d = g[i] if inside else zero * g[i]
+        out[i] = d if v == v else v
+
+
+# ------------------------------------------------- float32: lean formulas (see _scalars)
+# Only float32 input reaches these (the dispatch sends float64 to elementwise64 or NumPy).
+# The formulas give NaN and the limits at ±∞ themselves; the β loops add the ±∞ limits,
+# which βx·(something) cannot give for every β.
+
+
+@njit(**PARALLEL)
+def sigmoid_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        out[i] = S.sigmoid32(x[i])
+
+
+@njit(**PARALLEL)
+def sigmoid_complement_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        out[i] = S.sigmoid_complement32(x[i])
+
+
+@njit(**PARALLEL)
+def sigmoid_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        out[i] = S.sigmoid_grad32(x[i])
+
+
+@njit(**PARALLEL)
+def silu_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        out[i] = S.silu32(x[i])
+
+
+@njit(**PARALLEL)
+def silu_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        out[i] = S.silu_grad32(x[i])
+
+
+@njit(**PARALLEL)
+def swish_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        w = np.float64(v)
+        out[i] = S.inf_contract32(v, S.swish_of(w, p * w), lo, hi)
+
+
+@njit(**PARALLEL)
+def swish_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.inf_contract32(v, S.swish_grad_of(p * np.float64(v)), lo, hi)
+
+
+@njit(**PARALLEL)
+def softplus_f(x, out, p, lo, hi):
+    inv_beta = 1.0 / p
+    for i in prange(x.shape[0]):
+        w = np.float64(x[i])
+        out[i] = S.keep_nan(x[i], S.softplus_of(w, p * w, inv_beta))
+
+
+@njit(**PARALLEL)
+def softplus_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        out[i] = S.sigmoid_of(p * np.float64(x[i]))
+
+
+@njit(**PARALLEL)
+def elu_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        out[i] = S.elu_grad32(x[i], p)
+
+
+@njit(**PARALLEL)
+def sigmoid_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        out[i] = S.sigmoid_grad32(x[i]) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def sigmoid_vjp(x, g, out, p, lo, hi):
+    """g·σ(x): softplus′ with β = 1."""
+    for i in prange(x.shape[0]):
+        out[i] = S.sigmoid32(x[i]) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def sigmoid_complement_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        out[i] = S.sigmoid_complement32(x[i]) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def silu_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        out[i] = S.silu_grad32(x[i]) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def swish_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        d = S.inf_contract32(v, S.swish_grad_of(p * np.float64(v)), lo, hi)
+        out[i] = d * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def softplus_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        out[i] = S.sigmoid_of(p * np.float64(x[i])) * np.float64(g[i])
+
+
+@njit(**PARALLEL)
+def elu_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        out[i] = S.elu_grad32(x[i], p) * np.float64(g[i])
+
+
+# --------------------------------------------- leaky_relu (prelu, rrelu) without the contract
+# slope·x in float64, rounded once, as the NumPy path; a nonzero slope gives the limits at
+# ±∞ by itself (±∞·slope) and NaN stays NaN, so only these two selects remain per element.
+# (slope 0 would make −∞·0 = NaN where the limit is −0.0: the dispatch keeps it elsewhere.)
+
+
+@njit(**PARALLEL)
+def leaky_relu_native_f(x, out, slope):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        s = slope * np.float64(v)
+        out[i] = v if v > 0 else s
+
+
+@njit(**PARALLEL)
+def leaky_relu_grad_native_vjp(x, g, out, slope):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        gv = np.float64(g[i])
+        d = gv if v > 0 else slope * gv
         out[i] = d if v == v else v
