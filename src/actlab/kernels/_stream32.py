@@ -14,6 +14,8 @@ The kernels store a row's first and last few elements with ordinary stores
 
 from __future__ import annotations
 
+import platform
+
 import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
@@ -133,13 +135,23 @@ def pair_scaled_top8(typingctx, dst, j, eh, el, c, row, m, top):
     return types.none(dst, j, eh, el, c, row, m, top), gen
 
 
+_X86_64 = platform.machine().lower() in ("x86_64", "amd64")
+
+
 @intrinsic
 def fence(typingctx):
-    """A full fence (MFENCE on x86-64, portable LLVM IR): streaming stores are weakly ordered;
-    this makes them globally visible before the row is reported done."""
+    """Streaming stores are weakly ordered: make them visible before the row is reported done
+    (and before an ordinary store to the same lines). SFENCE on x86-64, where it is the
+    instruction for exactly this (an MFENCE costs ~3× more per row); elsewhere a full
+    fence in portable LLVM IR."""
 
     def gen(context, builder, signature, args):
-        builder.fence("seq_cst")
+        if _X86_64:
+            ir = _llvm()
+            fnty = ir.FunctionType(ir.VoidType(), [])
+            builder.call(builder.module.declare_intrinsic("llvm.x86.sse.sfence", fnty=fnty), [])
+        else:
+            builder.fence("seq_cst")
         return context.get_dummy_value()
 
     return types.none(), gen

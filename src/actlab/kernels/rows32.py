@@ -27,7 +27,6 @@ from numba.extending import intrinsic
 from ._exp_rows32 import LOW, UNSCALE, exp_neg_pair
 from ._numba_math import KERNEL, PARALLEL, REDUCE
 from ._stream32 import store_pair_scaled, store_shifted
-from .rows import _row_max
 
 _Z32 = np.float32(0.0)
 _KEY_MIN = np.int32(-(2**31))
@@ -262,14 +261,14 @@ def softmax_short_w(x, out, flags, chunk):
         eh = np.empty(size, dtype=np.float32)
         el = np.empty(size, dtype=np.float32)
         invf = np.empty(size, dtype=np.float64)
+        # Per row, the max and the sum run as small vectorised reductions (an integer-key max;
+        # a reassociated sum): a scalar chain of n dependent additions would dominate here.
         for i in range(rows):
-            neg_m[i] = -_row_max(xf[i * n : (i + 1) * n])
+            neg_m[i] = -_from_key(_max_key(xf[i * n : (i + 1) * n]))
         _spread(neg_m, n, neg_mf)
         _exp_flat(xf, neg_mf, eh, el)
         for i in range(rows):
-            total = 0.0
-            for k in range(i * n, (i + 1) * n):
-                total += np.float64(eh[k]) + np.float64(el[k])
+            total = _sum_w(eh[i * n : (i + 1) * n], el[i * n : (i + 1) * n])
             if total != total:
                 flags[r0 + i] = 1
                 total = 1.0
