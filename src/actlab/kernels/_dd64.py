@@ -1,0 +1,120 @@
+"""Double-double building blocks for the float64 kernels (imports numba; loaded lazily).
+
+A value is carried as an unevaluated sum hi + lo of two float64 (about 106 bits). Every block
+is straight-line arithmetic with FMA, so the loops around it vectorise (AVX2). The errors
+quoted are relative to the exact result of the operation on the exact pair inputs.
+
+* ``two_sum``/``fast_two_sum``: a + b as an exact pair.
+* ``mul_dd``, ``square_dd``, ``times_dd``: products to ~2^−104.
+* ``div_dd``/``div_dd_pair``: one division and one exact-residual (FMA) correction.
+* ``log1p_dd``: log(1 + u) for a pair u ∈ [0, 1], to ~1e−18 relative (table-free).
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from ._numba_math import SCALAR, fma
+
+# ln 2 as a pair (hi correctly rounded, lo = ln 2 − hi to double precision).
+LN2_DD_HI = 0.6931471805599453
+LN2_DD_LO = 2.3190468138462996e-17
+# log1p_dd switches to log(1 + u) = ln 2 + log((1 + u)/2) above √2 − 1.
+SQRT2_M1 = 0.41421356237309503
+
+
+@njit(**SCALAR)
+def two_sum(a, b):
+    """a + b = s + e exactly (Knuth; any magnitudes)."""
+    s = a + b
+    bv = s - a
+    return s, (a - (s - bv)) + (b - bv)
+
+
+@njit(**SCALAR)
+def fast_two_sum(a, b):
+    """a + b = s + e exactly, for |a| ≥ |b| (or a = 0)."""
+    s = a + b
+    return s, (a - s) + b
+
+
+@njit(**SCALAR)
+def one_plus(eh, el):
+    """1 + (eh + el) as a pair, for 0 ≤ eh ≤ 1 (Fast2Sum is exact there)."""
+    dh = 1.0 + eh
+    return dh, ((1.0 - dh) + eh) + el
+
+
+@njit(**SCALAR)
+def mul_dd(ah, al, bh, bl):
+    """(ah + al)·(bh + bl) as a pair (the product's rounding error recovered by an FMA)."""
+    p = ah * bh
+    return p, fma(ah, bh, -p) + (ah * bl + al * bh)
+
+
+@njit(**SCALAR)
+def square_dd(dh, dl):
+    p = dh * dh
+    return p, fma(dh, dh, -p) + 2.0 * dh * dl
+
+
+@njit(**SCALAR)
+def times_dd(a, h, low):
+    """a·(h + low) rounded once (the product's error recovered by an FMA)."""
+    p = a * h
+    return p + (fma(a, h, -p) + a * low)
+
+
+@njit(**SCALAR)
+def div_dd(nh, nl, dh, dl):
+    """(nh + nl)/(dh + dl) rounded (≈ 0.5 ULP): y0 = nh/dh, then one exact-residual step."""
+    inv = 1.0 / dh
+    y0 = nh * inv
+    rem = fma(-y0, dh, nh)
+    return y0 + ((rem + nl) - y0 * dl) * inv
+
+
+@njit(**SCALAR)
+def div_dd_pair(nh, nl, dh, dl):
+    """(nh + nl)/(dh + dl) as a pair (y0, c): y0 + c good to ~1e−32 relative."""
+    inv = 1.0 / dh
+    y0 = nh * inv
+    rem = fma(-y0, dh, nh)
+    return y0, ((rem + nl) - y0 * dl) * inv
+
+
+@njit(**SCALAR)
+def _atanh_tail(z):
+    """(atanh(s)/s − 1)/z = Σ_{j≥0} z^j/(2j + 3) for z = s² ≤ 0.0295 (10 terms: the first
+    one left out is z^10/23 < 1e−18 relative)."""
+    p = 1.0 / 21.0
+    p = p * z + 1.0 / 19.0
+    p = p * z + 1.0 / 17.0
+    p = p * z + 1.0 / 15.0
+    p = p * z + 1.0 / 13.0
+    p = p * z + 1.0 / 11.0
+    p = p * z + 1.0 / 9.0
+    p = p * z + 1.0 / 7.0
+    p = p * z + 1.0 / 5.0
+    return p * z + 1.0 / 3.0
+
+
+@njit(**SCALAR)
+def log1p_dd(uh, ul):
+    """log(1 + u) for a pair u = uh + ul ∈ [0, 1], as a pair good to ~1e−18 relative.
+
+    log(1 + u) = k·ln 2 + 2·atanh(s), s = (u − k)/(u + 2 + k), with k = 1 above √2 − 1 (so
+    that |s| ≤ 0.172 and the odd series is short) and k = 0 below; u − k is exact (TwoSum)
+    and s is one double-double division. The series tail is small (≤ 1% of 2s), so it is
+    taken in plain float64. No 1 + u is ever rounded: log1p(1e−300) keeps full precision.
+    """
+    k = 1.0 if uh > SQRT2_M1 else 0.0
+    nh, nl = two_sum(uh, -k)
+    nl = nl + ul
+    dh, dl = fast_two_sum(2.0 + k, uh)
+    dl = dl + ul
+    sh, sl = div_dd_pair(nh, nl, dh, dl)
+    z = sh * sh
+    t = (2.0 * sh) * (z * _atanh_tail(z))
+    h, low = fast_two_sum(k * LN2_DD_HI, 2.0 * sh)  # |k ln 2| ≥ |2s| whenever k = 1
+    return h, low + (k * LN2_DD_LO + (2.0 * sl + t))
