@@ -13,8 +13,17 @@ import math
 
 from numba import njit
 
-from ._dd64 import div_dd, div_dd_pair, fast_two_sum, mul_dd, one_plus, square_dd, two_sum
-from ._numba_math import SCALAR, exp_dd_scaled, fma
+from ._dd64 import (
+    div_dd,
+    div_dd_pair,
+    exp_dd_fast,
+    fast_two_sum,
+    mul_dd,
+    one_plus,
+    square_dd,
+    two_sum,
+)
+from ._numba_math import SCALAR, fma
 from ._scalars64 import SCALE_DOWN, SCALE_UP, beta_x
 
 # Where swish′ and mish′ vanish, their numerators are taken from a Taylor expansion around
@@ -59,7 +68,7 @@ def swish(v, beta):
     neg = zh < 0
     ah = -zh if neg else zh
     al = -zl if neg else zl
-    eh, el = exp_dd_scaled(-ah, -al, SCALE_UP if neg else 0)
+    eh, el = exp_dd_fast(-ah, -al, SCALE_UP if neg else 0)
     sc = SCALE_DOWN if neg else 1.0
     dh, dl = one_plus(eh * sc, el * sc)
     y0, c = div_dd_pair(eh if neg else 1.0, el if neg else 0.0, dh, dl)
@@ -78,7 +87,7 @@ def swish_grad(v, beta):
     neg = zh < 0
     ah = -zh if neg else zh
     al = -zl if neg else zl
-    eh, el = exp_dd_scaled(-ah, -al, SCALE_UP if neg else 0)
+    eh, el = exp_dd_fast(-ah, -al, SCALE_UP if neg else 0)
     sc = SCALE_DOWN if neg else 1.0
     dh, dl = one_plus(eh * sc, el * sc)
     ph, pl = mul_dd(zh, zl, 1.0 if neg else eh, 0.0 if neg else el)
@@ -133,7 +142,7 @@ def _mish_ratio(v, eh, el, sc):
 def _mish_exp(v):
     """e = e^−|x| as a pair, scaled by sc⁻¹ = 2^200 for x < 0; returns (eh, el, sc)."""
     neg = v < 0
-    eh, el = exp_dd_scaled(-abs(v), 0.0, SCALE_UP if neg else 0)
+    eh, el = exp_dd_fast(-abs(v), 0.0, SCALE_UP if neg else 0)
     return eh, el, SCALE_DOWN if neg else 1.0
 
 

@@ -15,6 +15,7 @@ from numba import njit
 
 from ._dd64 import (
     div_dd,
+    exp_dd_fast,
     fast_two_sum,
     log1p_dd,
     one_plus,
@@ -22,36 +23,38 @@ from ._dd64 import (
     times_dd,
     two_sum,
 )
-from ._numba_math import SCALAR, exp_dd, exp_dd_scaled, fma
+from ._numba_math import SCALAR, fma
 
 
 @njit(**SCALAR)
 def sigmoid(v, p):
-    eh, el = exp_dd(-abs(v), 0.0)
-    dh, dl = one_plus(eh, el)
-    pos = v >= 0
-    return div_dd(1.0 if pos else eh, 0.0 if pos else el, dh, dl)
+    return sigmoid_of_pair(v, 0.0)
 
 
 @njit(**SCALAR)
 def sigmoid_complement(v, p):
-    eh, el = exp_dd(-abs(v), 0.0)
-    dh, dl = one_plus(eh, el)
-    pos = v >= 0
-    return div_dd(eh if pos else 1.0, el if pos else 0.0, dh, dl)
+    return sigmoid_of_pair(-v, 0.0)
+
+
+@njit(**SCALAR)
+def _over_square(v, scale, factor):
+    """factor·e/(1 + e)² with e = exp(−scale·|x|) and factor a power of 2, rounded once (e
+    scaled by 2^200 inside, so that a subnormal result is rounded once, from an accurate
+    value)."""
+    eh, el = exp_dd_fast(-scale * abs(v), 0.0, SCALE_UP)
+    dh, dl = one_plus(eh * SCALE_DOWN, el * SCALE_DOWN)
+    sh, sl = square_dd(dh, dl)
+    return (factor * div_dd(eh, el, sh, sl)) * SCALE_DOWN
 
 
 @njit(**SCALAR)
 def sigmoid_grad(v, p):
-    eh, el = exp_dd(-abs(v), 0.0)
-    dh, dl = one_plus(eh, el)
-    sh, sl = square_dd(dh, dl)
-    return div_dd(eh, el, sh, sl)
+    return _over_square(v, 1.0, 1.0)
 
 
 @njit(**SCALAR)
 def tanh(v, p):
-    eh, el = exp_dd(-2.0 * abs(v), 0.0)
+    eh, el = exp_dd_fast(-2.0 * abs(v), 0.0, 0)
     nh, nl = two_sum(1.0, -eh)
     dh, dl = one_plus(eh, el)
     return math.copysign(div_dd(nh, nl - el, dh, dl), v)
@@ -59,16 +62,13 @@ def tanh(v, p):
 
 @njit(**SCALAR)
 def tanh_grad(v, p):
-    eh, el = exp_dd(-2.0 * abs(v), 0.0)
-    dh, dl = one_plus(eh, el)
-    sh, sl = square_dd(dh, dl)
-    return 4.0 * div_dd(eh, el, sh, sl)  # ×4 is exact
+    return _over_square(v, 2.0, 4.0)
 
 
 @njit(**SCALAR)
 def elu(v, alpha):
     # α·expm1(v) for v ≤ 0: e^v − 1 = (eh − 1) + el, with eh − 1 taken exactly (TwoSum).
-    eh, el = exp_dd(min(v, 0.0), 0.0)
+    eh, el = exp_dd_fast(min(v, 0.0), 0.0, 0)
     h, low = two_sum(eh, -1.0)
     neg = times_dd(alpha, h, low + el)
     neg = alpha * v if v == 0 else neg  # elu(−0.0) = −0.0
@@ -77,8 +77,8 @@ def elu(v, alpha):
 
 @njit(**SCALAR)
 def elu_grad(v, alpha):
-    eh, el = exp_dd(min(v, 0.0), 0.0)
-    neg = times_dd(alpha, eh, el)
+    eh, el = exp_dd_fast(min(v, 0.0), 0.0, SCALE_UP)
+    neg = times_dd(alpha, eh, el) * SCALE_DOWN
     return 1.0 if v > 0 else neg
 
 
@@ -103,7 +103,7 @@ def sigmoid_of_pair(zh, zl):
     neg = zh < 0
     ah = -zh if neg else zh
     al = -zl if neg else zl
-    eh, el = exp_dd_scaled(-ah, -al, SCALE_UP if neg else 0)
+    eh, el = exp_dd_fast(-ah, -al, SCALE_UP if neg else 0)
     sc = SCALE_DOWN if neg else 1.0
     dh, dl = one_plus(eh * sc, el * sc)
     return div_dd(eh if neg else 1.0, el if neg else 0.0, dh, dl) * sc
@@ -129,7 +129,7 @@ def softplus(v, beta):
     ah = -zh if neg else zh
     al = -zl if neg else zl
     tail = ah > _SOFTPLUS_TAIL
-    eh, el = exp_dd_scaled(-ah, -al, SCALE_UP if tail else 0)
+    eh, el = exp_dd_fast(-ah, -al, SCALE_UP if tail else 0)
     lh, ll = log1p_dd(eh, el)
     lh = eh if tail else lh
     ll = el if tail else ll
