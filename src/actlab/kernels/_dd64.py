@@ -158,16 +158,16 @@ def exp_dd_fast(hi, lo, extra):
     """
     x = hi if hi > EXP_FAST_LOW else EXP_FAST_LOW
     kf, k = _round_k(x)
-    r_hi = x - kf * LN2_HI  # exact
-    p = kf * LN2_LO
-    r = r_hi - p
-    # What the rounding of r (and of k·LN2_LO) dropped; it joins lo: e^(r + δ) = e^r(1 + δ).
-    lo = lo + (((r_hi - r) - p) - fma(kf, LN2_LO, -p))
+    r_hi = fma(-kf, LN2_HI, x)  # exact
+    r = fma(-kf, LN2_LO, r_hi)
+    # What the rounding of r dropped (r_hi − r is exact); it joins lo: e^(r + δ) = e^r(1 + δ).
+    lo = lo - fma(kf, LN2_LO, r - r_hi)
     t = (r * r) * _exp_tail(r)
     q = r + t
     q_lo = (r - q) + t  # Fast2Sum (|r| ≥ |t|): e^r − 1 = q + q_lo to ~1e−19
     a = 1.0 + q
     b = ((1.0 - a) + q) + (q_lo + lo * a)  # Fast2Sum (|q| < 1): 1 + q = a + ((1 − a) + q)
     s = _pow2(k + extra)
-    keep = (hi > EXP_FAST_LOW) & (kf + extra >= -1021.0)  # a·2^(k+extra) is normal
+    keep = (hi > EXP_FAST_LOW) & (k + extra >= -1021)  # a·2^(k+extra) is normal (integer test:
+    # AVX2 has no vector int64 -> float64 conversion)
     return (a * s if keep else 0.0), (b * s if keep else 0.0)

@@ -24,7 +24,7 @@ from ._dd64 import (
     two_sum,
 )
 from ._numba_math import SCALAR, fma
-from ._scalars64 import SCALE_DOWN, SCALE_UP, beta_x
+from ._scalars64 import SCALE_DOWN, SCALE_UP, SCALE_UP_F, beta_x
 
 # Where swish′ and mish′ vanish, their numerators are taken from a Taylor expansion around
 # the root (|h| < 1/64). swish′: z0 = −1 − W(1/e) as a pair, E0 = e^z0, C = 1 + E0.
@@ -81,16 +81,15 @@ def swish(v, beta):
 def swish_grad(v, beta):
     """σ(z)(1 + z·σ(−z)), z = βx, as one quotient A·(d + z·B)/d² with d = 1 + e, e = e^−|z|:
     (A, B) = (1, e) for z ≥ 0 and (e, 1) for z < 0. Numerator and d² in double-double, so
-    the cancellation of d + z near the root z ≈ −1.278 costs nothing; for z < 0 e is scaled
-    by 2^200 (the result is subnormal near x = −745/β and e·z must stay exact there)."""
+    the cancellation of d + z near the root z ≈ −1.278 costs nothing; A is scaled by 2^200
+    (the result is subnormal near x = −745/β and e·z must stay exact there)."""
     zh, zl = beta_x(v, beta)
     neg = zh < 0
-    ah = -zh if neg else zh
-    al = -zl if neg else zl
-    eh, el = exp_dd_fast(-ah, -al, SCALE_UP if neg else 0)
-    sc = SCALE_DOWN if neg else 1.0
-    dh, dl = one_plus(eh * sc, el * sc)
-    ph, pl = mul_dd(zh, zl, 1.0 if neg else eh, 0.0 if neg else el)
+    eh, el = exp_dd_fast(-abs(zh), zl if neg else -zl, SCALE_UP)  # all lanes scaled
+    uh = eh * SCALE_DOWN
+    ul = el * SCALE_DOWN
+    dh, dl = one_plus(uh, ul)
+    ph, pl = mul_dd(zh, zl, 1.0 if neg else uh, 0.0 if neg else ul)
     wh, wl = two_sum(dh, ph)
     wl = wl + (dl + pl)
     # Near the root z0, w = 1 + z + e^z needs e^z to ~1e−22: there w = h + E0·expm1(h),
@@ -101,10 +100,10 @@ def swish_grad(v, beta):
     near = abs(hh) < _NEAR_ROOT
     wh = rh if near else wh
     wl = rl + _SILU_E0 * expm1_minus_h(hh) if near else wl
-    nh, nl = mul_dd(eh if neg else 1.0, el if neg else 0.0, wh, wl)
+    nh, nl = mul_dd(eh if neg else SCALE_UP_F, el if neg else 0.0, wh, wl)
     qh, ql = square_dd(dh, dl)
     # swish′ has the sign of z − z0 (also where it underflows to ±0).
-    return math.copysign(div_dd(nh, nl, qh, ql) * sc, hh + hl)
+    return math.copysign(div_dd(nh, nl, qh, ql) * SCALE_DOWN, hh + hl)
 
 
 @njit(**SCALAR)

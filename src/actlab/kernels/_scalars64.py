@@ -85,6 +85,7 @@ def elu_grad(v, alpha):
 # Where a result may be subnormal, e is scaled by 2^200 and the result rounded once at the end.
 SCALE_UP = 200
 SCALE_DOWN = 2.0**-200
+SCALE_UP_F = 2.0**200
 
 
 @njit(**SCALAR)
@@ -98,15 +99,13 @@ def beta_x(v, beta):
 
 @njit(**SCALAR)
 def sigmoid_of_pair(zh, zl):
-    """σ(zh + zl) rounded (≈ 0.5 ULP), scaled by 2^200 inside where it is below 1/2 so that a
-    subnormal σ is rounded once, from an accurate value."""
+    """σ(zh + zl) rounded (≈ 0.5 ULP). e = e^−|z| is scaled by 2^200 on every lane (a constant
+    costs no selects), and so is the numerator 1 of σ(z ≥ 0): a subnormal σ(z < 0) is then
+    rounded once, from an accurate value, and σ(z ≥ 0) is scaled back exactly."""
     neg = zh < 0
-    ah = -zh if neg else zh
-    al = -zl if neg else zl
-    eh, el = exp_dd_fast(-ah, -al, SCALE_UP if neg else 0)
-    sc = SCALE_DOWN if neg else 1.0
-    dh, dl = one_plus(eh * sc, el * sc)
-    return div_dd(eh if neg else 1.0, el if neg else 0.0, dh, dl) * sc
+    eh, el = exp_dd_fast(-abs(zh), zl if neg else -zl, SCALE_UP)
+    dh, dl = one_plus(eh * SCALE_DOWN, el * SCALE_DOWN)
+    return div_dd(eh if neg else SCALE_UP_F, el if neg else 0.0, dh, dl) * SCALE_DOWN
 
 
 @njit(**SCALAR)
