@@ -68,9 +68,12 @@ def times_dd(a, h, low):
 
 @njit(**SCALAR)
 def div_dd(nh, nl, dh, dl):
-    """(nh + nl)/(dh + dl) rounded (≈ 0.5 ULP): y0 = nh/dh, then one exact-residual step."""
+    """(nh + nl)/(dh + dl) rounded (≈ 0.5 ULP): y0 = nh/dh, then one exact-residual step.
+
+    The loops are bound by the latency of their dependency chain (the out-of-order window
+    holds only two or three iterations), so y0 is divided directly rather than nh·(1/dh)."""
     inv = 1.0 / dh
-    y0 = nh * inv
+    y0 = nh / dh  # a second division, but in parallel with 1/dh: a shorter dependency chain
     rem = fma(-y0, dh, nh)
     return y0 + ((rem + nl) - y0 * dl) * inv
 
@@ -147,15 +150,9 @@ EXP_FAST_LOW = -800.0
 
 
 @njit(**SCALAR)
-def exp_dd_fast(hi, lo, extra):
-    """e^(hi + lo)·2^extra as a pair (eh, el) good to 2e−17 relative, for hi ≤ 0, |lo| ≤
-    ulp(hi) and 0 ≤ extra ≤ 200, wherever the scaled value is at least 2^−1021; 0 (or, just
-    below, a less accurate normal or subnormal value) where it is smaller, or hi < −800.
-
-    ``exp_dd_scaled`` without its subnormal results (one scaling factor instead of two) and
-    with a Fast2Sum for 1 + q: callers whose result may be subnormal pass extra = 200 and
-    scale back once at the end, so they never need a subnormal e.
-    """
+def _exp_core(hi, lo):
+    """(a, b, k): e^(hi + lo) = (a + b)·2^k, a ∈ [0.7, 1.42], |b| ≤ ulp(a), for hi ≤ 0, the
+    pair exact to 2e−17 relative; hi is clamped at −800."""
     x = hi if hi > EXP_FAST_LOW else EXP_FAST_LOW
     kf, k = _round_k(x)
     r_hi = fma(-kf, LN2_HI, x)  # exact
@@ -167,7 +164,33 @@ def exp_dd_fast(hi, lo, extra):
     q_lo = (r - q) + t  # Fast2Sum (|r| ≥ |t|): e^r − 1 = q + q_lo to ~1e−19
     a = 1.0 + q
     b = ((1.0 - a) + q) + (q_lo + lo * a)  # Fast2Sum (|q| < 1): 1 + q = a + ((1 − a) + q)
+    return a, b, k
+
+
+@njit(**SCALAR)
+def exp_dd_fast(hi, lo, extra):
+    """e^(hi + lo)·2^extra as a pair (eh, el) good to 2e−17 relative, for hi ≤ 0, |lo| ≤
+    ulp(hi) and 0 ≤ extra ≤ 200, wherever the scaled value is at least 2^−1021; 0 (or, just
+    below, a less accurate normal or subnormal value) where it is smaller, or hi < −800.
+
+    ``exp_dd_scaled`` without its subnormal results (one scaling factor instead of two) and
+    with a Fast2Sum for 1 + q: callers whose result may be subnormal pass extra = 200 and
+    scale back once at the end, so they never need a subnormal e.
+    """
+    a, b, k = _exp_core(hi, lo)
     s = _pow2(k + extra)
-    keep = (hi > EXP_FAST_LOW) & (k + extra >= -1021)  # a·2^(k+extra) is normal (integer test:
-    # AVX2 has no vector int64 -> float64 conversion)
+    # a·2^(k+extra) is normal; an integer test (AVX2 has no int64 -> float64 conversion).
+    keep = (hi > EXP_FAST_LOW) & (k + extra >= -1021)
     return (a * s if keep else 0.0), (b * s if keep else 0.0)
+
+
+@njit(**SCALAR)
+def exp_dd_both(hi, lo):
+    """(eh, el, uh, ul): e^(hi + lo) scaled by 2^200 and unscaled (0 below 2^−1021), both from
+    one reduction, so that the unscaled pair does not wait for a multiplication by 2^−200.
+    Below hi = −800 the scaled pair stays e^−800·2^200: scaled back, it rounds to 0 even
+    multiplied by 1e4 (the largest factor a caller applies)."""
+    a, b, k = _exp_core(hi, lo)
+    s = _pow2(k + 200)
+    su = _pow2(k) if k >= -1021 else 0.0
+    return a * s, b * s, a * su, b * su

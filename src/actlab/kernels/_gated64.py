@@ -16,6 +16,7 @@ from numba import njit
 from ._dd64 import (
     div_dd,
     div_dd_pair,
+    exp_dd_both,
     exp_dd_fast,
     fast_two_sum,
     mul_dd,
@@ -66,11 +67,9 @@ def swish(v, beta):
     half an ULP (plain float64 loses up to 354 ULP there)."""
     zh, zl = beta_x(v, beta)
     neg = zh < 0
-    ah = -zh if neg else zh
-    al = -zl if neg else zl
-    eh, el = exp_dd_fast(-ah, -al, SCALE_UP if neg else 0)
+    eh, el, uh, ul = exp_dd_both(-abs(zh), zl if neg else -zl)  # e·2^200 and e
     sc = SCALE_DOWN if neg else 1.0
-    dh, dl = one_plus(eh * sc, el * sc)
+    dh, dl = one_plus(uh, ul)
     y0, c = div_dd_pair(eh if neg else 1.0, el if neg else 0.0, dh, dl)
     p = v * y0
     r = (p + (fma(v, y0, -p) + v * c)) * sc
@@ -85,9 +84,7 @@ def swish_grad(v, beta):
     (the result is subnormal near x = −745/β and e·z must stay exact there)."""
     zh, zl = beta_x(v, beta)
     neg = zh < 0
-    eh, el = exp_dd_fast(-abs(zh), zl if neg else -zl, SCALE_UP)  # all lanes scaled
-    uh = eh * SCALE_DOWN
-    ul = el * SCALE_DOWN
+    eh, el, uh, ul = exp_dd_both(-abs(zh), zl if neg else -zl)  # e·2^200 and e
     dh, dl = one_plus(uh, ul)
     ph, pl = mul_dd(zh, zl, 1.0 if neg else uh, 0.0 if neg else ul)
     wh, wl = two_sum(dh, ph)

@@ -15,6 +15,7 @@ from numba import njit
 
 from ._dd64 import (
     div_dd,
+    exp_dd_both,
     exp_dd_fast,
     fast_two_sum,
     log1p_dd,
@@ -41,8 +42,8 @@ def _over_square(v, scale, factor):
     """factor·e/(1 + e)² with e = exp(−scale·|x|) and factor a power of 2, rounded once (e
     scaled by 2^200 inside, so that a subnormal result is rounded once, from an accurate
     value)."""
-    eh, el = exp_dd_fast(-scale * abs(v), 0.0, SCALE_UP)
-    dh, dl = one_plus(eh * SCALE_DOWN, el * SCALE_DOWN)
+    eh, el, uh, ul = exp_dd_both(-scale * abs(v), 0.0)
+    dh, dl = one_plus(uh, ul)
     sh, sl = square_dd(dh, dl)
     return (factor * div_dd(eh, el, sh, sl)) * SCALE_DOWN
 
@@ -103,8 +104,8 @@ def sigmoid_of_pair(zh, zl):
     costs no selects), and so is the numerator 1 of σ(z ≥ 0): a subnormal σ(z < 0) is then
     rounded once, from an accurate value, and σ(z ≥ 0) is scaled back exactly."""
     neg = zh < 0
-    eh, el = exp_dd_fast(-abs(zh), zl if neg else -zl, SCALE_UP)
-    dh, dl = one_plus(eh * SCALE_DOWN, el * SCALE_DOWN)
+    eh, el, uh, ul = exp_dd_both(-abs(zh), zl if neg else -zl)
+    dh, dl = one_plus(uh, ul)
     return div_dd(eh if neg else SCALE_UP_F, el if neg else 0.0, dh, dl) * SCALE_DOWN
 
 
