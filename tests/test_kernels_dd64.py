@@ -63,7 +63,7 @@ def test_exp_dd_both_is_the_scaled_and_the_unscaled_pair():
             out[4, i], out[5, i] = exp_dd_fast(x[i], 0.0, 200)
             out[6, i], out[7, i] = exp_dd_fast(x[i], 0.0, 0)
 
-    x = -np.random.default_rng(66).uniform(0, 800, 5000)
+    x = -np.concatenate([np.random.default_rng(66).uniform(0, 800, 5000), [800.5, 1e4, 1e300]])
     out = np.empty((8, x.size))
     run(x, out)
     np.testing.assert_array_equal(out[0:2], out[4:6])

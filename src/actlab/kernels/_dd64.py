@@ -186,11 +186,10 @@ def exp_dd_fast(hi, lo, extra):
 
 @njit(**SCALAR)
 def exp_dd_both(hi, lo):
-    """(eh, el, uh, ul): e^(hi + lo) scaled by 2^200 and unscaled (0 below 2^−1021), both from
-    one reduction, so that the unscaled pair does not wait for a multiplication by 2^−200.
-    Below hi = −800 the scaled pair stays e^−800·2^200: scaled back, it rounds to 0 even
-    multiplied by 1e4 (the largest factor a caller applies)."""
+    """(eh, el, uh, ul): e^(hi + lo) scaled by 2^200 (as ``exp_dd_fast(hi, lo, 200)``, 0 below
+    hi = −800: swish multiplies it by x itself) and unscaled (0 below 2^−1021), both from one
+    reduction, so that the unscaled pair does not wait for a multiplication by 2^−200."""
     a, b, k = _exp_core(hi, lo)
-    s = _pow2(k + 200)
+    s = _pow2(k + 200) if hi > EXP_FAST_LOW else 0.0
     su = _pow2(k) if k >= -1021 else 0.0
     return a * s, b * s, a * su, b * su
