@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import actlab
-from actlab import kernels
+from actlab import kernels, oracle
 from actlab.kernels import blocked, config
 from actlab.losses.cross_entropy import _cross_entropy, _cross_entropy_grad
 from test_kernels_support import TIERS, on_tier
@@ -21,14 +21,18 @@ from test_kernels_support import TIERS, on_tier
 needs_numba = pytest.mark.skipif(not config.numba_available(), reason="numba is not installed")
 
 
-def _ulp_diff(a, b):
-    """|a − b| in ULP of b's dtype (NaN positions must agree; they count as 0)."""
+def _ulp_diffs(a, b):
+    """|a − b| in ULP of b's dtype, elementwise (NaN positions must agree; they count as 0)."""
     a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
     assert np.array_equal(np.isnan(a64), np.isnan(b64))
     spacing = np.spacing(np.abs(np.asarray(b)).astype(np.asarray(b).dtype)).astype(np.float64)
     with np.errstate(invalid="ignore"):
-        d = np.where(a64 == b64, 0.0, np.abs(a64 - b64) / spacing)
-    return float(np.nanmax(d)) if d.size else 0.0
+        return np.nan_to_num(np.where(a64 == b64, 0.0, np.abs(a64 - b64) / spacing))
+
+
+def _ulp_diff(a, b):
+    d = _ulp_diffs(a, b)
+    return float(np.max(d)) if d.size else 0.0
 
 
 # ------------------------------------------------------------------------------- settings
@@ -311,7 +315,10 @@ ELEMENTWISE_FUNCS = [
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_tiers_agree_on_large_strided_arrays(name, params, dtype):
     """Each tier is audited against the oracle; here they meet each other within 1 ULP on
-    a large array (blocks, threads) that is a strided view (copy-in path)."""
+    a large array (blocks, threads) that is a strided view (copy-in path). Near the root of
+    a float64 f′ the NumPy tier is up to ~10 ULP off (extended precision is not enough
+    there; the audit's bar is absolute near roots): where the tiers differ by more than
+    1 ULP, the compiled result must be within 1 ULP of the exact value instead."""
     rng = np.random.default_rng(2)
     base = (rng.standard_normal((300, 700)) * 8).astype(dtype)
     base[0, :6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 5e-40 if dtype == "float32" else 5e-320]
@@ -326,7 +333,12 @@ def test_tiers_agree_on_large_strided_arrays(name, params, dtype):
     expected = results["numpy"]
     assert expected.shape == x.shape
     for got in results.values():
-        assert _ulp_diff(got, expected) <= 1.0
+        apart = _ulp_diffs(got, expected) > 1.0
+        if apart.any():
+            entry = actlab.get(name.removesuffix("_grad"))
+            order = 1 if name.endswith("_grad") else 0
+            exact = oracle.exact(entry, order, x[apart].astype(np.float64), params)
+            assert float(np.max(oracle.ulp_errors(got[apart], exact, dtype))) <= 1.0
         assert np.array_equal(np.signbit(got), np.signbit(expected))
 
 

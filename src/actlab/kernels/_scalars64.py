@@ -1,4 +1,5 @@
-"""float64 sigmoid and tanh (and their derivatives) in double-double, for the compiled tier.
+"""float64 sigmoid, tanh, elu, softplus, log_sigmoid (and derivatives) in double-double, for
+the compiled tier (the gated functions are in ``_gated64``).
 
 Plain float64 arithmetic misses the float64 bars; carrying e = exp(−|x|) as the exact pair
 of ``exp_dd`` (< 0.1 ULP) through one double-double division keeps every result within
@@ -12,131 +13,134 @@ import math
 
 from numba import njit
 
-from ._numba_math import SCALAR, exp_dd, exp_dd_scaled, fma
-
-
-@njit(**SCALAR)
-def _two_sum(a, b):
-    s = a + b
-    bv = s - a
-    return s, (a - (s - bv)) + (b - bv)
-
-
-@njit(**SCALAR)
-def _div_dd(nh, nl, dh, dl):
-    """(nh + nl)/(dh + dl) rounded (≈ 0.5 ULP): y0 = nh/dh, then one exact-residual step."""
-    inv = 1.0 / dh
-    y0 = nh * inv
-    rem = fma(-y0, dh, nh)
-    return y0 + ((rem + nl) - y0 * dl) * inv
-
-
-@njit(**SCALAR)
-def _one_plus(eh, el):
-    """1 + e as a pair (e ∈ [0, 1]: Fast2Sum is exact)."""
-    dh = 1.0 + eh
-    return dh, ((1.0 - dh) + eh) + el
-
-
-@njit(**SCALAR)
-def _square(dh, dl):
-    p = dh * dh
-    return p, fma(dh, dh, -p) + 2.0 * dh * dl
+from ._dd64 import (
+    div_dd,
+    exp_dd_both,
+    exp_dd_fast,
+    fast_two_sum,
+    log1p_dd,
+    one_plus,
+    square_dd,
+    times_dd,
+    two_sum,
+)
+from ._numba_math import SCALAR, fma
 
 
 @njit(**SCALAR)
 def sigmoid(v, p):
-    eh, el = exp_dd(-abs(v), 0.0)
-    dh, dl = _one_plus(eh, el)
-    pos = v >= 0
-    return _div_dd(1.0 if pos else eh, 0.0 if pos else el, dh, dl)
+    return sigmoid_of_pair(v, 0.0)
 
 
 @njit(**SCALAR)
 def sigmoid_complement(v, p):
-    eh, el = exp_dd(-abs(v), 0.0)
-    dh, dl = _one_plus(eh, el)
-    pos = v >= 0
-    return _div_dd(eh if pos else 1.0, el if pos else 0.0, dh, dl)
+    return sigmoid_of_pair(-v, 0.0)
+
+
+@njit(**SCALAR)
+def _over_square(v, scale, factor):
+    """factor·e/(1 + e)² with e = exp(−scale·|x|) and factor a power of 2, rounded once (e
+    scaled by 2^200 inside, so that a subnormal result is rounded once, from an accurate
+    value)."""
+    eh, el, uh, ul = exp_dd_both(-scale * abs(v), 0.0)
+    dh, dl = one_plus(uh, ul)
+    sh, sl = square_dd(dh, dl)
+    return (factor * div_dd(eh, el, sh, sl)) * SCALE_DOWN
 
 
 @njit(**SCALAR)
 def sigmoid_grad(v, p):
-    eh, el = exp_dd(-abs(v), 0.0)
-    dh, dl = _one_plus(eh, el)
-    sh, sl = _square(dh, dl)
-    return _div_dd(eh, el, sh, sl)
+    return _over_square(v, 1.0, 1.0)
 
 
 @njit(**SCALAR)
 def tanh(v, p):
-    eh, el = exp_dd(-2.0 * abs(v), 0.0)
-    nh, nl = _two_sum(1.0, -eh)
-    dh, dl = _one_plus(eh, el)
-    return math.copysign(_div_dd(nh, nl - el, dh, dl), v)
+    eh, el = exp_dd_fast(-2.0 * abs(v), 0.0, 0)
+    nh, nl = two_sum(1.0, -eh)
+    dh, dl = one_plus(eh, el)
+    return math.copysign(div_dd(nh, nl - el, dh, dl), v)
 
 
 @njit(**SCALAR)
 def tanh_grad(v, p):
-    eh, el = exp_dd(-2.0 * abs(v), 0.0)
-    dh, dl = _one_plus(eh, el)
-    sh, sl = _square(dh, dl)
-    return 4.0 * _div_dd(eh, el, sh, sl)  # ×4 is exact
-
-
-@njit(**SCALAR)
-def _times(a, h, low):
-    """a·(h + low) rounded once (the product's error recovered by an FMA)."""
-    p = a * h
-    return p + (fma(a, h, -p) + a * low)
+    return _over_square(v, 2.0, 4.0)
 
 
 @njit(**SCALAR)
 def elu(v, alpha):
     # α·expm1(v) for v ≤ 0: e^v − 1 = (eh − 1) + el, with eh − 1 taken exactly (TwoSum).
-    eh, el = exp_dd(min(v, 0.0), 0.0)
-    h, low = _two_sum(eh, -1.0)
-    neg = _times(alpha, h, low + el)
+    eh, el = exp_dd_fast(min(v, 0.0), 0.0, 0)
+    h, low = two_sum(eh, -1.0)
+    neg = times_dd(alpha, h, low + el)
     neg = alpha * v if v == 0 else neg  # elu(−0.0) = −0.0
     return v if v > 0 else neg
 
 
 @njit(**SCALAR)
 def elu_grad(v, alpha):
-    eh, el = exp_dd(min(v, 0.0), 0.0)
-    neg = _times(alpha, eh, el)
+    eh, el = exp_dd_fast(min(v, 0.0), 0.0, SCALE_UP)
+    neg = times_dd(alpha, eh, el) * SCALE_DOWN
     return 1.0 if v > 0 else neg
 
 
-@njit(**SCALAR)
-def _div_dd_pair(nh, nl, dh, dl):
-    """(nh + nl)/(dh + dl) as a pair (y0, c): y0 + c good to ~1e−32 relative."""
-    inv = 1.0 / dh
-    y0 = nh * inv
-    rem = fma(-y0, dh, nh)
-    return y0, ((rem + nl) - y0 * dl) * inv
-
-
-_SCALE_UP = 200
-_SCALE_DOWN = 2.0**-200
+# Where a result may be subnormal, e is scaled by 2^200 and the result rounded once at the end.
+SCALE_UP = 200
+SCALE_DOWN = 2.0**-200
+SCALE_UP_F = 2.0**200
 
 
 @njit(**SCALAR)
-def swish(v, beta):
-    """x·σ(βx) with βx exact (a two-product), σ as a pair, and, for βx < 0, everything scaled
-    by 2^200: where σ is subnormal (x ≈ −745) the product x·σ is still normal and exact to
-    half an ULP (plain float64 loses up to 354 ULP there)."""
+def beta_x(v, beta):
+    """βx as an exact pair (a two-product), x clamped where βx saturates (|βx| ≤ 1e4)."""
     bound = 1.0e4 / abs(beta) if beta != 0 else math.inf
-    vc = min(max(v, -bound), bound)  # βx saturates the exp long before ±1e4
+    vc = min(max(v, -bound), bound)
     zh = beta * vc
-    zl = fma(beta, vc, -zh)
+    return zh, fma(beta, vc, -zh)
+
+
+@njit(**SCALAR)
+def sigmoid_of_pair(zh, zl):
+    """σ(zh + zl) rounded (≈ 0.5 ULP). e = e^−|z| is scaled by 2^200 on every lane (a constant
+    costs no selects), and so is the numerator 1 of σ(z ≥ 0): a subnormal σ(z < 0) is then
+    rounded once, from an accurate value, and σ(z ≥ 0) is scaled back exactly."""
+    neg = zh < 0
+    eh, el, uh, ul = exp_dd_both(-abs(zh), zl if neg else -zl)
+    dh, dl = one_plus(uh, ul)
+    return div_dd(eh if neg else SCALE_UP_F, el if neg else 0.0, dh, dl) * SCALE_DOWN
+
+
+@njit(**SCALAR)
+def softplus_grad(v, beta):
+    zh, zl = beta_x(v, beta)
+    return sigmoid_of_pair(zh, zl)
+
+
+# Beyond this |βx|, log1p(e) = e to far below an ULP (e < 2^−865), and e is scaled by 2^200
+# so that a subnormal softplus is rounded once from an accurate value.
+_SOFTPLUS_TAIL = 600.0
+
+
+@njit(**SCALAR)
+def softplus(v, beta):
+    """max(x, 0) + log1p(e)/β with e = e^−|βx| from the exact βx, log1p in double-double,
+    the division by β with an FMA residual, and one final rounding (β > 0)."""
+    zh, zl = beta_x(v, beta)
     neg = zh < 0
     ah = -zh if neg else zh
     al = -zl if neg else zl
-    eh, el = exp_dd_scaled(-ah, -al, _SCALE_UP if neg else 0)
-    sc = _SCALE_DOWN if neg else 1.0
-    dh, dl = _one_plus(eh * sc, el * sc)
-    y0, c = _div_dd_pair(eh if neg else 1.0, el if neg else 0.0, dh, dl)
-    p = v * y0
-    r = (p + (fma(v, y0, -p) + v * c)) * sc
-    return math.copysign(r, v)  # σ > 0: the sign of x, also where the product rounds to ±0
+    tail = ah > _SOFTPLUS_TAIL
+    eh, el = exp_dd_fast(-ah, -al, SCALE_UP if tail else 0)
+    lh, ll = log1p_dd(eh, el)
+    lh = eh if tail else lh
+    ll = el if tail else ll
+    inv = 1.0 / beta
+    y0 = lh * inv
+    y0, yl = fast_two_sum(y0, (fma(-y0, beta, lh) + ll) * inv)  # y0 rounded before scaling
+    sc = SCALE_DOWN if tail else 1.0
+    s, err = two_sum(max(v, 0.0), y0 * sc)
+    return s + (err + yl * sc)
+
+
+@njit(**SCALAR)
+def log_sigmoid(v, p):
+    return -softplus(-v, 1.0)

@@ -71,6 +71,12 @@ DOUBLE_DOUBLE = {
     "elu",
     "elu_grad",
     "swish",
+    "swish_grad",
+    "softplus",
+    "softplus_grad",
+    "log_sigmoid",
+    "mish",
+    "mish_grad",
 }
 
 # A parameter outside this range goes to the NumPy path: the compiled exp returns 0 below

@@ -1,10 +1,11 @@
-"""Compiled float64 loops for sigmoid, tanh and their derivatives (double-double, see
-``_scalars64``), written out one by one like ``elementwise`` (numba's cache needs that)."""
+"""Compiled float64 loops in double-double (the scalar formulas of ``_scalars64`` and
+``_gated64``), written out one by one like ``elementwise`` (numba's cache needs that)."""
 
 from __future__ import annotations
 
 from numba import njit, prange
 
+from . import _gated64 as G
 from . import _scalars as S
 from . import _scalars64 as D
 from ._numba_math import PARALLEL
@@ -91,4 +92,67 @@ def elu_grad_vjp(x, g, out, p, lo, hi):
 def swish_f(x, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = x[i]
-        out[i] = S.contract(v, D.swish(v, p), lo, hi)
+        out[i] = S.contract(v, G.swish(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def softplus_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.softplus(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def softplus_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.softplus_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def softplus_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.softplus_grad(v, p), lo, hi) * g[i]
+
+
+@njit(**PARALLEL)
+def log_sigmoid_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.log_sigmoid(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def swish_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, G.swish_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def swish_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, G.swish_grad(v, p), lo, hi) * g[i]
+
+
+@njit(**PARALLEL)
+def mish_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, G.mish(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def mish_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, G.mish_grad(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def mish_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, G.mish_grad(v, p), lo, hi) * g[i]

@@ -1,0 +1,188 @@
+"""float64 swish/silu and mish (and their derivatives) in double-double, for the compiled tier.
+
+As in ``_scalars64``: e = exp(−|x|) (or of −|βx|, βx an exact two-product) as a pair, each
+result one ratio of double-double terms, rounded once; where the result may be subnormal, e
+is scaled by 2^200 and the result scaled back at the end. Near the roots of swish′ and mish′
+the numerators cancel beyond what the pair exp resolves (~1e−19); there they come from a
+Taylor expansion around the root in the exact offset h = x − x0.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from ._dd64 import (
+    div_dd,
+    div_dd_pair,
+    exp_dd_both,
+    exp_dd_fast,
+    fast_two_sum,
+    mul_dd,
+    one_plus,
+    square_dd,
+    two_sum,
+)
+from ._numba_math import SCALAR, fma
+from ._scalars64 import SCALE_DOWN, SCALE_UP, SCALE_UP_F, beta_x
+
+# Where swish′ and mish′ vanish, their numerators are taken from a Taylor expansion around
+# the root (|h| < 1/64). swish′: z0 = −1 − W(1/e) as a pair, E0 = e^z0, C = 1 + E0.
+_NEAR_ROOT = 1.0 / 64.0
+_SILU_ROOT_HI = -1.2784645427610737
+_SILU_ROOT_LO = -1.0946994183093437e-16
+_SILU_E0 = 0.2784645427610738
+_SILU_C_HI = 1.2784645427610737
+_SILU_C_LO = 1.0946994183093437e-16
+# mish′: the root x0 of φ (see mish_grad), E0 = e^x0, and the expansion's coefficients
+# A1 = E0(3E0² + 8E0 + 6 + 4x0), A2 = E0²(3E0 + 4), A3 = E0³, B1 = 4(1 + E0), B2 = 4E0,
+# C = A1 + B1 as a pair (mpmath, 50 digits).
+_MISH_ROOT_HI = -1.1924312145154952
+_MISH_ROOT_LO = -4.8484829848031044e-17
+_MISH_C_HI = 6.407964080090054
+_MISH_C_LO = 2.814383212638563e-16
+_MISH_A1 = 1.194033938963939
+_MISH_A2 = 0.4522603229111282
+_MISH_A3 = 0.027951242009170138
+_MISH_B2 = 1.2139301411261156
+
+
+@njit(**SCALAR)
+def expm1_minus_h(h):
+    """expm1(h) − h for |h| ≤ 1/64, to ~1e−15 relative (Taylor to h^7)."""
+    p = 1.0 / 5040.0
+    p = p * h + 1.0 / 720.0
+    p = p * h + 1.0 / 120.0
+    p = p * h + 1.0 / 24.0
+    p = p * h + 1.0 / 6.0
+    p = p * h + 0.5
+    return (h * h) * p
+
+
+@njit(**SCALAR)
+def swish(v, beta):
+    """x·σ(βx) with βx exact (a two-product), σ as a pair, and, for βx < 0, everything scaled
+    by 2^200: where σ is subnormal (x ≈ −745) the product x·σ is still normal and exact to
+    half an ULP (plain float64 loses up to 354 ULP there)."""
+    zh, zl = beta_x(v, beta)
+    neg = zh < 0
+    eh, el, uh, ul = exp_dd_both(-abs(zh), zl if neg else -zl)  # e·2^200 and e
+    sc = SCALE_DOWN if neg else 1.0
+    dh, dl = one_plus(uh, ul)
+    y0, c = div_dd_pair(eh if neg else 1.0, el if neg else 0.0, dh, dl)
+    p = v * y0
+    r = (p + (fma(v, y0, -p) + v * c)) * sc
+    return math.copysign(r, v)  # σ > 0: the sign of x, also where the product rounds to ±0
+
+
+@njit(**SCALAR)
+def swish_grad(v, beta):
+    """σ(z)(1 + z·σ(−z)), z = βx, as one quotient A·(d + z·B)/d² with d = 1 + e, e = e^−|z|:
+    (A, B) = (1, e) for z ≥ 0 and (e, 1) for z < 0. Numerator and d² in double-double, so
+    the cancellation of d + z near the root z ≈ −1.278 costs nothing; A is scaled by 2^200
+    (the result is subnormal near x = −745/β and e·z must stay exact there)."""
+    zh, zl = beta_x(v, beta)
+    neg = zh < 0
+    eh, el, uh, ul = exp_dd_both(-abs(zh), zl if neg else -zl)  # e·2^200 and e
+    dh, dl = one_plus(uh, ul)
+    ph, pl = mul_dd(zh, zl, 1.0 if neg else uh, 0.0 if neg else ul)
+    wh, wl = two_sum(dh, ph)
+    wl = wl + (dl + pl)
+    # Near the root z0, w = 1 + z + e^z needs e^z to ~1e−22: there w = h + E0·expm1(h),
+    # h = z − z0 exact, E0 = e^z0 = −(1 + z0), i.e. (1 + E0)·h + E0·(expm1(h) − h).
+    hh, hl = two_sum(zh - _SILU_ROOT_HI, zl - _SILU_ROOT_LO)
+    rh = _SILU_C_HI * hh
+    rl = fma(_SILU_C_HI, hh, -rh) + (_SILU_C_HI * hl + _SILU_C_LO * hh)
+    near = abs(hh) < _NEAR_ROOT
+    wh = rh if near else wh
+    wl = rl + _SILU_E0 * expm1_minus_h(hh) if near else wl
+    nh, nl = mul_dd(eh if neg else SCALE_UP_F, el if neg else 0.0, wh, wl)
+    qh, ql = square_dd(dh, dl)
+    # swish′ has the sign of z − z0 (also where it underflows to ±0).
+    return math.copysign(div_dd(nh, nl, qh, ql) * SCALE_DOWN, hh + hl)
+
+
+@njit(**SCALAR)
+def _mish_ratio(v, eh, el, sc):
+    """(Nh, Nl, Qh, Ql, e²h, e²l): tanh(softplus(x)) = (N/Q)·sc as pairs, from one exp.
+
+    tanh(log(1 + E)) = ((1 + E)² − 1)/((1 + E)² + 1), E = e^x. For x ≥ 0, with e = e^−x:
+    N = 1 + 2e, Q = N + 2e² (sc = 1). For x < 0, with e = e^x scaled by 2^200 (eh, el):
+    N = e(2 + e), Q = 2 + N·2^−200 and sc = 2^−200, so that a subnormal mish is rounded once.
+    (eh, el, sc) come from ``_mish_exp``.
+    """
+    neg = v < 0
+    # x ≥ 0
+    nph, npl = fast_two_sum(1.0, 2.0 * eh)
+    npl = npl + 2.0 * el
+    sqh, sql = square_dd(eh, el)
+    qph, qpl = two_sum(nph, 2.0 * sqh)
+    qpl = qpl + (npl + 2.0 * sql)
+    # x < 0
+    wh, wl = fast_two_sum(2.0, eh * sc)
+    nnh, nnl = mul_dd(eh, el, wh, wl + el * sc)
+    qnh, qnl = fast_two_sum(2.0, nnh * sc)
+    qnl = qnl + nnl * sc
+    return (
+        nnh if neg else nph,
+        nnl if neg else npl,
+        qnh if neg else qph,
+        qnl if neg else qpl,
+        sqh,
+        sql,
+    )
+
+
+@njit(**SCALAR)
+def _mish_exp(v):
+    """e = e^−|x| as a pair, scaled by sc⁻¹ = 2^200 for x < 0; returns (eh, el, sc)."""
+    neg = v < 0
+    eh, el = exp_dd_fast(-abs(v), 0.0, SCALE_UP if neg else 0)
+    return eh, el, SCALE_DOWN if neg else 1.0
+
+
+@njit(**SCALAR)
+def mish(v, p):
+    eh, el, sc = _mish_exp(v)
+    nh, nl, qh, ql, _, _ = _mish_ratio(v, eh, el, sc)
+    y0, c = div_dd_pair(nh, nl, qh, ql)
+    # Near 0 the product's error would underflow below the FMA's reach: scale x up there.
+    tiny = abs(v) < 2.0**-500
+    xs = v * 2.0**600 if tiny else v
+    prod = xs * y0
+    r = (prod + (fma(xs, y0, -prod) + xs * c)) * (sc * 2.0**-600 if tiny else sc)
+    return math.copysign(r, v)  # tanh(softplus(x)) > 0: the sign of x, also at ±0
+
+
+@njit(**SCALAR)
+def mish_grad(v, p):
+    """mish′ = t + x·σ(x)·sech²(softplus(x)) over one denominator: (N·Q + 4x·G)/Q² with N, Q
+    of ``_mish_ratio`` and G = e²(1 + e) for x ≥ 0, e(1 + e) for x < 0 (e scaled there as in
+    ``_mish_ratio``). All in double-double: the two terms cancel at the root x ≈ −1.19."""
+    eh, el, sc = _mish_exp(v)
+    nh, nl, qh, ql, sqh, sql = _mish_ratio(v, eh, el, sc)
+    neg = v < 0
+    oh, ol = one_plus(eh * sc, el * sc)
+    gh, gl = mul_dd(eh if neg else sqh, el if neg else sql, oh, ol)
+    x4 = 4.0 * min(max(v, -1000.0), 1000.0)  # beyond, e = 0: no ∞·0
+    ph = x4 * gh
+    pl = fma(x4, gh, -ph) + x4 * gl
+    ah, al = mul_dd(nh, nl, qh, ql)
+    sh, sl = two_sum(ah, ph)
+    sl = sl + (al + pl)
+    # Near the root x0 the two terms cancel beyond what e^x to ~1e−19 resolves. There the
+    # numerator is e^x·φ(x), φ = (E + 2)(E² + 2E + 2) + 4x(1 + E), expanded around x0 in
+    # h = x − x0 (exact) and m = expm1(h): φ = C·h + A1·(m − h) + A2·m² + A3·m³ + B2·h·m.
+    hh = v - _MISH_ROOT_HI
+    hl = -_MISH_ROOT_LO
+    g = expm1_minus_h(hh)
+    m = hh + g
+    corr = _MISH_A1 * g + m * (m * (_MISH_A2 + _MISH_A3 * m) + _MISH_B2 * hh)
+    fh = _MISH_C_HI * hh
+    fl = fma(_MISH_C_HI, hh, -fh) + (_MISH_C_HI * hl + _MISH_C_LO * hh) + corr
+    fh, fl = mul_dd(eh, el, fh, fl)
+    near = abs(hh) < _NEAR_ROOT
+    dh, dl = square_dd(qh, ql)
+    r = div_dd(fh if near else sh, fl if near else sl, dh, dl) * sc
+    return math.copysign(r, hh + hl)  # mish′ has the sign of x − x0 (also at ±0)
