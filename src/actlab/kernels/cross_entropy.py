@@ -22,7 +22,7 @@ from numba import njit, prange
 
 from ._exp_rows32 import UNSCALE
 from ._numba_math import PARALLEL
-from ._stream32 import store_pair_scaled_top
+from ._stream import store_pair_scaled_top
 from .rows import _non_finite, _row_max, _sum_compensated, _two_sum, log1p_tau_dd
 from .rows32 import _from_key, _max_key, first_max, tau_w
 

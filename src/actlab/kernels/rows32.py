@@ -3,7 +3,7 @@ and the τ pass that the fused float32 cross-entropy shares.
 
 Per row: the exponentials e_j = e^(x_j − m) as exact float32 pairs from the lean exp of
 ``_exp_rows32`` (8 lanes per register), in two per-thread scratch rows; their sum, the
-scaling and the logarithms in float64; one rounding at a streaming store (``_stream32``).
+scaling and the logarithms in float64; one rounding at a streaming store (``_stream``).
 
 The row max is the one pass that waits on memory (a row arrives from DRAM), and the exp pass
 is the one that waits on arithmetic. So they are pipelined: the exp loop of row r also finds
@@ -26,7 +26,7 @@ from numba.extending import intrinsic
 
 from ._exp_rows32 import LOW, UNSCALE, exp_neg_pair
 from ._numba_math import KERNEL, PARALLEL, REDUCE
-from ._stream32 import store_pair_scaled, store_shifted
+from ._stream import store_pair_scaled, store_shifted
 
 _Z32 = np.float32(0.0)
 _KEY_MIN = np.int32(-(2**31))

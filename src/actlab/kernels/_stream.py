@@ -1,6 +1,6 @@
-"""Streaming (non-temporal) float32 stores for the last pass of the row kernels.
+"""Streaming (non-temporal) stores for the last pass of the row kernels.
 
-A row kernel's output is written once and not read again by the kernel. An ordinary store
+A kernel's output is written once and not read again by the kernel. An ordinary store
 first reads the destination's cache line from memory (a read-for-ownership), so a softmax
 over a large array moves three array-sizes through memory (read x, read and write out).
 A non-temporal store writes the line without reading it: two array-sizes, as a copy.
@@ -46,7 +46,7 @@ def _load8(context, builder, array_type, array, index, element):
     return builder.load(builder.bitcast(builder.gep(data, [index]), vector), align=4)
 
 
-def _store8_nt(context, builder, array_type, array, index, value):
+def _store_nt(context, builder, array_type, array, index, value):
     ir = _llvm()
     data = context.make_array(array_type)(context, builder, array).data
     pointer = builder.bitcast(builder.gep(data, [index]), value.type.as_pointer())
@@ -56,7 +56,7 @@ def _store8_nt(context, builder, array_type, array, index, value):
 
 @intrinsic
 def head(typingctx, dst):
-    """How many float32 elements from ``dst``'s start to its first 32-byte boundary."""
+    """How many elements from ``dst``'s start to its first 32-byte boundary."""
 
     def gen(context, builder, signature, args):
         ir = _llvm()
@@ -64,7 +64,8 @@ def head(typingctx, dst):
         data = context.make_array(signature.args[0])(context, builder, args[0]).data
         address = builder.ptrtoint(data, i64)
         gap = builder.and_(builder.sub(ir.Constant(i64, 0), address), ir.Constant(i64, 31))
-        return builder.udiv(gap, ir.Constant(i64, 4))
+        size = signature.args[0].dtype.bitwidth // 8
+        return builder.udiv(gap, ir.Constant(i64, size))
 
     return types.int64(dst), gen
 
@@ -82,7 +83,7 @@ def pair_scaled8(typingctx, dst, j, eh, el, c):
         lo = builder.fpext(_load8(context, builder, signature.args[3], args[3], args[1], f32), d8)
         y = builder.fmul(builder.fadd(hi, lo), _splat(builder, args[4], d8))
         y32 = builder.fptrunc(y, ir.VectorType(f32, LANES))
-        _store8_nt(context, builder, signature.args[0], args[0], args[1], y32)
+        _store_nt(context, builder, signature.args[0], args[0], args[1], y32)
         return context.get_dummy_value()
 
     return types.none(dst, j, eh, el, c), gen
@@ -101,7 +102,7 @@ def shifted8(typingctx, dst, j, x, m, big):
         z = builder.fsub(v, _splat(builder, args[3], d8))
         z = builder.fsub(z, _splat(builder, args[4], d8))
         z32 = builder.fptrunc(z, ir.VectorType(f32, LANES))
-        _store8_nt(context, builder, signature.args[0], args[0], args[1], z32)
+        _store_nt(context, builder, signature.args[0], args[0], args[1], z32)
         return context.get_dummy_value()
 
     return types.none(dst, j, x, m, big), gen
@@ -122,7 +123,7 @@ def pair_scaled_top8(typingctx, dst, j, eh, el, c, row, m, top):
         v = _load8(context, builder, signature.args[5], args[5], args[1], f32)
         is_top = builder.fcmp_ordered("==", v, _splat(builder, args[6], ir.VectorType(f32, LANES)))
         y = builder.select(is_top, _splat(builder, args[7], d8), y)
-        _store8_nt(
+        _store_nt(
             context,
             builder,
             signature.args[0],
