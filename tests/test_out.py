@@ -142,6 +142,35 @@ def test_softmax_in_place(tier):
     np.testing.assert_array_equal(y, expected)
 
 
+def _unaligned(shape, dtype):
+    """A writeable C-contiguous array whose address is not a multiple of its element size
+    (a view into a byte buffer at offset 1): streaming stores must not be used there."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape))
+    raw = np.zeros(count * dtype.itemsize + 1, dtype=np.uint8)
+    view = np.frombuffer(raw.data, dtype=dtype, count=count, offset=1).reshape(shape)
+    assert not view.flags.aligned
+    assert view.flags.c_contiguous
+    assert view.flags.writeable
+    return view
+
+
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_row_outputs_into_unaligned_buffers(dtype, tier):
+    x = (RNG.standard_normal((40, 300)) * 4).astype(dtype)
+    t = RNG.integers(0, 300, 40)
+    with on_tier(tier):
+        for fn in (actlab.softmax, actlab.log_softmax):
+            out = _unaligned(x.shape, dtype)
+            assert fn(x, out=out) is out
+            np.testing.assert_array_equal(out, fn(x))
+        out = _unaligned(x.shape, dtype)
+        _, grad = actlab.cross_entropy_with_grad(x, t, out=out)
+        assert grad is out
+        np.testing.assert_array_equal(out, actlab.cross_entropy_grad(x, t))
+
+
 def test_logsumexp_return_sign_has_no_out():
     with pytest.raises(TypeError, match="return_sign"):
         actlab.logsumexp(np.ones(3), return_sign=True, out=np.empty(()))

@@ -56,7 +56,9 @@ def _store_nt(context, builder, array_type, array, index, value):
 
 @intrinsic
 def head(typingctx, dst):
-    """How many elements from ``dst``'s start to its first 32-byte boundary."""
+    """How many elements from ``dst``'s start to its first 32-byte boundary; for an array
+    not aligned to its element size (a NumPy view into a byte buffer can be), 2^62: the
+    callers then store every element the ordinary way."""
 
     def gen(context, builder, signature, args):
         ir = _llvm()
@@ -65,7 +67,12 @@ def head(typingctx, dst):
         address = builder.ptrtoint(data, i64)
         gap = builder.and_(builder.sub(ir.Constant(i64, 0), address), ir.Constant(i64, 31))
         size = signature.args[0].dtype.bitwidth // 8
-        return builder.udiv(gap, ir.Constant(i64, size))
+        odd = builder.icmp_unsigned(
+            "!=", builder.and_(address, ir.Constant(i64, size - 1)), ir.Constant(i64, 0)
+        )
+        return builder.select(
+            odd, ir.Constant(i64, 2**62), builder.udiv(gap, ir.Constant(i64, size))
+        )
 
     return types.int64(dst), gen
 
