@@ -86,6 +86,12 @@ def cotangent(g: Any) -> Iterator[None]:
         _COTANGENT.reset(token)
 
 
+def pending_cotangent() -> Any:
+    """The g set by ``cotangent`` for the next evaluation, or None (for the code paths that
+    compute a product g·f′ themselves, e.g. the compiled array-slope loops of prelu/rrelu)."""
+    return _COTANGENT.get()
+
+
 def evaluate(
     func: str,
     kernel: Kernel,

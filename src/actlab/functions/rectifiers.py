@@ -362,7 +362,7 @@ def compiled_array_slope(
     """f (order 0) or, inside a vjp, g·f′ (order 1) of a leaky_relu whose slope is an array
     (one per element when ``axis`` is None, else one per channel) by the compiled loops;
     None where the NumPy path must run (other tier or dtypes, strided input, g broadcast)."""
-    g = _elementwise._COTANGENT.get()  # the g of NAME_vjp (see _elementwise.cotangent)
+    g = _elementwise.pending_cotangent()  # the g of NAME_vjp (see _elementwise.cotangent)
     if (order == 1) != (g is not None) or not isinstance(xa, np.ndarray):
         return None
     if out is not None:
