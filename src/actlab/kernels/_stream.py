@@ -77,6 +77,16 @@ def head(typingctx, dst):
     return types.int64(dst), gen
 
 
+def _pair_scaled(context, builder, signature, args):
+    """(eh + el)[j:j+8]·c in float64, from arguments (dst, j, eh, el, c, ...)."""
+    ir = _llvm()
+    d8 = ir.VectorType(ir.DoubleType(), LANES)
+    f32 = ir.FloatType()
+    hi = builder.fpext(_load8(context, builder, signature.args[2], args[2], args[1], f32), d8)
+    lo = builder.fpext(_load8(context, builder, signature.args[3], args[3], args[1], f32), d8)
+    return builder.fmul(builder.fadd(hi, lo), _splat(builder, args[4], d8))
+
+
 @intrinsic
 def pair_scaled8(typingctx, dst, j, eh, el, c):
     """dst[j:j+8] = float32((eh + el)[j:j+8]·c), the pair added and scaled in float64;
@@ -84,12 +94,8 @@ def pair_scaled8(typingctx, dst, j, eh, el, c):
 
     def gen(context, builder, signature, args):
         ir = _llvm()
-        d8 = ir.VectorType(ir.DoubleType(), LANES)
-        f32 = ir.FloatType()
-        hi = builder.fpext(_load8(context, builder, signature.args[2], args[2], args[1], f32), d8)
-        lo = builder.fpext(_load8(context, builder, signature.args[3], args[3], args[1], f32), d8)
-        y = builder.fmul(builder.fadd(hi, lo), _splat(builder, args[4], d8))
-        y32 = builder.fptrunc(y, ir.VectorType(f32, LANES))
+        y = _pair_scaled(context, builder, signature, args)
+        y32 = builder.fptrunc(y, ir.VectorType(ir.FloatType(), LANES))
         _store_nt(context, builder, signature.args[0], args[0], args[1], y32)
         return context.get_dummy_value()
 
@@ -122,22 +128,13 @@ def pair_scaled_top8(typingctx, dst, j, eh, el, c, row, m, top):
 
     def gen(context, builder, signature, args):
         ir = _llvm()
-        d8 = ir.VectorType(ir.DoubleType(), LANES)
         f32 = ir.FloatType()
-        hi = builder.fpext(_load8(context, builder, signature.args[2], args[2], args[1], f32), d8)
-        lo = builder.fpext(_load8(context, builder, signature.args[3], args[3], args[1], f32), d8)
-        y = builder.fmul(builder.fadd(hi, lo), _splat(builder, args[4], d8))
+        y = _pair_scaled(context, builder, signature, args)
         v = _load8(context, builder, signature.args[5], args[5], args[1], f32)
         is_top = builder.fcmp_ordered("==", v, _splat(builder, args[6], ir.VectorType(f32, LANES)))
-        y = builder.select(is_top, _splat(builder, args[7], d8), y)
-        _store_nt(
-            context,
-            builder,
-            signature.args[0],
-            args[0],
-            args[1],
-            builder.fptrunc(y, ir.VectorType(f32, LANES)),
-        )
+        y = builder.select(is_top, _splat(builder, args[7], y.type), y)
+        y32 = builder.fptrunc(y, ir.VectorType(f32, LANES))
+        _store_nt(context, builder, signature.args[0], args[0], args[1], y32)
         return context.get_dummy_value()
 
     return types.none(dst, j, eh, el, c, row, m, top), gen

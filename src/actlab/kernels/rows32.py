@@ -14,6 +14,10 @@ without fast-math flags, which the exact arithmetic around it must not get.
 NaN propagates through the exp (an entry NaN, or +∞ making x − m NaN, or a row of −∞ whose
 x − m is NaN), so a NaN sum flags the row for the NumPy path and its hard-row contract; −∞
 entries of other rows are exact here (their exponential is 0).
+
+The three row loops below repeat one shape on purpose: numba's disk cache only holds
+functions defined at module level, so a loop cannot be made by a factory or take its body
+as an argument (docs/performance.md, numba pitfalls).
 """
 
 from __future__ import annotations
