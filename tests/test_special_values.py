@@ -9,6 +9,7 @@ import pytest
 
 import actlab
 from actlab import oracle
+from test_kernels_support import TIERS, on_tier
 from support import (
     DTYPES,
     ELEMENTWISE,
@@ -152,3 +153,36 @@ def test_signed_zero_examples():
     assert np.signbit(actlab.leaky_relu(-0.0))
     assert not np.signbit(actlab.relu(-0.0))
     assert not np.signbit(actlab.relu6(-0.0))
+
+
+VJP_NAMES = sorted(e.name for e in ELEMENTWISE)
+
+
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("name", VJP_NAMES)
+def test_infinite_cotangents_give_ieee_products_without_warnings(name, tier):
+    """g·f′ with g = ±∞: NaN where f′ is 0 (0·∞, as in PyTorch and JAX), ±∞ where f′ ≠ 0,
+    and no warning, on both tiers; the products from a saved output likewise."""
+    x = np.array([-30.0, -3.0, -0.0, 0.0, 2.0, 7.0] * 4)  # f′ clearly 0 or not
+    g = np.where(np.arange(x.size) % 2 == 0, np.inf, -np.inf)
+    with on_tier(tier):
+        derivative = actlab.get(name).grad(x)
+        got = getattr(actlab, f"{name}_vjp")(x, g)
+        from_y = [actlab.sigmoid_vjp_from_output, actlab.tanh_vjp_from_output]
+        products = [fn(np.array([0.0, 1.0, -1.0, 0.5]), np.full(4, np.inf)) for fn in from_y]
+    with np.errstate(invalid="ignore"):
+        expected = derivative * g
+    np.testing.assert_array_equal(got, expected)
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
+    assert np.isnan(products[0][:2]).all() and np.isnan(products[1][1:3]).all()
+    assert products[0][3] == np.inf and products[1][0] == np.inf
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_products_beyond_the_range_round_to_infinity_without_warnings(tier):
+    """silu′(2.4) ≈ 1.1: times g = 3.3e38 the exact product exceeds float32's range."""
+    x = np.full(5, 2.4, np.float32)
+    g = np.full(5, 3.3e38, np.float32)
+    with on_tier(tier):
+        assert np.all(actlab.silu_vjp(x, g) == np.inf)
+        assert np.all(actlab.sigmoid_vjp_from_output(np.full(5, 1e20, np.float32), g) == -np.inf)

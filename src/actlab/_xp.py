@@ -174,3 +174,12 @@ def quiet_underflow() -> Iterator[None]:
     """
     with np.errstate(under="ignore"):
         yield
+
+
+def times_cotangent(xp: Any, derivative: Any, g: Any, dtype: Any) -> Any:
+    """derivative·g (both in a working dtype) rounded to ``dtype``, as IEEE defines it and
+    without a warning: a zero derivative times an infinite cotangent g is NaN (as in PyTorch
+    and JAX), and a product beyond ``dtype``'s range rounds to ±∞. Both are the answer for
+    that input, not an error of ours. Only this product and its rounding are quiet."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return xp.astype(derivative * g, dtype)

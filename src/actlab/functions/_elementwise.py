@@ -166,7 +166,7 @@ def _compute(
         y = xp.where(xw == math.inf, _as(xp, at_plus_inf, y), y)
         y = xp.where(xp.isnan(xw), xw, y)
         if ga is not None:
-            y = y * xp.astype(ga, wide)
+            return _xp.times_cotangent(xp, y, xp.astype(ga, wide), out_dtype)
         return xp.astype(y, out_dtype)
 
 

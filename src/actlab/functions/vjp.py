@@ -89,7 +89,8 @@ def _from_output(func: str, y: Any, g: Any, out: Any, formula: Callable[..., Any
             return result[()] if was_scalar and out is None else result
     wide = _xp.working_dtype(xp, ya.dtype, _xp.device(ya))
     with _xp.quiet_underflow():
-        r = xp.astype(formula(xp.astype(ya, wide)) * xp.astype(ga, wide), ya.dtype)
+        derivative = formula(xp.astype(ya, wide))
+        r = _xp.times_cotangent(xp, derivative, xp.astype(ga, wide), ya.dtype)
     if out is not None:
         np.copyto(out, r)
         return out

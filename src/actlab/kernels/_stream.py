@@ -143,20 +143,25 @@ def pair_scaled_top8(typingctx, dst, j, eh, el, c, row, m, top):
 _X86_64 = platform.machine().lower() in ("x86_64", "amd64")
 
 
-@intrinsic
-def fence(typingctx):
-    """Streaming stores are weakly ordered: make them visible before the row is reported done
-    (and before an ordinary store to the same lines). SFENCE on x86-64, where it is the
+def fence_ir(builder) -> None:
+    """Streaming stores are weakly ordered: make them visible before the work is reported
+    done (and before an ordinary store to the same lines). SFENCE on x86-64, where it is the
     instruction for exactly this (an MFENCE costs ~3× more per row); elsewhere a full
     fence in portable LLVM IR."""
+    if _X86_64:
+        ir = _llvm()
+        fnty = ir.FunctionType(ir.VoidType(), [])
+        builder.call(builder.module.declare_intrinsic("llvm.x86.sse.sfence", fnty=fnty), [])
+    else:
+        builder.fence("seq_cst")
+
+
+@intrinsic
+def fence(typingctx):
+    """``fence_ir`` for the row kernels."""
 
     def gen(context, builder, signature, args):
-        if _X86_64:
-            ir = _llvm()
-            fnty = ir.FunctionType(ir.VoidType(), [])
-            builder.call(builder.module.declare_intrinsic("llvm.x86.sse.sfence", fnty=fnty), [])
-        else:
-            builder.fence("seq_cst")
+        fence_ir(builder)
         return context.get_dummy_value()
 
     return types.none(), gen

@@ -4,11 +4,11 @@ This module imports no numba. It decides, for a NumPy array, whether a compiled 
 exists and is exact for that dtype and those parameters, imports the numba modules on first
 use, sets the thread count, and returns None when the NumPy path must run instead.
 
-Exactness decides the table below. A loop computes in float64 and rounds once, which makes
-float32 results as exact as the NumPy path (float32 is computed in float64 there too). For
-float64 only the piecewise-linear functions are compiled (one multiplication in float64, as
-on the NumPy path); the others stay on the extended-precision NumPy path, because plain
-float64 arithmetic does not meet their float64 bars (docs/performance.md measures the gap).
+Exactness decides the table below. A float32 loop computes in float64 and rounds once,
+which makes its results as exact as the NumPy path (float32 is computed in float64 there
+too). float64 input takes the piecewise-linear loops (one multiplication in float64, as on the
+NumPy path) and the double-double loops of ``elementwise64`` (plain float64 arithmetic does
+not meet the float64 bars); anything else stays on the NumPy path.
 """
 
 from __future__ import annotations
@@ -56,10 +56,18 @@ ELEMENTWISE: dict[str, tuple[str, bool]] = {
 # softplus′ with β = 1 is σ).
 _UNIT_PARAM_F32 = {"swish": "silu", "swish_grad": "silu_grad", "softplus_grad": "sigmoid"}
 
-# Loops that run in the input dtype: a choice between values, exact in any dtype (relu′
-# itself, 0 or 1, is as cheap either way; its product with g is the memory-bound one).
-_NATIVE_F = {"relu", "relu6"}
-_NATIVE_VJP = {"relu_grad", "relu6_grad"}
+# The memory-bound loops (``streamed.py``): a choice between x, 0, 1 and 6, or one product,
+# exact in the input dtype (relu′ itself, 0 or 1, is as cheap either way; its product with g
+# is the memory-bound one). leaky_relu with slope 0 is relu's contract loop instead: its
+# limit at −∞ is −0.0, which −∞·0 would not give.
+_STREAMED_F = {"relu", "relu6"}
+_STREAMED_VJP = {"relu_grad", "relu6_grad"}
+
+# Outputs from this size on are written with streaming stores: they cannot stay in the cache
+# for the caller anyway (half of a usual last-level cache), and a streamed store does not
+# read the destination line first (2 array-sizes moved instead of 3). Smaller outputs take
+# ordinary stores and stay cached for whatever reads them next.
+STREAM_BYTES = 16 << 20
 
 # float64 loops in double-double (kernels/elementwise64.py), within the float64 bars.
 DOUBLE_DOUBLE = {
@@ -141,24 +149,42 @@ def elementwise(
         np.copyto(result, x)
         src = result.reshape(-1)
     mod = _modules()
+    flat, stream = result.reshape(-1), result.nbytes >= STREAM_BYTES
+    same = g is None or g.dtype == x.dtype
     if dd:
         from . import elementwise64 as mod
-    if g is None and name in _NATIVE_F:
-        getattr(mod, f"{name}_native_f")(src, result.reshape(-1))
-    elif g is not None and name in _NATIVE_VJP and g.dtype == x.dtype:
-        getattr(mod, f"{name}_native_vjp")(src, _flat(g), result.reshape(-1))
+    if name in (_STREAMED_F if g is None else _STREAMED_VJP) and same:
+        kernel = getattr(_streamed(), f"{name}_f" if g is None else f"{name}_vjp")
+        kernel(src, *_gs(g), flat, stream)
     elif name == "leaky_relu" and g is None and p != 0.0:
-        mod.leaky_relu_native_f(src, result.reshape(-1), p)
+        _streamed().leaky_relu_f(src, flat, stream, p)
     elif name == "leaky_relu_grad" and g is not None and p != 0.0:
-        mod.leaky_relu_grad_native_vjp(src, _flat(g), result.reshape(-1), p)
+        _streamed().leaky_relu_grad_vjp(src, _wide(_flat(g)), flat, stream, p)
     elif g is None:
-        getattr(mod, f"{name}_f")(src, result.reshape(-1), p, lo, hi)
+        getattr(mod, f"{name}_f")(src, flat, p, lo, hi)
     else:
-        getattr(mod, f"{name}_vjp")(src, _flat(g), result.reshape(-1), p, lo, hi)
+        getattr(mod, f"{name}_vjp")(src, _flat(g), flat, p, lo, hi)
     if out is not None and result is not out:
         np.copyto(out, result)
         return out
     return result
+
+
+def _streamed() -> Any:
+    from . import streamed  # numba is imported here, on first use
+
+    _numba_threads()
+    return streamed
+
+
+def _gs(g: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """g's flat view as an argument list: empty for f, one array for g·f′."""
+    return () if g is None else (g.reshape(-1),)
+
+
+def _wide(a: np.ndarray) -> np.ndarray:
+    """``a`` as float32 or float64 for the streamed loops: float16 is widened (exactly)."""
+    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
 
 
 def _moderate(v: Any) -> bool:
@@ -175,7 +201,8 @@ def from_output(func: str, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> boo
         return False
     if g.dtype != y.dtype:  # the loop runs in y's dtype
         return False
-    getattr(_modules(), f"{func}_from_output_vjp")(_flat(y), _flat(g), out.reshape(-1))
+    kernel = getattr(_streamed(), f"{func}_from_output_vjp")
+    kernel(_flat(y), _flat(g), out.reshape(-1), out.nbytes >= STREAM_BYTES)
     return True
 
 
@@ -191,9 +218,9 @@ def exp_floor(x: np.ndarray, out: np.ndarray) -> None:
 
 
 def leaky_array(x: Any, slopes: Any, axis: int | None, g: Any, out: Any) -> np.ndarray | None:
-    """leaky_relu (or g·leaky_relu′ when ``g`` is given) with an array slope, by the compiled
-    loops of ``kernels/leaky.py``: one slope per element (``axis`` None: rrelu's draws) or one
-    per channel along ``axis`` (prelu's weight, 1-D). None where the NumPy path must run."""
+    """leaky_relu (or g·leaky_relu′ when ``g`` is given) with an array slope, by the loops of
+    ``kernels/streamed.py``: one slope per element (``axis`` None: rrelu's draws) or one per
+    channel along ``axis`` (prelu's weight, 1-D). None where the NumPy path must run."""
     if not use_numba() or not isinstance(x, np.ndarray) or x.size == 0:
         return None
     if x.dtype not in (np.float32, np.float64) or not x.flags.c_contiguous:
@@ -209,25 +236,18 @@ def leaky_array(x: Any, slopes: Any, axis: int | None, g: Any, out: Any) -> np.n
         return None
     if g is not None and (g.dtype.itemsize > 8 or not g.flags.c_contiguous):
         return None
-    from . import leaky  # numba is imported here, on first use
-
-    _numba_threads()
+    kernels = _streamed()
     result = out if out is not None and out.flags.c_contiguous else np.empty_like(x, order="C")
+    stream = result.nbytes >= STREAM_BYTES
+    gs = () if g is None else (_wide(g),)
     if axis is None:
-        args = (x.reshape(-1), slopes.reshape(-1))
-        flat = result.reshape(-1)
-        if g is None:
-            leaky.slopes_f(*args, flat)
-        else:
-            leaky.slopes_vjp(*args, g.reshape(-1), flat)
+        flat = (a.reshape(-1) for a in (x, *gs, _wide(slopes), result))
+        (kernels.leaky_each_f if g is None else kernels.leaky_each_vjp)(*flat, stream)
     else:
         shape3 = (math.prod(x.shape[:axis]), x.shape[axis], math.prod(x.shape[axis + 1 :]))
-        w = slopes.astype(np.float64)
-        view = result.reshape(shape3)
-        if g is None:
-            leaky.channels_f(x.reshape(shape3), w, view)
-        else:
-            leaky.channels_vjp(x.reshape(shape3), w, g.reshape(shape3), view)
+        views = (a.reshape(shape3) for a in (x, *gs))
+        channels = kernels.leaky_channels_f if g is None else kernels.leaky_channels_vjp
+        channels(*views, slopes.astype(np.float64), result.reshape(shape3), stream)
     if out is not None and result is not out:
         np.copyto(out, result)
         return out

@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import _scalars as S
-from ._numba_math import PARALLEL, exp_dd, fma
+from ._numba_math import PARALLEL, exp_dd
 
 # ---------------------------------------------------------------------------- f(x) loops
 
@@ -142,27 +142,6 @@ def mish_grad_vjp(x, g, out, p, lo, hi):
         out[i] = S.contract(v, S.mish_grad(v, p), lo, hi) * np.float64(g[i])
 
 
-# ------------------------------------------------------ derivatives from a saved output
-
-
-@njit(**PARALLEL)
-def sigmoid_from_output_vjp(y, g, out):
-    """g·y·(1 − y) = g·(y − y²): the FMA gives y − y² with one rounding, the product with g
-    a second (≤ 1 ULP of the exact product for this y), in y's own dtype."""
-    for i in prange(y.shape[0]):
-        v = y[i]
-        out[i] = fma(-v, v, v) * g[i]
-
-
-@njit(**PARALLEL)
-def tanh_from_output_vjp(y, g, out):
-    """g·(1 − y²), 1 − y² by one FMA (one rounding), then the product with g."""
-    one = np.ones(1, dtype=y.dtype)[0]
-    for i in prange(y.shape[0]):
-        v = y[i]
-        out[i] = fma(-v, v, one) * g[i]
-
-
 # ---------------------------------------------------------------------- the exp floor
 # The exp of the float64 row kernels (softmax, log_softmax, cross-entropy), alone over the
 # data: the double-double exp. (The float32 floor is ``rows32.exp_floor_w``.)
@@ -173,51 +152,6 @@ def exp_floor_d(x, out):
     for i in prange(x.shape[0]):
         h, low = exp_dd(x[i], 0.0)
         out[i] = h + low
-
-
-# ------------------------------------------------------- relu and relu6 in the input dtype
-# A choice between x, 0, 1 and 6 is exact in any dtype: these loops skip the float64 round
-# trip (two conversions per element), which is what separates a copy-speed loop from one
-# that is 10-20% slower. The special values are handled inline (the limits are 0/±∞/1/6).
-
-
-@njit(**PARALLEL)
-def relu_native_f(x, out):
-    zero = np.zeros(1, dtype=x.dtype)[0]
-    for i in prange(x.shape[0]):
-        v = x[i]
-        rest = v if v != v else zero  # NaN stays NaN; −∞, −0.0 and negatives give +0.0
-        out[i] = v if v > zero else rest
-
-
-@njit(**PARALLEL)
-def relu6_native_f(x, out):
-    zero = np.zeros(1, dtype=x.dtype)[0]
-    six = zero + 6
-    for i in prange(x.shape[0]):
-        v = x[i]
-        rest = v if v != v else zero
-        top = v if v < six else six
-        out[i] = top if v > zero else rest
-
-
-@njit(**PARALLEL)
-def relu_grad_native_vjp(x, g, out):
-    zero = np.zeros(1, dtype=out.dtype)[0]
-    for i in prange(x.shape[0]):
-        v = x[i]
-        d = g[i] if v > 0 else zero * g[i]  # 0·g keeps IEEE: 0·∞ = NaN, 0·(−1) = −0.0
-        out[i] = d if v == v else v
-
-
-@njit(**PARALLEL)
-def relu6_grad_native_vjp(x, g, out):
-    zero = np.zeros(1, dtype=out.dtype)[0]
-    for i in prange(x.shape[0]):
-        v = x[i]
-        inside = (v > 0) & (v < 6)
-        d = g[i] if inside else zero * g[i]
-        out[i] = d if v == v else v
 
 
 # ------------------------------------------------- float32: lean formulas (see _scalars)
@@ -334,26 +268,3 @@ def softplus_grad_vjp(x, g, out, p, lo, hi):
 def elu_grad_vjp(x, g, out, p, lo, hi):
     for i in prange(x.shape[0]):
         out[i] = S.elu_grad32(x[i], p) * np.float64(g[i])
-
-
-# --------------------------------------------- leaky_relu (prelu, rrelu) without the contract
-# slope·x in float64, rounded once, as the NumPy path; a nonzero slope gives the limits at
-# ±∞ by itself (±∞·slope) and NaN stays NaN, so only these two selects remain per element.
-# (slope 0 would make −∞·0 = NaN where the limit is −0.0: the dispatch keeps it elsewhere.)
-
-
-@njit(**PARALLEL)
-def leaky_relu_native_f(x, out, slope):
-    for i in prange(x.shape[0]):
-        v = x[i]
-        s = slope * np.float64(v)
-        out[i] = v if v > 0 else s
-
-
-@njit(**PARALLEL)
-def leaky_relu_grad_native_vjp(x, g, out, slope):
-    for i in prange(x.shape[0]):
-        v = x[i]
-        gv = np.float64(g[i])
-        d = gv if v > 0 else slope * gv
-        out[i] = d if v == v else v

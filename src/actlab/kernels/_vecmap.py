@@ -1,0 +1,243 @@
+"""Elementwise maps written as LLVM IR, one cache line per store, optionally streamed.
+
+The memory-bound loops (relu-like functions, their products with g, the products from a
+saved output) cost what their bytes cost. An ordinary store first reads the destination's
+line (a read-for-ownership), so such a loop moves three array-sizes where a large
+``memcpy`` moves two. A non-temporal store skips that read, but numba cannot emit one and
+LLVM's loop vectoriser refuses a loop whose stores carry ``!nontemporal`` at element
+alignment. So a map here is a formula over whole vectors (``Lanes``), built into an IR loop
+by ``span_map``:
+
+* the elements up to ``dst``'s first 64-byte boundary, one lane at a time;
+* the body, one 64-byte line per iteration: load each input's lanes, evaluate the formula,
+  store the line, non-temporal and aligned when the caller asks to stream, else ordinary;
+* the tail, one lane at a time; an SFENCE after a streamed span.
+
+The same formula gives the single lanes and the lines, so the edges cannot disagree with
+the body. Formulas use only IEEE operations without fast-math flags (LLVM folds none of
+them), so a map gives exactly what the scalar loop it replaces gave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from ._stream import fence_ir
+
+LINE = 64  # bytes per body iteration and per streaming store: one cache line
+
+
+class Mask:
+    """A lane mask (``i1`` vector); ``&`` and ``|`` combine masks."""
+
+    def __init__(self, builder: ir.IRBuilder, value: ir.Value):
+        self.b, self.v = builder, value
+
+    def __and__(self, other: Mask) -> Mask:
+        return Mask(self.b, self.b.and_(self.v, other.v))
+
+    def __or__(self, other: Mask) -> Mask:
+        return Mask(self.b, self.b.or_(self.v, other.v))
+
+
+class Lanes:
+    """A vector of float or double lanes with IEEE arithmetic and ordered comparisons.
+
+    Python numbers become constants of the operand's type. ``==`` is the ordered IEEE
+    comparison (false for NaN), so ``x == x`` tests "not NaN"."""
+
+    def __init__(self, builder: ir.IRBuilder, value: ir.Value):
+        self.b, self.v = builder, value
+
+    @property
+    def width(self) -> int:
+        return self.v.type.count
+
+    @property
+    def element(self) -> ir.Type:
+        return self.v.type.element
+
+    def _other(self, other: Lanes | float) -> ir.Value:
+        if isinstance(other, Lanes):
+            if other.v.type != self.v.type:
+                raise TypeError(f"lane types differ: {self.v.type} and {other.v.type}")
+            return other.v
+        return ir.Constant(self.v.type, [ir.Constant(self.element, float(other))] * self.width)
+
+    def _new(self, value: ir.Value) -> Lanes:
+        return Lanes(self.b, value)
+
+    def __add__(self, other: Lanes | float) -> Lanes:
+        return self._new(self.b.fadd(self.v, self._other(other)))
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Lanes | float) -> Lanes:
+        return self._new(self.b.fsub(self.v, self._other(other)))
+
+    def __mul__(self, other: Lanes | float) -> Lanes:
+        return self._new(self.b.fmul(self.v, self._other(other)))
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> Lanes:
+        return self._new(self.b.fneg(self.v))
+
+    def _compare(self, op: str, other: Lanes | float) -> Mask:
+        return Mask(self.b, self.b.fcmp_ordered(op, self.v, self._other(other)))
+
+    def __gt__(self, other: Lanes | float) -> Mask:  # type: ignore[override]
+        return self._compare(">", other)
+
+    def __lt__(self, other: Lanes | float) -> Mask:  # type: ignore[override]
+        return self._compare("<", other)
+
+    def __eq__(self, other: Lanes | float) -> Mask:  # type: ignore[override]
+        return self._compare("==", other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def wide(self) -> Lanes:
+        """The lanes in double precision (exact)."""
+        double = ir.VectorType(ir.DoubleType(), self.width)
+        return self if self.v.type == double else self._new(self.b.fpext(self.v, double))
+
+    def to(self, element: ir.Type) -> Lanes:
+        """The lanes rounded (once) to ``element``, or unchanged if already of that type."""
+        if self.element == element:
+            return self
+        target = ir.VectorType(element, self.width)
+        return self._new(self.b.fptrunc(self.v, target))
+
+    def fma(self, b: Lanes | float, c: Lanes | float) -> Lanes:
+        """self·b + c, rounded once."""
+        kind = "f64" if self.element == ir.DoubleType() else "f32"
+        name = f"llvm.fma.v{self.width}{kind}"
+        vt = self.v.type
+        fma = self.b.module.declare_intrinsic(name, fnty=ir.FunctionType(vt, [vt, vt, vt]))
+        return self._new(self.b.call(fma, [self.v, self._other(b), self._other(c)]))
+
+
+def where(mask: Mask, a: Lanes | float, b: Lanes | float) -> Lanes:
+    """a where the mask is set, else b (at least one of them Lanes)."""
+    lanes = a if isinstance(a, Lanes) else b
+    assert isinstance(lanes, Lanes)
+    pick = lanes.b.select(mask.v, lanes._other(a), lanes._other(b))
+    return Lanes(lanes.b, pick)
+
+
+def _splat(builder: ir.IRBuilder, value: ir.Value, width: int) -> ir.Value:
+    out = ir.Constant(ir.VectorType(value.type, width), ir.Undefined)
+    for i in range(width):
+        out = builder.insert_element(out, value, ir.Constant(ir.IntType(32), i))
+    return out
+
+
+def span_map(formula: Callable[..., Lanes], inputs: int, scalars: int) -> Callable:
+    """An intrinsic ``map(dst, start, stop, stream, *arrays, *params)`` that writes
+    ``dst[i] = formula(arrays[i]..., params...)`` for start ≤ i < stop.
+
+    ``formula`` gets one ``Lanes`` per input array (in that array's dtype) and one per
+    float64 parameter (double lanes), and returns Lanes that are rounded to ``dst``'s dtype.
+    All arrays are 1-D, C-contiguous, float32 or float64, as long as ``dst``; ``stream``
+    (a bool) makes the body's stores non-temporal."""
+
+    @intrinsic
+    def span(typingctx, dst, start, stop, stream, *rest):
+        arrays, params = rest[:inputs], rest[inputs:]
+        if len(arrays) != inputs or len(params) != scalars:
+            return None
+        for a in (dst, *arrays):
+            if not (isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C"):
+                return None
+            if a.dtype not in (types.float32, types.float64):
+                return None
+        if any(not isinstance(p, types.Float) for p in params):
+            return None
+        sig = types.none(dst, start, stop, stream, types.StarArgTuple.from_types(rest))
+
+        def gen(context, builder, signature, args):
+            rest_types = signature.args[4].types
+            rest_values = cgutils.unpack_tuple(builder, args[4], len(rest_types))
+            _emit_span(
+                context,
+                builder,
+                (signature.args[0], *rest_types),
+                (*args[:4], *rest_values),
+                formula,
+                inputs,
+            )
+            return context.get_dummy_value()
+
+        return sig, gen
+
+    return span
+
+
+def _emit_span(context, builder, arg_types, args, formula, inputs) -> None:
+    """The span's IR; ``arg_types`` are dst's type then those of the arrays and params."""
+    i64 = ir.IntType(64)
+    dst_ty, dst_val, start, stop, stream = (arg_types[0], args[0], *args[1:4])
+    array_tys = arg_types[1 : 1 + inputs]
+    pointers = [
+        context.make_array(ty)(context, builder, value).data
+        for ty, value in zip((dst_ty, *array_tys), (dst_val, *args[4 : 4 + inputs]), strict=True)
+    ]
+    params = [
+        context.cast(builder, value, ty, types.float64)
+        for value, ty in zip(args[4 + inputs :], arg_types[1 + inputs :], strict=True)
+    ]
+    out_element = context.get_value_type(dst_ty.dtype)
+    size = dst_ty.dtype.bitwidth // 8
+    lanes = LINE // size
+    start = builder.sext(start, i64) if start.type != i64 else start
+    stop = builder.sext(stop, i64) if stop.type != i64 else stop
+    count = builder.sub(stop, start)
+
+    def body(index: ir.Value, width: int, streamed: bool) -> None:
+        loaded = []
+        for pointer, ty in zip(pointers[1:], array_tys, strict=True):
+            vector = ir.VectorType(context.get_value_type(ty.dtype), width).as_pointer()
+            address = builder.bitcast(builder.gep(pointer, [index]), vector)
+            loaded.append(Lanes(builder, builder.load(address, align=ty.dtype.bitwidth // 8)))
+        constants = [Lanes(builder, _splat(builder, p, width)) for p in params]
+        value = formula(*loaded, *constants).to(out_element).v
+        target = builder.bitcast(builder.gep(pointers[0], [index]), value.type.as_pointer())
+        store = builder.store(value, target, align=LINE if streamed else size)
+        if streamed:
+            flag = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
+            store.set_metadata("nontemporal", flag)
+
+    # Elements before dst's first line boundary (all of them if dst is not even aligned to
+    # its element size, which a view into a byte buffer can be: no aligned line exists).
+    address = builder.ptrtoint(builder.gep(pointers[0], [start]), i64)
+    to_line = builder.and_(builder.sub(_c(0), address), _c(LINE - 1))
+    gap = builder.udiv(to_line, _c(size))
+    odd = builder.icmp_unsigned("!=", builder.and_(address, _c(size - 1)), _c(0))
+    head = builder.select(odd, count, gap)
+    head = builder.select(builder.icmp_signed("<", count, head), count, head)
+    with cgutils.for_range(builder, head) as loop:
+        body(builder.add(start, loop.index), 1, False)
+    first = builder.add(start, head)
+    lines = builder.sdiv(builder.sub(count, head), _c(lanes))
+    if stream.type != ir.IntType(1):
+        stream = builder.icmp_unsigned("!=", stream, ir.Constant(stream.type, 0))
+    with builder.if_else(stream) as (streamed, ordinary):
+        with streamed:
+            with cgutils.for_range(builder, lines) as loop:
+                body(builder.add(first, builder.mul(loop.index, _c(lanes))), lanes, True)
+            fence_ir(builder)
+        with ordinary, cgutils.for_range(builder, lines) as loop:
+            body(builder.add(first, builder.mul(loop.index, _c(lanes))), lanes, False)
+    tail = builder.add(first, builder.mul(lines, _c(lanes)))
+    with cgutils.for_range(builder, builder.sub(stop, tail)) as loop:
+        body(builder.add(tail, loop.index), 1, False)
+
+
+def _c(value: int) -> ir.Constant:
+    return ir.Constant(ir.IntType(64), value)
