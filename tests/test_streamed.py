@@ -27,6 +27,11 @@ def _data(n, dtype):
     return x, g
 
 
+def _ramp(x):
+    """rrelu slopes in [0, 0.5], a zero slope among them."""
+    return np.linspace(0, 0.5, x.size, dtype=x.dtype)
+
+
 def _calls():
     """(label, call(x, g) -> array) for every function the streamed loops serve."""
     slopes = {}
@@ -47,10 +52,7 @@ def _calls():
         ("relu6_vjp", lambda x, g: actlab.relu6_vjp(x, g)),
         ("leaky_relu_vjp", lambda x, g: actlab.leaky_relu_vjp(x, g, negative_slope=0.3)),
         ("leaky_relu_vjp g float16", lambda x, g: actlab.leaky_relu_vjp(x, g.astype("f2"))),
-        (
-            "rrelu_vjp training",
-            lambda x, g: actlab.rrelu_vjp(x, g, training=True, slopes=np.linspace(0, 0.5, x.size, dtype=x.dtype)),
-        ),
+        ("rrelu_vjp training", lambda x, g: actlab.rrelu_vjp(x, g, training=True, slopes=_ramp(x))),
         ("sigmoid from output", lambda x, g: actlab.sigmoid_vjp_from_output(x / 10, g)),
         ("tanh from output", lambda x, g: actlab.tanh_vjp_from_output(x / 10, g)),
     ]
