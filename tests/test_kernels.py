@@ -478,3 +478,31 @@ def test_array_parameters_on_large_arrays(tier):
         w = np.array([0.1, 0.2, 0.3])
         got = actlab.prelu(x, w, axis=0)
         np.testing.assert_array_equal(got, np.where(x > 0, x, w[:, None] * x))
+
+
+@needs_numba
+def test_float32_log_softmax_where_the_lean_tau_hands_over_to_the_exact_one():
+    """log_softmax and logsumexp take τ = Σ e_j − 1 from softmax's sum, unless τ is below
+    n·2^−23 (one entry far above the rest), where τ is summed again without the maxima.
+    Rows whose τ runs from n·2^−45 to n·2^−19 cross that switch; the top entry, ≈ −τ, is
+    the one that would show a lost τ. Both stay within their bars against mpmath."""
+    from actlab import oracle_vector as ov
+
+    n = 2048
+    rng = np.random.default_rng(7)
+    rows = []
+    for k in np.linspace(-45, -19, 27):
+        gap = np.log((n - 1) / (n * 2.0**k))  # (n − 1)·e^−gap = n·2^k
+        row = -gap + rng.uniform(-0.3, 0.3, n)
+        row[rng.integers(n)] = 0.0
+        rows.append(row)
+    x = np.array(rows).astype(np.float32)
+    entry = actlab.get("log_softmax")
+    with on_tier("numba"):
+        got = actlab.log_softmax(x, axis=-1)
+        lse = actlab.logsumexp(x, axis=-1)
+    exact = ov.exact_rows(entry.reference, x.astype(np.float64))
+    assert ov.ulp_errors(got, exact, np.float32).max() <= entry.ulp_bar("float32")
+    lse_entry = actlab.get("logsumexp")
+    exact_lse = [[v] for v in ov.exact_rows(lse_entry.reference, x.astype(np.float64))]
+    assert ov.ulp_errors(lse, exact_lse, np.float32).max() <= lse_entry.ulp_bar("float32")

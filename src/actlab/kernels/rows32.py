@@ -146,6 +146,41 @@ def tau_w(row, m, eh, el, nxt):
     return total * UNSCALE + (count - 1.0), count, key
 
 
+@njit(**REDUCE)
+def _tau_exact(eh, el, row, m):
+    """Σ_{x_j ≠ m} e_j (2^32-scaled, the entries below −104 left out) and the number of
+    maxima, from the pairs of ``_exp_row``: the drop of ``_exp_row_tau``, as a reduction."""
+    neg_m = -m
+    s = 0.0
+    c = 0.0
+    for j in range(eh.shape[0]):
+        v = row[j]
+        top = v == m
+        drop = top | (v + neg_m < LOW)
+        s += 0.0 if drop else np.float64(eh[j]) + np.float64(el[j])
+        c += 1.0 if top else 0.0
+    return s, c
+
+
+@njit(**KERNEL)
+def tau_lean_w(row, m, eh, el, nxt):
+    """(τ, the next row's max key) for log_softmax and logsumexp, which need no count.
+
+    The exp pass is softmax's (no drop): the sum then holds every maximum's e^0 = 1, and
+    τ = Σ e_j − 1 is the same τ (the other maxima add their 1 each). Its rounding error is
+    absolute, about n·2^−53; where τ < n·2^−23 (one entry far above the rest, e.g. a
+    confident classifier's logits) that would show in −log1p(τ) ≈ −τ, the top entry's
+    log-probability, so there τ is summed again without the maxima (``_tau_exact``)."""
+    if not abs(m) < math.inf:
+        return math.nan, _max_key(nxt)
+    key = _exp_row(row, m, eh, el, nxt)
+    tau = _sum_w(eh, el) * UNSCALE - 1.0
+    if tau < row.shape[0] * 2.0**-23:
+        total, count = _tau_exact(eh, el, row, m)
+        tau = total * UNSCALE + (count - 1.0)
+    return tau, key
+
+
 @njit(**KERNEL)
 def first_max(x, r0):
     """The max of row r0 of x, which starts a chunk (later rows get theirs from the row
@@ -182,7 +217,7 @@ def log_softmax_w(x, out, flags, chunk):
         m = first_max(x, r0)
         for r in range(r0, r1):
             nxt = x[r + 1] if r + 1 < r1 else x[r]
-            tau, _, key = tau_w(x[r], m, eh, el, nxt)
+            tau, key = tau_lean_w(x[r], m, eh, el, nxt)
             if tau != tau:
                 flags[r] = 1
             else:
@@ -200,7 +235,7 @@ def logsumexp_w(x, out, flags, chunk):
         m = first_max(x, r0)
         for r in range(r0, r1):
             nxt = x[r + 1] if r + 1 < r1 else x[r]
-            tau, _, key = tau_w(x[r], m, eh, el, nxt)
+            tau, key = tau_lean_w(x[r], m, eh, el, nxt)
             if tau != tau:
                 flags[r] = 1
             else:
