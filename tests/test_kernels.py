@@ -506,3 +506,28 @@ def test_float32_log_softmax_where_the_lean_tau_hands_over_to_the_exact_one():
     lse_entry = actlab.get("logsumexp")
     exact_lse = [[v] for v in ov.exact_rows(lse_entry.reference, x.astype(np.float64))]
     assert ov.ulp_errors(lse, exact_lse, np.float32).max() <= lse_entry.ulp_bar("float32")
+
+
+@needs_numba
+@pytest.mark.parametrize("grad_output", [1.0, 1e6])
+def test_float32_cross_entropy_gradient_of_far_entries_is_zero(grad_output):
+    """Entries more than 104 below the row max: their exact gradient s·e^(x−m)/(1 + τ)
+    rounds to 0 in float32 for these scales; the lean exp holds e^−104 there (not 0), which
+    only a scale |s| ≤ 1 keeps invisible, so larger scales take the exact pass."""
+    n = 300
+    x = np.zeros((6, n), np.float32)
+    x[:, 1::2] = -150.0  # far below the max (0); e^−150·1e6 ≈ 7e−60
+    x[:, 2::4] = -1.0
+    t = np.array([0, 1, 2, 3, 5, 7])
+    with on_tier("numba"):
+        _, grad = actlab.cross_entropy_with_grad(
+            x, t, reduction="sum", grad_output=np.float32(grad_output)
+        )
+    far = np.zeros(n, bool)
+    far[1::2] = True
+    for r in range(6):
+        mask = far.copy()
+        mask[t[r]] = False
+        assert np.all(grad[r][mask] == 0), (r, grad[r][mask].max())
+    ref = _cross_entropy_grad(x, t, reduction="sum", grad_output=grad_output)
+    np.testing.assert_allclose(grad, ref, rtol=4e-7, atol=0)

@@ -22,9 +22,9 @@ from numba import njit, prange
 
 from ._exp_rows32 import UNSCALE
 from ._numba_math import PARALLEL
-from ._stream import store_pair_scaled_top
+from ._stream import fence, store_pair_scaled, store_pair_scaled_top
 from .rows import _non_finite, _row_max, _sum_compensated, _two_sum, log1p_tau_dd
-from .rows32 import _from_key, _max_key, first_max, tau_w
+from .rows32 import _exp_row_tau, _from_key, _max_key, _sum_and_count, first_max, tau_lean_w
 
 
 @njit(**PARALLEL)
@@ -34,6 +34,9 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
         eh = np.empty(n, dtype=np.float32)
         el = np.empty(n, dtype=np.float32)
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        # The target entries' gradients, stored after the block's streamed rows are fenced.
+        at_target = np.empty(r1 - r0)
+        has_target = np.zeros(r1 - r0, dtype=np.bool_)
         m = first_max(x, r0)  # later rows get their max from the exp pass of the row before
         for r in range(r0, r1):
             row = x[r]
@@ -45,7 +48,7 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
                     grad[r][:] = 0.0
                 m = _from_key(_max_key(nxt))
                 continue
-            tau, n_top, key = tau_w(row, m, eh, el, nxt)
+            tau, key, exact = tau_lean_w(row, m, eh, el, nxt)
             m32, m64 = m, np.float64(m)
             m = _from_key(key)
             if tau != tau:
@@ -55,16 +58,33 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
             losses[r] = big - (np.float64(row[t]) - m64)
             if not want_grad:
                 continue
-            # s·y_j for every entry (streamed), then the target's entry: s·(y_t − 1), or
-            # s·(−τ/(1 + τ)) at a unique max, where y_t − 1 would cancel.
             s = scale[r]
             inv = 1.0 / (1.0 + tau)
+            if not exact and abs(s) <= 1.0:
+                # The lean pairs: e = 1 exactly at the maxima, so s·y_j needs no special case
+                # there; entries below −104 hold e^−104 (not 0), invisible after rounding
+                # since |s·y| ≤ e^−104 < 2^−150. y_t − 1 does not cancel: τ is not small.
+                store_pair_scaled(eh, el, s * inv * UNSCALE, grad[r])
+                g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - 1.0
+                at_target[r - r0] = s * g
+                has_target[r - r0] = True
+                continue
+            # A small τ or a large scale: the pairs again with the maxima and the far entries
+            # at 0, s·y_j for every entry (streamed), then the target's entry: s·(y_t − 1),
+            # or s·(−τ/(1 + τ)) at a unique max, where y_t − 1 would cancel.
+            _exp_row_tau(row, m32, eh, el, row)
+            _, n_top = _sum_and_count(eh, el, row, m32)
             store_pair_scaled_top(eh, el, s * inv * UNSCALE, row, m32, s * inv, grad[r])
             if np.float64(row[t]) == m64:
                 g = -(tau * inv) if n_top == 1 else inv - 1.0
             else:
                 g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - 1.0
-            grad[r][t] = s * g
+            at_target[r - r0] = s * g
+            has_target[r - r0] = True
+        fence()
+        for r in range(r0, r1):
+            if has_target[r - r0]:
+                grad[r][target[r]] = at_target[r - r0]
 
 
 @njit(**PARALLEL)

@@ -1,5 +1,5 @@
 """Compiled float32 row kernels: softmax, log_softmax, logsumexp over the last axis (numba),
-and the τ pass that the fused float32 cross-entropy shares.
+and the τ passes that the fused float32 cross-entropy shares.
 
 Per row: the exponentials e_j = e^(x_j − m) as exact float32 pairs from the lean exp of
 ``_exp_rows32`` (8 lanes per register), in two per-thread scratch rows; their sum, the
@@ -30,7 +30,7 @@ from numba.extending import intrinsic
 
 from ._exp_rows32 import LOW, UNSCALE, exp_neg_pair
 from ._numba_math import KERNEL, PARALLEL, REDUCE
-from ._stream import store_pair_scaled, store_shifted
+from ._stream import fence, store_pair_scaled, store_shifted
 
 _Z32 = np.float32(0.0)
 _KEY_MIN = np.int32(-(2**31))
@@ -99,9 +99,10 @@ def _exp_row(row, m, eh, el, nxt):
 @njit(**KERNEL)
 def _exp_row_tau(row, m, eh, el, nxt):
     """``_exp_row`` for τ = Σ_{x_j ≠ m} e^(x_j − m): the maxima and the entries below −104
-    give exactly 0 (log_softmax's top entry is −τ, which may be subnormal: there e^−104
-    would count). The maxima are counted with the sum (``_sum_and_count``): a counter here,
-    even an int32 one, keeps this loop scalar (as does `or`, which branches)."""
+    give exactly 0 (where τ is tiny, e^−104 would count; and the cross-entropy gradient
+    scales these pairs by a factor that may exceed 1). The maxima are counted with the sum
+    (``_sum_and_count``): a counter here, even an int32 one, keeps this loop scalar (as
+    does `or`, which branches)."""
     neg_m = -m
     k = _KEY_MIN
     for j in range(row.shape[0]):
@@ -134,18 +135,6 @@ def _sum_and_count(eh, el, row, m):
     return s, c
 
 
-@njit(**KERNEL)
-def tau_w(row, m, eh, el, nxt):
-    """(τ, n_top, the next row's max key) with τ = Σ_{x_j ≠ m} e^(x_j − m) + (n_top − 1); the
-    exponentials stay in eh + el (scaled by 2^32, 0 at the max). τ is NaN for a row holding
-    NaN or +∞, or only −∞ (the caller flags it)."""
-    if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
-        return math.nan, 0.0, _max_key(nxt)
-    key = _exp_row_tau(row, m, eh, el, nxt)
-    total, count = _sum_and_count(eh, el, row, m)
-    return total * UNSCALE + (count - 1.0), count, key
-
-
 @njit(**REDUCE)
 def _tau_exact(eh, el, row, m):
     """Σ_{x_j ≠ m} e_j (2^32-scaled, the entries below −104 left out) and the number of
@@ -164,21 +153,24 @@ def _tau_exact(eh, el, row, m):
 
 @njit(**KERNEL)
 def tau_lean_w(row, m, eh, el, nxt):
-    """(τ, the next row's max key) for log_softmax and logsumexp, which need no count.
+    """(τ, the next row's max key, whether τ was summed again) for log_softmax, logsumexp
+    and the cross-entropy loss, which need no count of the maxima.
 
     The exp pass is softmax's (no drop): the sum then holds every maximum's e^0 = 1, and
     τ = Σ e_j − 1 is the same τ (the other maxima add their 1 each). Its rounding error is
     absolute, about n·2^−53; where τ < n·2^−23 (one entry far above the rest, e.g. a
     confident classifier's logits) that would show in −log1p(τ) ≈ −τ, the top entry's
-    log-probability, so there τ is summed again without the maxima (``_tau_exact``)."""
-    if not abs(m) < math.inf:
-        return math.nan, _max_key(nxt)
+    log-probability, so there τ is summed again without the maxima (``_tau_exact``).
+    τ is NaN for a row holding NaN or +∞, or only −∞ (the caller flags it)."""
+    if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
+        return math.nan, _max_key(nxt), False
     key = _exp_row(row, m, eh, el, nxt)
     tau = _sum_w(eh, el) * UNSCALE - 1.0
-    if tau < row.shape[0] * 2.0**-23:
+    exact = tau < row.shape[0] * 2.0**-23
+    if exact:
         total, count = _tau_exact(eh, el, row, m)
         tau = total * UNSCALE + (count - 1.0)
-    return tau, key
+    return tau, key, exact
 
 
 @njit(**KERNEL)
@@ -205,6 +197,7 @@ def softmax_w(x, out, flags, chunk):
             else:
                 store_pair_scaled(eh, el, 1.0 / total, out[r])
             m = _from_key(key)
+        fence()
 
 
 @njit(**PARALLEL)
@@ -217,12 +210,13 @@ def log_softmax_w(x, out, flags, chunk):
         m = first_max(x, r0)
         for r in range(r0, r1):
             nxt = x[r + 1] if r + 1 < r1 else x[r]
-            tau, key = tau_lean_w(x[r], m, eh, el, nxt)
+            tau, key, _ = tau_lean_w(x[r], m, eh, el, nxt)
             if tau != tau:
                 flags[r] = 1
             else:
                 store_shifted(x[r], np.float64(m), math.log1p(tau), out[r])
             m = _from_key(key)
+        fence()
 
 
 @njit(**PARALLEL)
@@ -235,7 +229,7 @@ def logsumexp_w(x, out, flags, chunk):
         m = first_max(x, r0)
         for r in range(r0, r1):
             nxt = x[r + 1] if r + 1 < r1 else x[r]
-            tau, key = tau_lean_w(x[r], m, eh, el, nxt)
+            tau, key, _ = tau_lean_w(x[r], m, eh, el, nxt)
             if tau != tau:
                 flags[r] = 1
             else:
