@@ -10,11 +10,6 @@ aligned 8-wide vector, so these intrinsics build that vector in LLVM IR directly
 8 values, compute in float64, round to float32, store 32-byte-aligned with !nontemporal.
 The kernels store a row's first and last few elements with ordinary stores
 (``head``/``body`` below) so that every vector store is aligned.
-
-The ``store_*`` loops do not fence: a fence waits until the streamed lines have left the
-core, which costs a row's worth of time when paid per row (65,536 rows of a cross-entropy).
-The caller fences once per block of rows, before its thread's work is done and before any
-ordinary store to lines it streamed.
 """
 
 from __future__ import annotations
@@ -184,6 +179,7 @@ def store_pair_scaled(eh, el, c, dst):
         pair_scaled8(dst, start + LANES * i, eh, el, c)
     for j in range(start + LANES * body, n):
         dst[j] = (np.float64(eh[j]) + np.float64(el[j])) * c
+    fence()
 
 
 @njit(**KERNEL)
@@ -198,6 +194,7 @@ def store_pair_scaled_top(eh, el, c, row, m, top, dst):
         pair_scaled_top8(dst, start + LANES * i, eh, el, c, row, m, top)
     for j in range(start + LANES * body, n):
         dst[j] = top if row[j] == m else (np.float64(eh[j]) + np.float64(el[j])) * c
+    fence()
 
 
 @njit(**KERNEL)
@@ -212,3 +209,4 @@ def store_shifted(x, m, big, dst):
         shifted8(dst, start + LANES * i, x, m, big)
     for j in range(start + LANES * body, n):
         dst[j] = (np.float64(x[j]) - m) - big
+    fence()

@@ -22,7 +22,7 @@ from numba import njit, prange
 
 from ._exp_rows32 import UNSCALE
 from ._numba_math import PARALLEL
-from ._stream import fence, store_pair_scaled, store_pair_scaled_top
+from ._stream import store_pair_scaled, store_pair_scaled_top
 from .rows import _non_finite, _row_max, _sum_compensated, _two_sum, log1p_tau_dd
 from .rows32 import _exp_row_tau, _from_key, _max_key, _sum_and_count, first_max, tau_lean_w
 
@@ -34,9 +34,6 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
         eh = np.empty(n, dtype=np.float32)
         el = np.empty(n, dtype=np.float32)
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
-        # The target entries' gradients, stored after the block's streamed rows are fenced.
-        at_target = np.empty(r1 - r0)
-        has_target = np.zeros(r1 - r0, dtype=np.bool_)
         m = first_max(x, r0)  # later rows get their max from the exp pass of the row before
         for r in range(r0, r1):
             row = x[r]
@@ -66,8 +63,7 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
                 # since |s·y| ≤ e^−104 < 2^−150. y_t − 1 does not cancel: τ is not small.
                 store_pair_scaled(eh, el, s * inv * UNSCALE, grad[r])
                 g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - 1.0
-                at_target[r - r0] = s * g
-                has_target[r - r0] = True
+                grad[r][t] = s * g
                 continue
             # A small τ or a large scale: the pairs again with the maxima and the far entries
             # at 0, s·y_j for every entry (streamed), then the target's entry: s·(y_t − 1),
@@ -79,12 +75,7 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
                 g = -(tau * inv) if n_top == 1 else inv - 1.0
             else:
                 g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - 1.0
-            at_target[r - r0] = s * g
-            has_target[r - r0] = True
-        fence()
-        for r in range(r0, r1):
-            if has_target[r - r0]:
-                grad[r][target[r]] = at_target[r - r0]
+            grad[r][t] = s * g
 
 
 @njit(**PARALLEL)

@@ -30,7 +30,7 @@ from numba.extending import intrinsic
 
 from ._exp_rows32 import LOW, UNSCALE, exp_neg_pair
 from ._numba_math import KERNEL, PARALLEL, REDUCE
-from ._stream import fence, store_pair_scaled, store_shifted
+from ._stream import store_pair_scaled, store_shifted
 
 _Z32 = np.float32(0.0)
 _KEY_MIN = np.int32(-(2**31))
@@ -197,7 +197,6 @@ def softmax_w(x, out, flags, chunk):
             else:
                 store_pair_scaled(eh, el, 1.0 / total, out[r])
             m = _from_key(key)
-        fence()
 
 
 @njit(**PARALLEL)
@@ -216,7 +215,6 @@ def log_softmax_w(x, out, flags, chunk):
             else:
                 store_shifted(x[r], np.float64(m), math.log1p(tau), out[r])
             m = _from_key(key)
-        fence()
 
 
 @njit(**PARALLEL)
