@@ -2,31 +2,28 @@
 
 The numerics live in ``_rows``: an exact x − max, the row sum kept without its dominant 1, and
 the hard-row contract (docs/softmax.md). Here each function picks what it needs from that
-analysis and rounds once to the input dtype. The derivatives are products with the Jacobian
-J = (diag(y) − y yᵀ)/T, written so that nothing cancels at the dominant entry.
+analysis and rounds once to the input dtype. The derivatives (``softmax_derivatives``) are
+re-exported here, next to the registry records that name them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
-from .. import _xp
-from ..kernels.outputs import deliver
 from . import _rowcall
-from ._rows import (
-    Rows,
-    analyse,
-    as_array_like,
-    axes_of,
-    broadcast_to_shape,
-    check_temperature,
-    finish,
-    mask_of,
-    quiet,
-    single_axis,
-    widen,
+from ._rows import finish, quiet
+from ._softmax_core import log_probabilities, prepare, probabilities
+from .softmax_derivatives import (
+    log_softmax_jacobian,
+    log_softmax_jvp,
+    log_softmax_vjp,
+    softmax_jacobian,
+    softmax_jvp,
+    softmax_vjp,
+    softmin_jacobian,
+    softmin_jvp,
+    softmin_vjp,
 )
 
 __all__ = [
@@ -45,65 +42,11 @@ __all__ = [
 ]
 
 
-@dataclass
-class _Call:
-    xp: Any
-    dtype: Any
-    was_scalar: bool
-    axes: tuple[int, ...]
-    temperature: float
-    rows: Rows
-    shape: tuple[int, ...]
-
-
-def _prepare(func: str, x: Any, axis: Any, where: Any, temperature: Any, *, negate: bool) -> _Call:
-    xp, xa, was_scalar = _xp.as_float_array(x, func)
-    axes = axes_of(func, axis, xa.ndim)
-    t = check_temperature(func, temperature)
-    valid = mask_of(func, where, xp, xa)
-    _, xw = widen(xp, xa)
-    if negate:  # softmin(x) = softmax(−x); negation is exact
-        xw = -xw
-    rows = analyse(xp, xw, axes, valid, t, xa.dtype)
-    return _Call(xp, xa.dtype, was_scalar, axes, t, rows, tuple(xa.shape))
-
-
-def _nan_like(xp: Any, a: Any) -> Any:
-    return xp.full_like(a, math.nan)
-
-
-def _probabilities(c: _Call) -> Any:
-    """softmax in the working dtype, with the contract applied."""
-    xp, r = c.xp, c.rows
-    y = r.y  # already 0 on entries that are masked, −∞ or negligibly far below the max
-    k = xp.where(r.inf_row, r.k, xp.ones_like(r.k))
-    y = xp.where(r.inf_row, xp.where(r.pinf, 1.0 / k, xp.zeros_like(y)), y)
-    return xp.where(r.nan_row, _nan_like(xp, y), y)
-
-
-def _log_probabilities(c: _Call) -> Any:
-    xp, r = c.xp, c.rows
-    neg_inf = xp.full_like(r.e, -math.inf)
-    # (x_i − m) − log1p(τ): both parts ≤ 0, so nothing cancels; at the max this is
-    # −log1p(τ), never log(1 + τ) = 0 (peers return 0 where the exact value is −3.4e−18).
-    # The rounding error of hi − L is recovered (TwoSum) and added with lo in one step: two
-    # roundings fewer, which matters where float64 is computed in float64.
-    big, neg_l = r.hi, -r.log1p_tau
-    s = big + neg_l
-    bv = s - big
-    err = (big - (s - bv)) + (neg_l - bv)
-    z = xp.where(r.usable, s + (err + r.lo), neg_inf)
-    k = xp.where(r.inf_row, r.k, xp.ones_like(r.k))
-    # 0 − log k, not −log k: one +∞ entry has log-probability +0, not −0.
-    z = xp.where(r.inf_row, xp.where(r.pinf, 0.0 - xp.log(k), neg_inf), z)
-    return xp.where(r.nan_row, _nan_like(xp, z), z)
-
-
 @quiet
 def _softmax(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0) -> Any:
     """The NumPy-path body of ``softmax`` (every backend and option)."""
-    c = _prepare("softmax", x, axis, where, temperature, negate=False)
-    return finish(c.xp, _probabilities(c), c.dtype, c.was_scalar)
+    c = prepare("softmax", x, axis, where, temperature, negate=False)
+    return finish(c.xp, probabilities(c), c.dtype, c.was_scalar)
 
 
 def softmax(
@@ -121,8 +64,8 @@ def softmax(
 @quiet
 def _softmin(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0) -> Any:
     """The NumPy-path body of ``softmin`` (every backend and option)."""
-    c = _prepare("softmin", x, axis, where, temperature, negate=True)
-    return finish(c.xp, _probabilities(c), c.dtype, c.was_scalar)
+    c = prepare("softmin", x, axis, where, temperature, negate=True)
+    return finish(c.xp, probabilities(c), c.dtype, c.was_scalar)
 
 
 def softmin(
@@ -135,8 +78,8 @@ def softmin(
 @quiet
 def _log_softmax(x: Any, axis: Any = -1, *, where: Any = None, temperature: Any = 1.0) -> Any:
     """The NumPy-path body of ``log_softmax`` (every backend and option)."""
-    c = _prepare("log_softmax", x, axis, where, temperature, negate=False)
-    return finish(c.xp, _log_probabilities(c), c.dtype, c.was_scalar)
+    c = prepare("log_softmax", x, axis, where, temperature, negate=False)
+    return finish(c.xp, log_probabilities(c), c.dtype, c.was_scalar)
 
 
 def log_softmax(
@@ -149,200 +92,6 @@ def log_softmax(
     return _rowcall.vector(
         "log_softmax", _log_softmax, x, axis, where, temperature, out, "log_softmax"
     )
-
-
-# ----------------------------------------------------------------------------- derivatives
-
-
-def _cotangent(func: str, arg: str, c: _Call, g: Any) -> tuple[Any, Any]:
-    """``g`` in the working dtype, zero outside the usable entries, and the rows where a
-    non-finite value of g meets a usable entry (their product is NaN)."""
-    xp, r = c.xp, c.rows
-    if g is None:
-        raise TypeError(f"{func}: {arg} is required")
-    _, ga, _ = _xp.as_float_array(as_array_like(func, arg, g, xp, r.e), func, arg)
-    ga = broadcast_to_shape(func, arg, xp, ga, c.shape)
-    gw = xp.astype(ga, r.wide)
-    ok = xp.isfinite(gw)
-    bad_row = xp.any(r.usable & ~ok, axis=c.axes, keepdims=True)
-    return xp.where(r.usable & ok, gw, xp.zeros_like(gw)), bad_row
-
-
-def _given_output(func: str, c: _Call, given: Any, *, log: bool) -> tuple[Any, Any]:
-    """(y, 1 − y) in the working dtype, from x's analysis or from the caller's forward output.
-
-    The forward output only saves the exponentials: the row analysis of x still decides which
-    entry dominates and which rows are special. 1 − y at the dominant entry is taken from the
-    other entries (softmax) or as −expm1(log y) (log_softmax), never as 1 − y.
-    """
-    xp, r = c.xp, c.rows
-    if given is None:
-        return r.y, r.one_minus_y
-    oa = as_array_like(func, "y", given, xp, r.e)
-    if tuple(oa.shape) != c.shape:
-        raise ValueError(f"{func}: y has shape {tuple(oa.shape)}, expected {c.shape}")
-    ow = xp.astype(oa, r.wide)
-    zeros = xp.zeros_like(ow)
-    if log:
-        safe = xp.where(r.usable, ow, zeros)
-        with _xp.quiet_underflow():
-            y = xp.where(r.usable, xp.exp(safe), zeros)
-        return y, xp.where(r.usable, -xp.expm1(safe), xp.ones_like(ow))
-    y = xp.where(r.usable, ow, zeros)
-    others = r.sum_except_top(y)
-    om = xp.where(r.top & (r.n_top == 1.0), others + zeros, 1.0 - y)
-    return y, om
-
-
-def _shifted_product(c: _Call, y: Any, v: Any) -> Any:
-    """v_i − ⟨y, v⟩ as (v_i − a) + Σ_j y_j (a − v_j), a = v at the max entry.
-
-    Σ y = 1 makes the two equal; the second form has no cancellation where one entry
-    dominates (peers get the sign of the dominant softmax VJP wrong there).
-    """
-    a = c.rows.top_mean(v)
-    return (v - a) + c.rows.row_sum(y * (a - v))
-
-
-def _finish_derivative(c: _Call, d: Any, bad_row: Any, keep: Any) -> Any:
-    xp, r = c.xp, c.rows
-    zeros = xp.zeros_like(d)
-    d = xp.where(keep & r.ordinary, d, zeros)
-    d = xp.where(r.nan_row | bad_row, _nan_like(xp, d), d)
-    return finish(xp, d, c.dtype, c.was_scalar)
-
-
-def _softmax_product(func: str, x, g, axis, where, temperature, y, *, negate: bool) -> Any:
-    c = _prepare(func, x, axis, where, temperature, negate=negate)
-    gw, bad = _cotangent(func, "g" if "vjp" in func else "v", c, g)
-    y, _ = _given_output(func, c, y, log=False)
-    d = y * _shifted_product(c, y, gw) / c.temperature
-    return _finish_derivative(c, -d if negate else d, bad, c.rows.usable)
-
-
-@quiet
-def softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
-    """gᵀJ of softmax: y ⊙ (g − ⟨g, y⟩)/T, with ``y`` = softmax(x) if the caller has it."""
-    _rowcall.check_out_backend("softmax_vjp", x, out)
-    return deliver(
-        "softmax_vjp",
-        _softmax_product("softmax_vjp", x, g, axis, where, temperature, y, negate=False),
-        out,
-    )
-
-
-@quiet
-def softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
-    """J v of softmax (J is symmetric, so this equals the VJP with g = v)."""
-    _rowcall.check_out_backend("softmax_jvp", x, out)
-    return deliver(
-        "softmax_jvp",
-        _softmax_product("softmax_jvp", x, v, axis, where, temperature, y, negate=False),
-        out,
-    )
-
-
-@quiet
-def softmin_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
-    """gᵀJ of softmin (= −softmax_vjp at −x)."""
-    _rowcall.check_out_backend("softmin_vjp", x, out)
-    return deliver(
-        "softmin_vjp",
-        _softmax_product("softmin_vjp", x, g, axis, where, temperature, y, negate=True),
-        out,
-    )
-
-
-@quiet
-def softmin_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
-    """J v of softmin."""
-    _rowcall.check_out_backend("softmin_jvp", x, out)
-    return deliver(
-        "softmin_jvp",
-        _softmax_product("softmin_jvp", x, v, axis, where, temperature, y, negate=True),
-        out,
-    )
-
-
-@quiet
-def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
-    """gᵀJ of log_softmax: (g_j − y_j Σ_i g_i)/T; at a unique max g_k(1 − y_k) − y_k Σ_{i≠k} g_i.
-
-    ``y`` is log_softmax(x) if the caller has it. Entries whose output is −∞ (masked, −∞)
-    take no part; rows with +∞ entries or empty rows have derivative 0 (the limit is locally
-    constant); NaN rows are NaN.
-    """
-    func = "log_softmax_vjp"
-    c = _prepare(func, x, axis, where, temperature, negate=False)
-    xp, r = c.xp, c.rows
-    gw, bad = _cotangent(func, "g", c, g)
-    y, om = _given_output(func, c, y, log=True)
-    total = r.row_sum(gw)
-    others = r.sum_except_top(gw)
-    dominant = r.top & (r.n_top == 1.0)
-    d = xp.where(dominant, gw * om - y * others, gw - y * total) / c.temperature
-    _rowcall.check_out_backend("log_softmax_vjp", x, out)
-    return deliver("log_softmax_vjp", _finish_derivative(c, d, bad, r.usable), out)
-
-
-@quiet
-def log_softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
-    """J v of log_softmax: (v_i − ⟨y, v⟩)/T, written without cancellation at the max."""
-    func = "log_softmax_jvp"
-    c = _prepare(func, x, axis, where, temperature, negate=False)
-    vw, bad = _cotangent(func, "v", c, v)
-    y, _ = _given_output(func, c, y, log=True)
-    d = _shifted_product(c, y, vw) / c.temperature
-    _rowcall.check_out_backend("log_softmax_jvp", x, out)
-    return deliver("log_softmax_jvp", _finish_derivative(c, d, bad, c.rows.usable), out)
-
-
-# --------------------------------------------------------------------------- dense Jacobians
-
-
-def _jacobian(func: str, x, axis, where, temperature, y, *, log: bool, negate: bool) -> Any:
-    c = _prepare(func, x, axis, where, temperature, negate=negate)
-    ax = single_axis(func, axis, len(c.shape))
-    xp, r = c.xp, c.rows
-    y, om = _given_output(func, c, y, log=log)
-
-    def last(a: Any) -> Any:
-        return xp.moveaxis(a, ax, -1)
-
-    yl, oml, ul = last(y), last(om), last(r.usable)
-    n = c.shape[ax]
-    eye = xp.eye(n, dtype=r.wide, device=_xp.device(y)) == 1.0
-    col = xp.expand_dims
-    if log:  # ∂ log y_i/∂x_j = δ_ij − y_j, with 1 − y_i on the diagonal
-        jac = xp.where(eye, col(oml, axis=-1), -col(yl, axis=-2))
-    else:  # ∂y_i/∂x_j = y_i δ_ij − y_i y_j, with y_i (1 − y_i) on the diagonal
-        jac = xp.where(eye, col(yl * oml, axis=-1), -col(yl, axis=-1) * col(yl, axis=-2))
-    jac = jac / c.temperature
-    if negate:
-        jac = -jac
-    keep = col(ul, axis=-1) & col(ul, axis=-2) & col(last(r.ordinary), axis=-1)
-    jac = xp.where(keep, jac, xp.zeros_like(jac))
-    nan_row = col(last(r.nan_row), axis=-1)
-    jac = xp.where(nan_row, xp.full_like(jac, math.nan), jac)
-    return finish(xp, jac, c.dtype, False)
-
-
-@quiet
-def softmax_jacobian(x, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
-    """The dense Jacobian, shape batch + (n, n) with ``axis`` moved last: J[..., i, j] = ∂y_i/∂x_j."""
-    return _jacobian("softmax_jacobian", x, axis, where, temperature, y, log=False, negate=False)
-
-
-@quiet
-def softmin_jacobian(x, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
-    """The dense Jacobian of softmin (batch + (n, n), ``axis`` moved last)."""
-    return _jacobian("softmin_jacobian", x, axis, where, temperature, y, log=False, negate=True)
-
-
-@quiet
-def log_softmax_jacobian(x, axis=-1, *, where=None, temperature=1.0, y=None) -> Any:
-    """The dense Jacobian of log_softmax: J[..., i, j] = (δ_ij − y_j)/T."""
-    return _jacobian("log_softmax_jacobian", x, axis, where, temperature, y, log=True, negate=False)
 
 
 # ---------------------------------------------------------------------------------- records
