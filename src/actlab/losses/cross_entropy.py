@@ -1,4 +1,4 @@
-"""Cross-entropy on logits and negative log-likelihood on log-probabilities.
+"""Cross-entropy on logits (the negative log-likelihood of log-probabilities is ``nll``).
 
 Every row's cross-entropy is written as Σ_c a_c (lse − x_c), where a is the (weighted,
 smoothed) target distribution and lse − x_c = (m − x_c) + log1p(τ) is a sum of two
@@ -40,18 +40,16 @@ from ._common import (
     all_true,
     check_fraction,
     check_reduction,
-    float_operand,
     nan_like,
     reduce,
     upstream,
 )
+from ._targets import class_index_rows, class_weights
 
 __all__ = [
     "cross_entropy",
     "cross_entropy_grad",
     "cross_entropy_with_grad",
-    "nll_loss",
-    "nll_loss_grad",
 ]
 
 
@@ -62,49 +60,6 @@ class _Targets:
     a: Any  # working dtype, logits' shape
     ignored: Any  # row mask (class axis kept, length 1)
     weight_of_row: Any  # what a row adds to the mean's denominator
-
-
-def _class_weights(func: str, weight: Any, xp: Any, like: Any, ax: int, wide: Any) -> Any:
-    n = like.shape[ax]
-    shape = [1] * like.ndim
-    shape[ax] = n
-    if weight is None:
-        return xp.ones(tuple(shape), dtype=wide, device=_xp.device(like))
-    w = float_operand(func, "weight", weight, xp, like)
-    if tuple(w.shape) != (n,):
-        raise ValueError(f"{func}: weight must have shape ({n},), got {tuple(w.shape)}")
-    return xp.reshape(xp.astype(w, wide), tuple(shape))
-
-
-def _class_index_rows(
-    func: str, target: Any, xp: Any, like: Any, ax: int, ignore_index: int
-) -> tuple[Any, Any]:
-    """(one-hot mask of the target class, ignored-row mask) for integer targets."""
-    batch = tuple(s for i, s in enumerate(like.shape) if i != ax)
-    if tuple(target.shape) != batch:
-        raise ValueError(
-            f"{func}: class-index target must have shape {batch} (the logits without axis "
-            f"{ax}), got {tuple(target.shape)}"
-        )
-    n = like.shape[ax]
-    t = xp.expand_dims(target, axis=ax)
-    ignored = t == ignore_index
-    if not all_true(xp, ((t >= 0) & (t < n)) | ignored):
-        raise ValueError(
-            f"{func}: target holds class indices outside [0, {n}) that are not "
-            f"ignore_index={ignore_index}"
-        )
-    shape = [1] * like.ndim
-    shape[ax] = n
-    classes = xp.reshape(xp.arange(n, dtype=target.dtype, device=_xp.device(like)), tuple(shape))
-    return (classes == t) & ~ignored, ignored
-
-
-def _integer_target(func: str, target: Any, xp: Any, like: Any) -> Any:
-    ta = as_array_like(func, "target", target, xp, like)
-    if ta.dtype == xp.bool or not xp.isdtype(ta.dtype, "integral"):
-        raise TypeError(f"{func}: target must hold integer class indices, got dtype {ta.dtype}")
-    return ta
 
 
 @dataclass
@@ -130,7 +85,7 @@ def _prepare(
     valid = mask_of(func, where, xp, xa)
     wide, xw = widen(xp, xa)
     rows = analyse(xp, xw, (ax,), valid, 1.0, xa.dtype)
-    wc = _class_weights(func, weight, xp, xa, ax, wide)
+    wc = class_weights(func, weight, xp, xa, ax, wide)
     zeros = xp.zeros_like(xw)
     on = xp.ones_like(xw) if valid is None else xp.where(valid, xp.ones_like(xw), zeros)
     n_on = rows.row_sum(on)
@@ -138,7 +93,7 @@ def _prepare(
     spread = on * (eps / xp.where(n_on > 0, n_on, xp.ones_like(n_on)))
     ta = as_array_like(func, "target", target, xp, xa)
     if ta.dtype != xp.bool and xp.isdtype(ta.dtype, "integral"):
-        onehot, ignored = _class_index_rows(func, ta, xp, xa, ax, int(ignore_index))
+        onehot, ignored = class_index_rows(func, ta, xp, xa, ax, int(ignore_index))
         w_t = rows.row_sum(xp.where(onehot, wc + zeros, zeros))
         a = (1.0 - eps) * xp.where(onehot, wc + zeros, zeros) + spread * wc
         a = xp.where(ignored, zeros, a)
@@ -368,76 +323,6 @@ def _scale(func: str, p: _Prepared, grad_output: Any) -> Any:
     return xp.where(den == 0.0, xp.zeros_like(den), go / xp.where(den == 0.0, 1.0 + den, den))
 
 
-# ------------------------------------------------------------------------------- nll_loss
-
-
-def _prepare_nll(func, log_probs, target, axis, weight, ignore_index, reduction):
-    xp, xa, was_scalar = _xp.as_float_array(log_probs, func, "log_probs")
-    reduction = check_reduction(func, reduction)
-    if xa.ndim == 0:
-        raise ValueError(f"{func}: log_probs need a class axis, got a 0-d array")
-    ax = single_axis(func, axis, xa.ndim)
-    wide, lw = widen(xp, xa)
-    ta = _integer_target(func, target, xp, xa)
-    onehot, ignored = _class_index_rows(func, ta, xp, xa, ax, int(ignore_index))
-    wc = _class_weights(func, weight, xp, xa, ax, wide)
-    zeros = xp.zeros_like(lw)
-    w_t = xp.sum(xp.where(onehot, wc + zeros, zeros), axis=ax, keepdims=True)
-    return xp, xa, was_scalar, ax, lw, onehot, ignored, w_t, reduction
-
-
-@quiet
-def nll_loss(
-    log_probs: Any,
-    target: Any,
-    *,
-    axis: int = -1,
-    weight: Any = None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
-) -> Any:
-    """−weight[t]·log_probs[t] per row (PyTorch's nll_loss), only the target entry is read."""
-    func = "nll_loss"
-    xp, xa, was_scalar, ax, lw, onehot, _, w_t, reduction = _prepare_nll(
-        func, log_probs, target, axis, weight, ignore_index, reduction
-    )
-    picked = xp.sum(xp.where(onehot, lw, xp.zeros_like(lw)), axis=ax, keepdims=True)
-    # A zero weight removes the row's term even where log p is −∞ (no 0·∞).
-    losses = xp.where(w_t == 0.0, xp.zeros_like(w_t), -(w_t * picked))
-    out = reduce(xp, losses, reduction, xp.sum(w_t))
-    if reduction == "none":
-        out = xp.squeeze(out, axis=ax)
-    return finish(xp, out, xa.dtype, was_scalar)
-
-
-@quiet
-def nll_loss_grad(
-    log_probs: Any,
-    target: Any,
-    *,
-    axis: int = -1,
-    weight: Any = None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
-    grad_output: Any = None,
-) -> Any:
-    """∂(nll_loss)/∂log_probs: −weight[t] (times the upstream, over the mean's denominator)."""
-    func = "nll_loss_grad"
-    xp, xa, _, ax, lw, onehot, _, w_t, reduction = _prepare_nll(
-        func, log_probs, target, axis, weight, ignore_index, reduction
-    )
-    zeros = xp.zeros_like(lw)
-    batch = tuple(s for i, s in enumerate(w_t.shape) if i != ax)
-    go = upstream(func, grad_output, xp, lw, reduction, batch, lw.dtype)
-    if reduction == "none":
-        go = xp.expand_dims(go, axis=ax)
-    elif reduction == "mean":
-        den = xp.sum(w_t)
-        go = xp.where(den == 0.0, xp.zeros_like(den), go / xp.where(den == 0.0, 1.0 + den, den))
-    g = xp.where(onehot, -(w_t * go) + zeros, zeros)
-    return finish(xp, g, xa.dtype, False)
-
-
 # --------------------------------------------------------------------------------- records
 
 
@@ -449,13 +334,6 @@ def _naive_cross_entropy(logits: Any, target: Any) -> Any:
     e = np.exp(x - np.max(x, axis=-1, keepdims=True))
     p = e / np.sum(e, axis=-1, keepdims=True)
     return -np.log(np.take_along_axis(p, np.asarray(target)[..., None], axis=-1)[..., 0])
-
-
-def _naive_nll(log_probs: Any, target: Any) -> Any:
-    import numpy as np
-
-    lp = np.asarray(log_probs)
-    return -np.take_along_axis(lp, np.asarray(target)[..., None], axis=-1)[..., 0]
 
 
 def _register() -> None:
@@ -497,30 +375,6 @@ def _register() -> None:
                 HardRow("a −∞ that is not the target", (0.0, -inf), 0.0, target=0),
                 HardRow("the target is masked", (0.0, 1.0), inf, where=(True, False), target=1),
                 HardRow("a NaN", (0.0, nan, 1.0), nan, target=0),
-            ),
-        )
-    )
-    register(
-        Loss(
-            name="nll_loss",
-            kind="loss",
-            family="losses",
-            summary="Negative log-likelihood of log-probabilities at the target class.",
-            formulas=Formulas(
-                f=r"\ell(z, t) = -w_t\, z_t",
-                grad=r"\frac{\partial \ell}{\partial z_j} = -w_t\,[j = t]",
-                grad2="0",
-            ),
-            options=("axis", "weight", "ignore_index", "reduction"),
-            fn=nll_loss,
-            grad=nll_loss_grad,
-            reference=lambda mp, row, target: -row[target],
-            naive=_naive_nll,
-            ulp={"float64": 0.0, "float32": 0.0, "float16": 0.0, "bfloat16": 0.0},
-            targets="class indices (integers, the log-probabilities' shape without axis)",
-            hard_rows=(
-                HardRow("log-probability −∞ at the target", (0.0, -inf), inf, target=1),
-                HardRow("NaN away from the target is not read", (nan, -1.0), 1.0, target=1),
             ),
         )
     )
