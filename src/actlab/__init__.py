@@ -33,16 +33,13 @@ from .functions.logistic import (
     softplus_grad2,
     softplus_grad_beta,
 )
+from .functions.prelu import prelu, prelu_grad, prelu_grad2, prelu_grad_weight
 from .functions.randomized import rrelu, rrelu_grad, rrelu_grad2, rrelu_grad_lower, rrelu_grad_upper
 from .functions.rectifiers import (
     leaky_relu,
     leaky_relu_grad,
     leaky_relu_grad2,
     leaky_relu_grad_negative_slope,
-    prelu,
-    prelu_grad,
-    prelu_grad2,
-    prelu_grad_weight,
     relu,
     relu6,
     relu6_grad,

@@ -14,8 +14,8 @@ import numpy as np
 
 from ..functions.gated import swish, swish_grad, swish_grad_beta
 from ..functions.maxout import maxout, maxout_vjp
+from ..functions.prelu import prelu, prelu_grad, prelu_grad_weight
 from ..functions.randomized import rrelu, rrelu_grad
-from ..functions.rectifiers import prelu, prelu_grad, prelu_grad_weight
 from ._module import LayerShapeError, Module, Parameter, as_input
 from .linear import Linear
 
