@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import _scalars as S
-from ._numba_math import PARALLEL, exp_dd, fma
+from ._numba_math import PARALLEL, fma
 
 # ---------------------------------------------------------------------------- f(x) loops
 
@@ -161,18 +161,6 @@ def tanh_from_output_vjp(y, g, out):
     for i in prange(y.shape[0]):
         v = y[i]
         out[i] = fma(-v, v, one) * g[i]
-
-
-# ---------------------------------------------------------------------- the exp floor
-# The exp of the float64 row kernels (softmax, log_softmax, cross-entropy), alone over the
-# data: the double-double exp. (The float32 floor is ``rows32.exp_floor_w``.)
-
-
-@njit(**PARALLEL)
-def exp_floor_d(x, out):
-    for i in prange(x.shape[0]):
-        h, low = exp_dd(x[i], 0.0)
-        out[i] = h + low
 
 
 # ------------------------------------------------------- relu and relu6 in the input dtype

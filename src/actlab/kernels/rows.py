@@ -1,16 +1,18 @@
 """Compiled float64 row kernels (softmax, log_softmax over the last axis, numba) and the
 building blocks the float32 kernels (``rows32``) and the fused cross-entropy share.
 
-One DRAM pass per row: the row is read once from memory (max and finiteness), and the later
-passes (exponentials, their sum, the scaling) find it in the cache. e_j = exp(x_j − m) goes
-to a scratch row (one per thread), never to a full-size temporary. The row's sum is
-kept without its dominant terms, τ = Σ_{x_j ≠ m} e_j + (n_top − 1), as on the NumPy path
-(``functions/_rows.py``): log1p(τ) is then exact where log(1 + τ) would round τ away.
+Per row, as in ``rows32``: the exponentials e_j = e^(x_j − m)·2^64 from the lean pair exp
+of ``_exp_rows64`` (the exact x − m, a pair good to ~2^−60) into a per-thread scratch row
+(never a full-size temporary); their compensated (TwoSum) sum; the scaling, streamed to
+memory (``_stream``). The exp pass of row r also finds the max of row r + 1 (integer order
+keys), so the core computes while the next row streams in.
 
-float64 rows take x − m as an exact TwoSum hi + lo, exp_d(hi)·(1 + lo), and a compensated
-(TwoSum) sum, which keeps them within the float64 bars without an extended type. Rows holding
-NaN or ±∞ are flagged, not computed: the caller gives them to the NumPy path and its
-hard-row contract.
+τ = Σ_{x_j ≠ m} e_j + (n_top − 1) is kept without its dominant terms, as on the NumPy path
+(``functions/_rows.py``): log1p(τ) is then exact where log(1 + τ) would round τ away.
+NaN propagates through the exp and the sums (+∞ − ∞ is NaN too), and a row whose max is
+not finite is caught by its max: such rows are flagged, not computed, and the caller gives
+them to the NumPy path and its hard-row contract. −∞ entries of other rows are exact here
+(their exponential is 0).
 """
 
 from __future__ import annotations
@@ -20,51 +22,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d, from_key_d, order_key_d
 from ._numba_math import KERNEL, PARALLEL, exp_dd, fma
+from ._stream import store_quotient, store_shifted_dd
 
 # The reductions over values that are already computed may be reassociated (vectorised).
 _SUM = {**KERNEL, "fastmath": {"reassoc", "nsz", "contract"}}
-_FAR = -1.0e300  # x − m below this: e^(x−m) is 0 and TwoSum's error term would be ±∞
-
-
-@njit(**KERNEL)
-def _row_max(row):
-    """max(row) with eight independent maxima (a select chain does not vectorise; eight do
-    run in parallel). Meaningless for a row with NaN (those rows are flagged)."""
-    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = row[0]
-    n8 = row.shape[0] // 8
-    for i in range(n8):
-        b = 8 * i
-        v0, v1, v2, v3 = row[b], row[b + 1], row[b + 2], row[b + 3]
-        v4, v5, v6, v7 = row[b + 4], row[b + 5], row[b + 6], row[b + 7]
-        m0 = v0 if v0 > m0 else m0
-        m1 = v1 if v1 > m1 else m1
-        m2 = v2 if v2 > m2 else m2
-        m3 = v3 if v3 > m3 else m3
-        m4 = v4 if v4 > m4 else m4
-        m5 = v5 if v5 > m5 else m5
-        m6 = v6 if v6 > m6 else m6
-        m7 = v7 if v7 > m7 else m7
-    for j in range(8 * n8, row.shape[0]):
-        v = row[j]
-        m0 = v if v > m0 else m0
-    a = m0 if m0 > m1 else m1
-    b = m2 if m2 > m3 else m3
-    c = m4 if m4 > m5 else m5
-    d = m6 if m6 > m7 else m7
-    a = a if a > b else b
-    c = c if c > d else d
-    return a if a > c else c
-
-
-@njit(**KERNEL)
-def _non_finite(row):
-    """Whether the row holds NaN or ±∞ (an integer count: vectorises without fast-math
-    flags, which would let LLVM assume there is no NaN to find)."""
-    bad = 0
-    for j in range(row.shape[0]):
-        bad += 0 if abs(row[j]) < math.inf else 1
-    return bad > 0
+_KEY_MIN = np.int64(-(2**63))
 
 
 @njit(**KERNEL)
@@ -145,47 +109,15 @@ def count_top(row, m):
     return c
 
 
-# ------------------------------------------------------------------------------- float64
-
-
 @njit(**KERNEL)
-def _two_diff(a, m):
-    """(hi, lo) with hi + lo = a − m exactly (TwoSum); far entries give (_FAR·2, 0)."""
-    neg = -m
-    hi = a + neg
-    bv = hi - a
-    av = hi - bv
-    lo = (a - av) + (neg - bv)
-    far = hi < _FAR
-    return (2.0 * _FAR if far else hi), (0.0 if far else lo)
+def log1p_dd(th, tl):
+    """(L, c, τ): log1p(τ) for τ = th + tl (a double-double) as a pair L + c good to ~1e−17,
+    and τ rounded once.
 
-
-@njit(**KERNEL)
-def _exp_row_dd(row, m, eh, el):
-    """eh_j + el_j = e^(x_j − m) (0 at the max); returns the count of maxima (counted in a
-    pass of its own: a counter in this loop keeps it scalar)."""
-    for j in range(row.shape[0]):
-        hi, lo = _two_diff(row[j], m)
-        h, low = exp_dd(hi, lo)
-        top = hi == 0
-        eh[j] = 0.0 if top else h
-        el[j] = 0.0 if top else low
-    return count_top(row, m)
-
-
-@njit(**KERNEL)
-def log1p_tau_dd(row, m, eh, el):
-    """(L, c, τ): log1p(τ) for a float64 row as a pair L + c good to ~1e−17, and τ itself
-    (rounded once from its double-double sum).
-
-    τ = th + tl in double-double; L = log1p(th) from libm (< 1 ULP), then one Newton step
-    in double-double: c = (1 + τ)·e^(−L) − 1 ≈ log1p(τ) − L, with e^(−L) from exp_dd and
-    the product's error recovered exactly by an FMA.
+    L = log1p(th) from libm (< 1 ULP), then one Newton step in double-double:
+    c = (1 + τ)·e^(−L) − 1 ≈ log1p(τ) − L, with e^(−L) from exp_dd and the product's error
+    recovered exactly by an FMA. Once per row: its cost does not matter.
     """
-    n_top = _exp_row_dd(row, m, eh, el)
-    th, tl = _sum_dd(eh, el)
-    th, e = _two_sum(th, np.float64(n_top - 1))
-    tl = tl + e
     big = math.log1p(th)
     gh, gl = exp_dd(-big, 0.0)
     a, b = _two_sum(1.0, th)  # 1 + τ = a + b + tl
@@ -195,53 +127,122 @@ def log1p_tau_dd(row, m, eh, el):
     return big, c, th + tl
 
 
+# ------------------------------------------------------------------------------- float64
+# The float64 kernels follow rows32: the exp pass of row r (``exp_neg_pair_d``) also finds
+# the max of row r + 1 over integer order keys, and the output is streamed (``_stream``).
+
+
+@njit(**KERNEL)
+def _max_key_d(row):
+    k = _KEY_MIN
+    for j in range(row.shape[0]):
+        v = order_key_d(row[j])
+        k = v if v > k else k
+    return k
+
+
+@njit(**KERNEL)
+def first_max_d(x, r0):
+    """The max of row r0 of x, which starts a chunk (later rows get theirs from the row
+    before)."""
+    return from_key_d(_max_key_d(x[r0]))
+
+
+@njit(**KERNEL)
+def _exp_row_d(row, m, eh, el, nxt):
+    """eh_j + el_j = e^(x_j − m)·2^64 (entries below −746 give e^−746·2^64, which rounds to
+    0 in y); returns the max key of ``nxt`` (the next row)."""
+    neg_m = -m
+    k = _KEY_MIN
+    for j in range(row.shape[0]):
+        h, low = exp_neg_pair_d(row[j], neg_m)
+        eh[j] = h
+        el[j] = low
+        v = order_key_d(nxt[j])
+        k = v if v > k else k
+    return k
+
+
+@njit(**KERNEL)
+def _exp_row_tau_d(row, m, eh, el, nxt):
+    """``_exp_row_d`` for τ = Σ_{x_j ≠ m} e^(x_j − m), as the pairs eh + el: the maxima and
+    the entries below −746 give exactly 0 (log_softmax's top entry is −τ, which may be
+    subnormal: there e^−746 would count)."""
+    neg_m = -m
+    k = _KEY_MIN
+    for j in range(row.shape[0]):
+        v = row[j]
+        h, low = exp_neg_pair_d(v, neg_m)
+        drop = (v == m) | (v + neg_m < LOW)
+        eh[j] = 0.0 if drop else h
+        el[j] = 0.0 if drop else low
+        key = order_key_d(nxt[j])
+        k = key if key > k else k
+    return k
+
+
+@njit(**KERNEL)
+def tau_d(row, m, eh, el, nxt):
+    """(τ as a pair th + tl, n_top, the next row's max key), τ = Σ_{x_j ≠ m} e^(x_j − m) +
+    (n_top − 1); the scaled exponentials stay in eh + el (0 at the max). th is NaN for a row
+    holding NaN or +∞, or only −∞ (the caller flags it)."""
+    if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
+        return math.nan, 0.0, 0.0, _max_key_d(nxt)
+    key = _exp_row_tau_d(row, m, eh, el, nxt)
+    sh, sl = _sum_dd(eh, el)
+    n_top = count_top(row, m)
+    th, e = _two_sum(sh * UNSCALE, n_top - 1.0)  # the unscaling is exact unless subnormal
+    return th, e + sl * UNSCALE, n_top, key
+
+
 @njit(**PARALLEL)
 def softmax_d(x, out, flags, chunk):
-    """float64 softmax in double-double: e_j = eh + el, S = 1 + τ = sh + sl, and
-    y = (eh + el)/(sh + sl) from h·(1/S) and an FMA-exact correction (≈ 0.5 ULP)."""
+    """float64 softmax: y = (eh + el)/(sh + sl), the exponential and its compensated sum
+    (1 + τ)·2^64 as pairs, divided to about half an ULP (``store_quotient``)."""
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
         eh = np.empty(n, dtype=np.float64)
         el = np.empty(n, dtype=np.float64)
-        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
-            row, dst = x[r], out[r]
-            if _non_finite(row):
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max_d(x, r0)
+        for r in range(r0, r1):
+            nxt = x[r + 1] if r + 1 < r1 else x[r]
+            key = _exp_row_d(x[r], m, eh, el, nxt)
+            sh, sl = _sum_dd(eh, el)  # the maxima included
+            if sh != sh or not abs(m) < math.inf:
                 flags[r] = 1
-                continue
-            m = _row_max(row)
-            n_top = _exp_row_dd(row, m, eh, el)
-            th, tl = _sum_dd(eh, el)
-            sh, e = _two_sum(np.float64(n_top), th)
-            sl = e + tl
-            inv = 1.0 / sh
-            for j in range(n):
-                top = row[j] == m
-                h = 1.0 if top else eh[j]
-                low = 0.0 if top else el[j]
-                # y0 = h/S to within an ULP, then one correction with the exact residual:
-                # about half an ULP in all, without a division per element.
-                y0 = h * inv
-                rem = fma(-y0, sh, h)  # exact
-                dst[j] = y0 + ((rem + low) - y0 * sl) * inv
+            else:
+                store_quotient(eh, el, sh, sl, out[r])
+            m = from_key_d(key)
 
 
 @njit(**PARALLEL)
 def log_softmax_d(x, out, flags, chunk):
+    """float64 log_softmax: z = (x − m) − log1p(τ), x − m and the difference exact
+    TwoSums, log1p(τ) a pair L + c (``log1p_dd``): one rounding."""
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
         eh = np.empty(n, dtype=np.float64)
         el = np.empty(n, dtype=np.float64)
-        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
-            row, dst = x[r], out[r]
-            if _non_finite(row):
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max_d(x, r0)
+        for r in range(r0, r1):
+            nxt = x[r + 1] if r + 1 < r1 else x[r]
+            th, tl, _, key = tau_d(x[r], m, eh, el, nxt)
+            if th != th:
                 flags[r] = 1
-                continue
-            m = _row_max(row)
-            big, corr, _ = log1p_tau_dd(row, m, eh, el)
-            for j in range(n):
-                # (hi − L) with its rounding error recovered, plus lo − c: one rounding.
-                # x − m itself may overflow to −∞ (x ≈ −max, m ≈ max): then so does z.
-                hi, lo = _two_sum(row[j], -m)
-                s, err = _two_sum(hi, -big)
-                z = s + (err + (lo - corr))
-                dst[j] = z if hi > -math.inf else hi
+            else:
+                big, corr, _ = log1p_dd(th, tl)
+                store_shifted_dd(x[r], -m, -big, corr, out[r])
+            m = from_key_d(key)
+
+
+@njit(**PARALLEL)
+def exp_floor_d(x, out):
+    """The exp-only floor of these kernels: the same exp (``exp_neg_pair_d``), its pair added
+    and unscaled, over x ≤ 0 (larger x are taken as 0: the kernels only exponentiate
+    x − max ≤ 0)."""
+    for i in prange(x.shape[0]):
+        v = x[i]
+        h, low = exp_neg_pair_d(v if v < 0.0 else 0.0, 0.0)
+        out[i] = (h + low) * UNSCALE
