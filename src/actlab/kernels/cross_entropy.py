@@ -25,8 +25,9 @@ from ._exp_rows64 import UNSCALE as UNSCALE_D
 from ._exp_rows64 import from_key_d
 from ._numba_math import PARALLEL
 from ._stream import store_pair_scaled_top
-from .rows import _sum_compensated, _two_sum, first_max_d, log1p_dd, tau_d
+from .rows import _sum_compensated, _two_sum, log1p_dd
 from .rows32 import _from_key, _max_key, first_max, tau_w
+from .rows64 import first_max_d, new_lanes, tau_d
 
 
 @njit(**PARALLEL)
@@ -75,6 +76,7 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
     for c in prange((n_rows + chunk - 1) // chunk):
         eh = np.empty(n, dtype=np.float64)
         el = np.empty(n, dtype=np.float64)
+        lane_s, lane_c = new_lanes()
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
         m = first_max_d(x, r0)  # later rows get their max from the exp pass of the row before
         for r in range(r0, r1):
@@ -87,7 +89,7 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
                     grad[r][:] = 0.0
                 m = first_max_d(x, r + 1 if r + 1 < r1 else r)
                 continue
-            th, tl, n_top, key = tau_d(row, m, eh, el, nxt)
+            th, tl, n_top, key = tau_d(row, m, eh, el, nxt, lane_s, lane_c)
             m_row = m
             m = from_key_d(key)
             if th != th:

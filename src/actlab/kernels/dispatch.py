@@ -187,9 +187,9 @@ def exp_floor(x: np.ndarray, out: np.ndarray) -> None:
 
         rows32.exp_floor_w(x.reshape(-1), out.reshape(-1))
     else:
-        from . import rows
+        from . import rows64
 
-        rows.exp_floor_d(x.reshape(-1), out.reshape(-1))
+        rows64.exp_floor_d(x.reshape(-1), out.reshape(-1))
 
 
 def leaky_array(x: Any, slopes: Any, axis: int | None, g: Any, out: Any) -> np.ndarray | None:
