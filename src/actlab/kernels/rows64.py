@@ -199,44 +199,63 @@ def exp_floor_d(x, out):
 
 
 # ------------------------------------------------------------------------ short rows
-# Rows of a few entries (a softmax over 10 classes), as rows32.softmax_short_w: a block of
-# rows is flattened, the row maxima are spread to one value per element, the exp runs over
-# the whole contiguous block, then the per-row sums and the division, spread the same way.
+# Rows of a few entries (a softmax over 10 classes): a loop per row would run its exp and
+# its sums over 10 values at a time, and a TwoSum chain per row is one long dependency. A
+# block of rows is transposed instead (n × rows, in L2; the row maxima found on the way):
+# the exp with the row's max and the compensated sums then run along the rows, one lane per
+# row, contiguous and vectorised; the division is written back row-major.
 
 
 @njit(**KERNEL)
-def _spread_d(per_row, n, dst):
-    for i in range(per_row.shape[0]):
-        v = per_row[i]
+def _transpose_in(xf, n, xt, neg_m):
+    """xt = the block transposed, and −max of each row (a NaN entry is skipped by the max;
+    its exponential is NaN, which flags the row)."""
+    for i in range(xt.shape[1]):
+        m = xf[i * n]
         for k in range(n):
-            dst[i * n + k] = v
+            v = xf[i * n + k]
+            xt[k, i] = v
+            m = v if v > m else m
+        neg_m[i] = -m
 
 
 @njit(**KERNEL)
-def _exp_flat_d(xf, neg_mf, eh, el):
-    for j in range(xf.shape[0]):
-        h, low = exp_neg_pair_d(xf[j], neg_mf[j])
-        eh[j] = h
-        el[j] = low
+def _exp_cols(xt, neg_m, eh, el):
+    """eh + el = e^(x − m)·2^64, transposed (a loop of its own: with the sums in it, it
+    no longer vectorised)."""
+    for k in range(xt.shape[0]):
+        for i in range(xt.shape[1]):
+            h, low = exp_neg_pair_d(xt[k, i], neg_m[i])
+            eh[k, i] = h
+            el[k, i] = low
 
 
 @njit(**KERNEL)
-def _row_sum_dd(a, b, start, n):
-    """Σ a + Σ b over a[start:start + n] as a pair: one TwoSum chain (a short row)."""
-    h = 0.0
-    lo = 0.0
-    for j in range(start, start + n):
-        h, e = _two_sum(h, a[j])
-        lo += e + b[j]
-    return _two_sum(h, lo)
+def _sum_cols(eh, el, sh, sl):
+    """Each row's compensated sum sh + sl: one TwoSum chain per row, the rows side by side."""
+    for i in range(eh.shape[1]):
+        sh[i] = 0.0
+        sl[i] = 0.0
+    for k in range(eh.shape[0]):
+        for i in range(eh.shape[1]):
+            s = sh[i]
+            v = eh[k, i]
+            t = s + v
+            bv = t - s
+            sl[i] += ((s - (t - bv)) + (v - bv)) + el[k, i]
+            sh[i] = t
 
 
 @njit(**KERNEL)
-def _quotient_flat(eh, el, sh, sl, dst):
-    for j in range(dst.shape[0]):
-        inv = 1.0 / sh[j]
-        y0 = eh[j] * inv
-        dst[j] = y0 + ((fma(-y0, sh[j], eh[j]) + el[j]) - y0 * sl[j]) * inv
+def _quotient_cols(eh, el, sh, sl, inv, n, of):
+    """of (row-major) = (eh + el)/(sh + sl) per row (transposed input), ≈ half an ULP; the
+    loop runs along the output (strided loads cost less than strided stores)."""
+    for i in range(eh.shape[1]):
+        s_h, s_l, r = sh[i], sl[i], inv[i]
+        for k in range(n):
+            h = eh[k, i]
+            y0 = h * r
+            of[i * n + k] = y0 + ((fma(-y0, s_h, h) + el[k, i]) - y0 * s_l) * r
 
 
 @njit(**PARALLEL)
@@ -246,29 +265,22 @@ def softmax_short_d(x, out, flags, chunk):
     for c in prange((n_rows + chunk - 1) // chunk):
         r0 = c * chunk
         rows = min(n_rows, r0 + chunk) - r0
-        size = rows * n
-        xf = x[r0 : r0 + rows].reshape(size)
-        of = out[r0 : r0 + rows].reshape(size)
-        neg_m = np.empty(rows, dtype=np.float64)
-        sums_h = np.empty(rows, dtype=np.float64)
-        sums_l = np.empty(rows, dtype=np.float64)
-        neg_mf = np.empty(size, dtype=np.float64)
-        eh = np.empty(size, dtype=np.float64)
-        el = np.empty(size, dtype=np.float64)
+        xf = x[r0 : r0 + rows].reshape(rows * n)
+        of = out[r0 : r0 + rows].reshape(rows * n)
+        per_row = np.empty((4, rows), dtype=np.float64)
+        neg_m, sh, sl, inv = per_row[0], per_row[1], per_row[2], per_row[3]
+        xt = np.empty((n, rows), dtype=np.float64)
+        eh = np.empty((n, rows), dtype=np.float64)
+        el = np.empty((n, rows), dtype=np.float64)
+        _transpose_in(xf, n, xt, neg_m)
+        _exp_cols(xt, neg_m, eh, el)
+        _sum_cols(eh, el, sh, sl)
         for i in range(rows):
-            neg_m[i] = -from_key_d(_max_key_d(xf[i * n : (i + 1) * n]))
-        _spread_d(neg_m, n, neg_mf)
-        _exp_flat_d(xf, neg_mf, eh, el)
-        for i in range(rows):
-            sh, sl = _row_sum_dd(eh, el, i * n, n)
-            if sh != sh or not abs(neg_m[i]) < math.inf:
+            h, low = _two_sum(sh[i], sl[i])
+            if h != h or not abs(neg_m[i]) < math.inf:
                 flags[r0 + i] = 1
-                sh, sl = 1.0, 0.0
-            sums_h[i] = sh
-            sums_l[i] = sl
-        # the per-element sums reuse the scratch of the maxima and of x's spread
-        _spread_d(sums_h, n, neg_mf)
-        shf = neg_mf
-        slf = np.empty(size, dtype=np.float64)
-        _spread_d(sums_l, n, slf)
-        _quotient_flat(eh, el, shf, slf, of)
+                h, low = 1.0, 0.0
+            sh[i] = h
+            sl[i] = low
+            inv[i] = 1.0 / h
+        _quotient_cols(eh, el, sh, sl, inv, n, of)
