@@ -1,7 +1,7 @@
 """Fused cross-entropy on logits with class-index targets: loss and gradient in one pass.
 
 Per row (the class axis last): the max m, the exponentials and τ as in ``rows32`` and
-``rows`` (in per-thread scratch rows, pipelined: the next row's max is found in this row's
+``rows64`` (in per-thread scratch rows, pipelined: the next row's max is found in this row's
 exp pass), L = log1p(τ), then
 
 * loss = (L − (x_t − m)): two non-negative parts, nothing cancels (x_t − m exact: float64
