@@ -5,22 +5,23 @@ first reads the destination's cache line from memory (a read-for-ownership), so 
 over a large array moves three array-sizes through memory (read x, read and write out).
 A non-temporal store writes the line without reading it: two array-sizes, as a copy.
 
-numba cannot mark a store non-temporal, and LLVM only emits the AVX store (vmovntps) for an
-aligned 8-wide vector, so these intrinsics build that vector in LLVM IR directly: load
-8 values, compute in float64, round to float32, store 32-byte-aligned with !nontemporal.
-The kernels store a row's first and last few elements with ordinary stores
-(``head``/``body`` below) so that every vector store is aligned.
+numba cannot mark a store non-temporal, and LLVM only emits the AVX store (vmovntps,
+vmovntpd) for an aligned vector, so these intrinsics build that vector in LLVM IR directly:
+load 8 values, compute in float64, round to the output's dtype (float32 or float64), store
+32-byte-aligned with !nontemporal. The kernels store a row's first and last few elements
+with ordinary stores (``head``/``body`` below) so that every vector store is aligned.
 """
 
 from __future__ import annotations
 
+import math
 import platform
 
 import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
-from ._numba_math import KERNEL
+from ._numba_math import KERNEL, fma
 
 LANES = 8
 
@@ -39,11 +40,29 @@ def _splat(builder, value, vector_type):
     return out
 
 
-def _load8(context, builder, array_type, array, index, element):
+def _load8(context, builder, array_type, array, index):
+    """array[index:index+8] as a vector of the array's own dtype."""
     ir = _llvm()
     data = context.make_array(array_type)(context, builder, array).data
-    vector = ir.VectorType(element, LANES).as_pointer()
+    vector = ir.VectorType(data.type.pointee, LANES).as_pointer()
     return builder.load(builder.bitcast(builder.gep(data, [index]), vector), align=4)
+
+
+def _load8_d(context, builder, array_type, array, index):
+    """array[index:index+8] as 8 float64 (float32 values widened, exactly)."""
+    ir = _llvm()
+    v = _load8(context, builder, array_type, array, index)
+    d8 = ir.VectorType(ir.DoubleType(), LANES)
+    return v if v.type == d8 else builder.fpext(v, d8)
+
+
+def _store_nt_d(context, builder, array_type, array, index, y):
+    """Streams the 8 float64 y to array[index:index+8], rounded once to the array's dtype."""
+    ir = _llvm()
+    element = context.make_array(array_type)(context, builder, array).data.type.pointee
+    if element != ir.DoubleType():
+        y = builder.fptrunc(y, ir.VectorType(element, LANES))
+    _store_nt(context, builder, array_type, array, index, y)
 
 
 def _store_nt(context, builder, array_type, array, index, value):
@@ -81,25 +100,53 @@ def _pair_scaled(context, builder, signature, args):
     """(eh + el)[j:j+8]·c in float64, from arguments (dst, j, eh, el, c, ...)."""
     ir = _llvm()
     d8 = ir.VectorType(ir.DoubleType(), LANES)
-    f32 = ir.FloatType()
-    hi = builder.fpext(_load8(context, builder, signature.args[2], args[2], args[1], f32), d8)
-    lo = builder.fpext(_load8(context, builder, signature.args[3], args[3], args[1], f32), d8)
+    hi = _load8_d(context, builder, signature.args[2], args[2], args[1])
+    lo = _load8_d(context, builder, signature.args[3], args[3], args[1])
     return builder.fmul(builder.fadd(hi, lo), _splat(builder, args[4], d8))
 
 
 @intrinsic
 def pair_scaled8(typingctx, dst, j, eh, el, c):
-    """dst[j:j+8] = float32((eh + el)[j:j+8]·c), the pair added and scaled in float64;
-    dst + j must be 32-byte aligned."""
+    """dst[j:j+8] = (eh + el)[j:j+8]·c, the pair added and scaled in float64, rounded once to
+    dst's dtype; dst + j must be 32-byte aligned."""
 
     def gen(context, builder, signature, args):
-        ir = _llvm()
         y = _pair_scaled(context, builder, signature, args)
-        y32 = builder.fptrunc(y, ir.VectorType(ir.FloatType(), LANES))
-        _store_nt(context, builder, signature.args[0], args[0], args[1], y32)
+        _store_nt_d(context, builder, signature.args[0], args[0], args[1], y)
         return context.get_dummy_value()
 
     return types.none(dst, j, eh, el, c), gen
+
+
+def _fma(builder, a, b, c):
+    """a·b + c rounded once, on vectors (llvmlite's builder.fma takes scalars only)."""
+    ir = _llvm()
+    name = f"llvm.fma.v{a.type.count}f64"
+    module = builder.module
+    fn = module.globals.get(name)
+    if fn is None:
+        fn = ir.Function(module, ir.FunctionType(a.type, [a.type] * 3), name=name)
+    return builder.call(fn, [a, b, c])
+
+
+@intrinsic
+def quotient8(typingctx, dst, j, eh, el, sh, sl, inv):
+    """dst[j:j+8] = (eh + el)/(sh + sl) for float64 pairs, to about half an ULP: y0 = eh·inv,
+    then one correction with the exact residual eh − y0·sh (an FMA), without a division per
+    element (inv = 1/sh); dst + j must be 32-byte aligned."""
+
+    def gen(context, builder, signature, args):
+        h = _load8_d(context, builder, signature.args[2], args[2], args[1])
+        low = _load8_d(context, builder, signature.args[3], args[3], args[1])
+        sh, sl, inv = (_splat(builder, a, h.type) for a in args[4:7])
+        y0 = builder.fmul(h, inv)
+        rem = _fma(builder, builder.fneg(y0), sh, h)
+        fix = builder.fsub(builder.fadd(rem, low), builder.fmul(y0, sl))
+        y = builder.fadd(y0, builder.fmul(fix, inv))
+        _store_nt_d(context, builder, signature.args[0], args[0], args[1], y)
+        return context.get_dummy_value()
+
+    return types.none(dst, j, eh, el, sh, sl, inv), gen
 
 
 @intrinsic
@@ -108,33 +155,55 @@ def shifted8(typingctx, dst, j, x, m, big):
     dst + j must be 32-byte aligned."""
 
     def gen(context, builder, signature, args):
-        ir = _llvm()
-        d8 = ir.VectorType(ir.DoubleType(), LANES)
-        f32 = ir.FloatType()
-        v = builder.fpext(_load8(context, builder, signature.args[2], args[2], args[1], f32), d8)
-        z = builder.fsub(v, _splat(builder, args[3], d8))
-        z = builder.fsub(z, _splat(builder, args[4], d8))
-        z32 = builder.fptrunc(z, ir.VectorType(f32, LANES))
-        _store_nt(context, builder, signature.args[0], args[0], args[1], z32)
+        v = _load8_d(context, builder, signature.args[2], args[2], args[1])
+        z = builder.fsub(v, _splat(builder, args[3], v.type))
+        z = builder.fsub(z, _splat(builder, args[4], v.type))
+        _store_nt_d(context, builder, signature.args[0], args[0], args[1], z)
         return context.get_dummy_value()
 
     return types.none(dst, j, x, m, big), gen
 
 
+def _two_sum(builder, a, b):
+    """(s, e) with s + e = a + b exactly (TwoSum, six operations)."""
+    s = builder.fadd(a, b)
+    bv = builder.fsub(s, a)
+    av = builder.fsub(s, bv)
+    return s, builder.fadd(builder.fsub(a, av), builder.fsub(b, bv))
+
+
 @intrinsic
-def pair_scaled_top8(typingctx, dst, j, eh, el, c, row, m, top):
-    """``pair_scaled8`` where row[j] == m takes the value ``top`` instead (the row's maxima,
-    whose exponentials the τ pass left at 0)."""
+def shifted_dd8(typingctx, dst, j, x, neg_m, neg_big, corr):
+    """dst[j:j+8] = (x − m) − (big + corr) for float64 x, rounded once: x − m and its
+    difference with big as exact TwoSums, the small parts added last (an x − m that
+    overflows to −∞ gives −∞); dst + j must be 32-byte aligned."""
 
     def gen(context, builder, signature, args):
         ir = _llvm()
-        f32 = ir.FloatType()
+        v = _load8_d(context, builder, signature.args[2], args[2], args[1])
+        hi, lo = _two_sum(builder, v, _splat(builder, args[3], v.type))
+        s, err = _two_sum(builder, hi, _splat(builder, args[4], v.type))
+        low = builder.fsub(lo, _splat(builder, args[5], v.type))
+        z = builder.fadd(s, builder.fadd(err, low))
+        inf = _splat(builder, ir.Constant(ir.DoubleType(), float("-inf")), v.type)
+        z = builder.select(builder.fcmp_ordered(">", hi, inf), z, hi)
+        _store_nt_d(context, builder, signature.args[0], args[0], args[1], z)
+        return context.get_dummy_value()
+
+    return types.none(dst, j, x, neg_m, neg_big, corr), gen
+
+
+@intrinsic
+def pair_scaled_top8(typingctx, dst, j, eh, el, c, row, m, top):
+    """``pair_scaled8`` where row[j] == m takes the value ``top`` instead (the row's maxima,
+    whose exponentials the τ pass left at 0); m has the row's dtype."""
+
+    def gen(context, builder, signature, args):
         y = _pair_scaled(context, builder, signature, args)
-        v = _load8(context, builder, signature.args[5], args[5], args[1], f32)
-        is_top = builder.fcmp_ordered("==", v, _splat(builder, args[6], ir.VectorType(f32, LANES)))
+        v = _load8(context, builder, signature.args[5], args[5], args[1])
+        is_top = builder.fcmp_ordered("==", v, _splat(builder, args[6], v.type))
         y = builder.select(is_top, _splat(builder, args[7], y.type), y)
-        y32 = builder.fptrunc(y, ir.VectorType(f32, LANES))
-        _store_nt(context, builder, signature.args[0], args[0], args[1], y32)
+        _store_nt_d(context, builder, signature.args[0], args[0], args[1], y)
         return context.get_dummy_value()
 
     return types.none(dst, j, eh, el, c, row, m, top), gen
@@ -168,8 +237,30 @@ def fence(typingctx):
 
 
 @njit(**KERNEL)
+def _quotient(h, low, sh, sl, inv):
+    y0 = h * inv
+    return y0 + ((fma(-y0, sh, h) + low) - y0 * sl) * inv
+
+
+@njit(**KERNEL)
+def store_quotient(eh, el, sh, sl, dst):
+    """dst = (eh + el)/(sh + sl) for float64 pairs (``quotient8``), streamed to memory."""
+    inv = 1.0 / sh
+    n = dst.shape[0]
+    start = min(head(dst), n)
+    body = (n - start) // LANES
+    for j in range(start):
+        dst[j] = _quotient(eh[j], el[j], sh, sl, inv)
+    for i in range(body):
+        quotient8(dst, start + LANES * i, eh, el, sh, sl, inv)
+    for j in range(start + LANES * body, n):
+        dst[j] = _quotient(eh[j], el[j], sh, sl, inv)
+    fence()
+
+
+@njit(**KERNEL)
 def store_pair_scaled(eh, el, c, dst):
-    """dst = float32((eh + el)·c) (float64 arithmetic), streamed to memory."""
+    """dst = (eh + el)·c in float64, rounded once to dst's dtype, streamed to memory."""
     n = dst.shape[0]
     start = min(head(dst), n)
     body = (n - start) // LANES
@@ -184,7 +275,8 @@ def store_pair_scaled(eh, el, c, dst):
 
 @njit(**KERNEL)
 def store_pair_scaled_top(eh, el, c, row, m, top, dst):
-    """dst = float32(top if row == m else (eh + el)·c) (float64 arithmetic), streamed."""
+    """dst = top if row == m else (eh + el)·c, in float64 rounded once to dst's dtype,
+    streamed."""
     n = dst.shape[0]
     start = min(head(dst), n)
     body = (n - start) // LANES
@@ -209,4 +301,30 @@ def store_shifted(x, m, big, dst):
         shifted8(dst, start + LANES * i, x, m, big)
     for j in range(start + LANES * body, n):
         dst[j] = (np.float64(x[j]) - m) - big
+    fence()
+
+
+@njit(**KERNEL)
+def _shifted_dd(v, neg_m, neg_big, corr):
+    hi = v + neg_m
+    bv = hi - v
+    lo = (v - (hi - bv)) + (neg_m - bv)
+    s = hi + neg_big
+    sv = s - hi
+    z = s + (((hi - (s - sv)) + (neg_big - sv)) + (lo - corr))
+    return z if hi > -math.inf else hi
+
+
+@njit(**KERNEL)
+def store_shifted_dd(x, neg_m, neg_big, corr, dst):
+    """dst = (x − m) − (big + corr) for float64 rows (``shifted_dd8``), streamed."""
+    n = dst.shape[0]
+    start = min(head(dst), n)
+    body = (n - start) // LANES
+    for j in range(start):
+        dst[j] = _shifted_dd(x[j], neg_m, neg_big, corr)
+    for i in range(body):
+        shifted_dd8(dst, start + LANES * i, x, neg_m, neg_big, corr)
+    for j in range(start + LANES * body, n):
+        dst[j] = _shifted_dd(x[j], neg_m, neg_big, corr)
     fence()

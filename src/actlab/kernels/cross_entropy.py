@@ -1,8 +1,8 @@
 """Fused cross-entropy on logits with class-index targets: loss and gradient in one pass.
 
 Per row (the class axis last): the max m, the exponentials and τ as in ``rows32`` and
-``rows`` (in a per-thread scratch row; float32 rows pipelined, the next row's max found in
-this row's exp pass), L = log1p(τ), then
+``rows64`` (in per-thread scratch rows, pipelined: the next row's max is found in this row's
+exp pass), L = log1p(τ), then
 
 * loss = (L − (x_t − m)): two non-negative parts, nothing cancels (x_t − m exact: float64
   arithmetic for float32 rows, a TwoSum hi + lo for float64 rows);
@@ -21,10 +21,13 @@ import numpy as np
 from numba import njit, prange
 
 from ._exp_rows32 import UNSCALE
+from ._exp_rows64 import UNSCALE as UNSCALE_D
+from ._exp_rows64 import from_key_d
 from ._numba_math import PARALLEL
 from ._stream import store_pair_scaled, store_pair_scaled_top
-from .rows import _non_finite, _row_max, _sum_compensated, _two_sum, log1p_tau_dd
+from .rows import _sum_compensated, _two_sum, log1p_dd
 from .rows32 import _exp_row_tau, _from_key, _max_key, _sum_and_count, first_max, tau_lean_w
+from .rows64 import first_max_d, new_lanes, tau_d
 
 
 @njit(**PARALLEL)
@@ -84,37 +87,40 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
     for c in prange((n_rows + chunk - 1) // chunk):
         eh = np.empty(n, dtype=np.float64)
         el = np.empty(n, dtype=np.float64)
-        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
+        lane_s, lane_c = new_lanes()
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max_d(x, r0)  # later rows get their max from the exp pass of the row before
+        for r in range(r0, r1):
             row = x[r]
+            nxt = x[r + 1] if r + 1 < r1 else row
             t = target[r]
-            if t < 0:
+            if t < 0:  # ignored row: no loss, no gradient
                 losses[r] = 0.0
                 if want_grad:
                     grad[r][:] = 0.0
+                m = first_max_d(x, r + 1 if r + 1 < r1 else r)
                 continue
-            if _non_finite(row):
+            th, tl, n_top, key = tau_d(row, m, eh, el, nxt, lane_s, lane_c)
+            m_row = m
+            m = from_key_d(key)
+            if th != th:
                 flags[r] = 1
                 continue
-            m = _row_max(row)
-            big, corr, tau = log1p_tau_dd(row, m, eh, el)
-            hi, lo = _two_sum(row[t], -m)
+            big, corr, tau = log1p_dd(th, tl)
+            hi, lo = _two_sum(row[t], -m_row)  # x_t − m exactly
             losses[r] = (big - hi) + (corr - lo)
             if not want_grad:
                 continue
-            dst = grad[r]
+            # s·y_j for every entry (streamed), then the target's entry: s·(y_t − 1), or
+            # s·(−τ/(1 + τ)) at a unique max, where y_t − 1 would cancel.
             s = scale[r]
-            one_tau = 1.0 + tau
-            om_top = tau / one_tau
-            n_top = 0
-            for j in range(n):
-                n_top += 1 if row[j] == m else 0
-            for j in range(n):
-                v = eh[j] + el[j]
-                top = row[j] == m
-                y = (1.0 if top else v) / one_tau
-                hit = 1.0 if j == t else 0.0
-                g = (1.0 - hit) - om_top if (top and n_top == 1) else y - hit
-                dst[j] = s * g
+            inv = 1.0 / (1.0 + tau)
+            store_pair_scaled_top(eh, el, s * inv * UNSCALE_D, row, m_row, s * inv, grad[r])
+            if row[t] == m_row:
+                g = -(tau * inv) if n_top == 1 else inv - 1.0
+            else:
+                g = (eh[t] + el[t]) * (inv * UNSCALE_D) - 1.0
+            grad[r][t] = s * g
 
 
 @njit(cache=True)

@@ -208,13 +208,15 @@ def from_output(func: str, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> boo
 
 def exp_floor(x: np.ndarray, out: np.ndarray) -> None:
     """The exp-only loop with the kernels' own exp (see ``actlab.kernels.exp_floor``)."""
-    mod = _modules()
+    _numba_threads()
     if x.dtype == np.float32:
         from . import rows32
 
         rows32.exp_floor_w(x.reshape(-1), out.reshape(-1))
     else:
-        mod.exp_floor_d(x.reshape(-1), out.reshape(-1))
+        from . import rows64
+
+        rows64.exp_floor_d(x.reshape(-1), out.reshape(-1))
 
 
 def leaky_array(x: Any, slopes: Any, axis: int | None, g: Any, out: Any) -> np.ndarray | None:

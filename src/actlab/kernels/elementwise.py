@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import _scalars as S
-from ._numba_math import PARALLEL, exp_dd
+from ._numba_math import PARALLEL
 
 # ---------------------------------------------------------------------------- f(x) loops
 
@@ -142,16 +142,6 @@ def mish_grad_vjp(x, g, out, p, lo, hi):
         out[i] = S.contract(v, S.mish_grad(v, p), lo, hi) * np.float64(g[i])
 
 
-# ---------------------------------------------------------------------- the exp floor
-# The exp of the float64 row kernels (softmax, log_softmax, cross-entropy), alone over the
-# data: the double-double exp. (The float32 floor is ``rows32.exp_floor_w``.)
-
-
-@njit(**PARALLEL)
-def exp_floor_d(x, out):
-    for i in prange(x.shape[0]):
-        h, low = exp_dd(x[i], 0.0)
-        out[i] = h + low
 
 
 # ------------------------------------------------- float32: lean formulas (see _scalars)

@@ -1,0 +1,149 @@
+"""The float64 exp of the row kernels: e^(x − m) for x ≤ m, lean, as a pair good to ~2^−60.
+
+The row kernels (softmax, log_softmax, cross-entropy) only ever exponentiate d = x − m ≤ 0,
+so this exp needs no overflow handling, and its result is returned scaled by 2^64: then it
+is a normal number for every d it keeps (≥ −746), one power of two serves as the scale, and
+the rounding to a subnormal (where y = e/S is one) happens in the caller's final
+division by S·2^64. NaN propagates (the kernels flag a row whose sum is NaN). Per element:
+
+* the exact difference hi + lo = x − m (TwoSum: x − m itself can be off by half an ULP of
+  d, i.e. |d|·2^−53 relative to e^d, ~370 ULP for d ≈ −745);
+* a Cody-Waite reduction hi = k·ln2 + r (k·LN2_HI exact), lo folded into r, and the
+  rounding error of r recovered (Fast2Sum) into the low part;
+* a degree-10 polynomial for (e^r − 1 − r)/r², |r| ≤ ln2/2 (Chebyshev-fitted: 3e−19
+  relative, where ``exp_dd``'s Taylor series needs degree 11 for 4e−18);
+* e^r = 1 + v + v_err with v = r + tail (Fast2Sum), then 1 + v by Fast2Sum: the pair
+  (q, q_lo), scaled by 2^(k+64) with one integer add and shift.
+
+About 42 float64 operations (10 of them the polynomial's FMAs), with one scale factor
+where ``exp_dd`` needs two and a floor. The pair is good to ~0.12 ULP of float64 (the
+rounding of the polynomial and its product with r²; ``tests/test_rows64.py``), so one
+rounding of eh + el is within 0.6 ULP (``exp_floor_d``).
+"""
+
+from __future__ import annotations
+
+from numba import njit, types
+from numba.extending import intrinsic
+
+from ._numba_math import LN2_HI, LN2_LO, SCALAR, fma
+
+_INV_LN2 = 1.4426950408889634
+_SHIFT = 6755399441055744.0  # 1.5·2^52: t = d/ln2 + SHIFT holds round(d/ln2) in its low bits
+_SHIFT_BITS = 0x4338000000000000
+# Below: e^d < 2^−1076, which rounds to 0 in every output (scaled by at most 2^−64·2^64).
+LOW = -746.0
+# (e^r − 1 − r)/r² interpolated at the 11 Chebyshev nodes of [−ln2/2, ln2/2] (mpmath, 50
+# digits), rounded to float64: 3.4e−19 relative error in 1 + r + r²P(r), measured.
+_P = (
+    0.5,
+    0.1666666666666667,
+    0.04166666666666667,
+    0.008333333333326141,
+    0.0013888888888883752,
+    0.00019841269874800493,
+    2.4801587325533363e-05,
+    2.7557255425746435e-06,
+    2.7557273661348637e-07,
+    2.510520637395701e-08,
+    2.0914679376583935e-09,
+)
+
+# What the pair is scaled by: e^d·2^64 = (q + q_lo)·2^(k+64).
+SCALE_BITS = 64
+UNSCALE = 2.0**-SCALE_BITS
+
+
+@intrinsic
+def _pow2_scaled(typingctx, t):
+    """2^(k + 64) for the k ∈ [−1077, 0] held in the shifted value t (one integer add, one
+    shift: the exponent field is k + 64 + 1023)."""
+
+    def gen(context, builder, signature, args):
+        from llvmlite import ir
+
+        i64 = ir.IntType(64)
+        bits = builder.bitcast(args[0], i64)
+        biased = builder.sub(bits, ir.Constant(i64, _SHIFT_BITS - 1023 - SCALE_BITS))
+        return builder.bitcast(builder.shl(biased, ir.Constant(i64, 52)), ir.DoubleType())
+
+    return types.float64(types.float64), gen
+
+
+@njit(**SCALAR)
+def exp_neg_pair_d(x, neg_m):
+    """(eh, el) with eh + el = e^(x − m)·2^64 for float64 x ≤ m (``neg_m`` = −m), finite.
+
+    Differences below −746 (and −∞) give e^−746·2^64, which rounds to 0 in every output
+    (callers that sum such entries into τ zero them); NaN gives NaN, and so does +∞ − ∞.
+    """
+    hi = x + neg_m
+    bv = hi - x
+    av = hi - bv
+    lo = (x - av) + (neg_m - bv)
+    far = hi < LOW
+    h = LOW if far else hi
+    lo = 0.0 if far else lo  # −∞ entries: lo would be NaN (−∞ − −∞)
+    t = h * _INV_LN2 + _SHIFT
+    kf = t - _SHIFT
+    r1 = h - kf * LN2_HI  # exact
+    s = lo - kf * LN2_LO  # |s| < 2.1e−7: its rounding is far below 2^−60
+    r = r1 + s
+    r_err = (r1 - r) + s  # Fast2Sum (where |r1| < |s|, r is tiny and so is the error)
+    p = _P[10]
+    p = p * r + _P[9]
+    p = p * r + _P[8]
+    p = p * r + _P[7]
+    p = p * r + _P[6]
+    p = p * r + _P[5]
+    p = p * r + _P[4]
+    p = p * r + _P[3]
+    p = p * r + _P[2]
+    p = p * r + _P[1]
+    p = p * r + _P[0]
+    r2 = r * r
+    tail = r2 * p + fma(r, r, -r2) * 0.5  # r² exact: its rounding would cost 0.03 ULP
+    # e^r = 1 + v + v_err with v = r + tail (Fast2Sum: r ≥ tail), then 1 + v by Fast2Sum:
+    # the tail (up to 0.07) never sits in the low part, where its rounding would cost
+    # 0.04 ULP; e^(r + r_err) = e^r·(1 + r_err), with q ≈ e^r to 6%.
+    v = r + tail
+    v_err = (r - v) + tail
+    q = 1.0 + v
+    q_lo = ((1.0 - q) + v) + fma(r_err, q, v_err)
+    a = _pow2_scaled(t)
+    return q * a, q_lo * a
+
+
+def _key_codegen(builder, bits):
+    """bits ^ ((bits >> 63) & 0x7FFF…): flips the magnitude bits of negative floats (an
+    arithmetic shift by 63 is a compare with 0 on AVX2)."""
+    from llvmlite import ir
+
+    i64 = ir.IntType(64)
+    sign = builder.ashr(bits, ir.Constant(i64, 63))
+    return builder.xor(bits, builder.and_(sign, ir.Constant(i64, 0x7FFFFFFFFFFFFFFF)))
+
+
+@intrinsic
+def order_key_d(typingctx, v):
+    """An int64 that orders like the float64 v (−0.0 just below +0.0; +NaN above +∞): an
+    integer max vectorises without the fast-math flags that exact arithmetic must not get."""
+
+    def gen(context, builder, signature, args):
+        from llvmlite import ir
+
+        return _key_codegen(builder, builder.bitcast(args[0], ir.IntType(64)))
+
+    return types.int64(types.float64), gen
+
+
+@intrinsic
+def from_key_d(typingctx, k):
+    """The float64 whose ``order_key_d`` is k (the map is its own inverse)."""
+
+    def gen(context, builder, signature, args):
+        from llvmlite import ir
+
+        return builder.bitcast(_key_codegen(builder, args[0]), ir.DoubleType())
+
+    return types.float64(types.int64), gen

@@ -1,0 +1,286 @@
+"""Compiled float64 row kernels: softmax, log_softmax over the last axis (numba), and the τ
+pass that the fused float64 cross-entropy shares.
+
+Per row, as in ``rows32``: the exponentials e_j = e^(x_j − m)·2^64 from the lean pair exp
+of ``_exp_rows64`` (the exact x − m, a pair good to ~2^−60) into two per-thread scratch rows
+(never a full-size temporary); their compensated (TwoSum) sum in 32 vectorised lanes; the
+output, streamed to memory (``_stream``). The exp pass of row r also finds the max of row
+r + 1 (integer order keys), so the core computes while the next row streams in.
+
+NaN propagates through the exp and the sums (+∞ − ∞ is NaN too), and a row whose max is
+not finite is caught by its max: such rows are flagged, not computed, and the caller gives
+them to the NumPy path and its hard-row contract. −∞ entries of other rows are exact here
+(their exponential is 0).
+
+The two exp loops repeat one shape on purpose: numba's disk cache only holds functions
+defined at module level, so a loop cannot be made by a factory (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d, from_key_d, order_key_d
+from ._numba_math import KERNEL, PARALLEL, REDUCE, fma
+from ._stream import store_quotient, store_shifted_dd
+from .rows import _two_sum, log1p_dd
+
+_KEY_MIN = np.int64(-(2**63))
+LANES = 32
+
+
+@njit(**KERNEL)
+def _max_key_d(row):
+    k = _KEY_MIN
+    for j in range(row.shape[0]):
+        v = order_key_d(row[j])
+        k = v if v > k else k
+    return k
+
+
+@njit(**KERNEL)
+def first_max_d(x, r0):
+    """The max of row r0 of x, which starts a chunk (later rows get theirs from the row
+    before)."""
+    return from_key_d(_max_key_d(x[r0]))
+
+
+@njit(**KERNEL)
+def new_lanes():
+    """The per-thread scratch of ``_sum_lanes``: the lanes' sums and their errors."""
+    return np.empty(LANES, dtype=np.float64), np.empty(LANES, dtype=np.float64)
+
+
+@njit(**KERNEL)
+def _exp_row(row, m, eh, el, nxt):
+    """eh_j + el_j = e^(x_j − m)·2^64 (entries below −746 give e^−746·2^64, which rounds to
+    0 in y); returns the max key of ``nxt`` (the next row)."""
+    neg_m = -m
+    k = _KEY_MIN
+    for j in range(row.shape[0]):
+        h, low = exp_neg_pair_d(row[j], neg_m)
+        eh[j] = h
+        el[j] = low
+        v = order_key_d(nxt[j])
+        k = v if v > k else k
+    return k
+
+
+@njit(**KERNEL)
+def _exp_row_tau(row, m, eh, el, nxt):
+    """``_exp_row`` for τ = Σ_{x_j ≠ m} e^(x_j − m): the maxima and the entries below −746
+    give exactly 0 (log_softmax's top entry is −τ, which may be subnormal: there e^−746
+    would count)."""
+    neg_m = -m
+    k = _KEY_MIN
+    for j in range(row.shape[0]):
+        v = row[j]
+        h, low = exp_neg_pair_d(v, neg_m)
+        drop = (v == m) | (v + neg_m < LOW)
+        eh[j] = 0.0 if drop else h
+        el[j] = 0.0 if drop else low
+        key = order_key_d(nxt[j])
+        k = key if key > k else k
+    return k
+
+
+@njit(**KERNEL)
+def _sum_lanes(a, b, s, c):
+    """Σ a + Σ b as a pair (hi, lo): a compensated sum of ``a`` plus the small terms ``b``.
+
+    The row is read as rows of LANES lanes, each lane a TwoSum chain whose sum and error
+    live in the small arrays s and c: the lane loop is elementwise, so it vectorises (scalar
+    lanes in registers were left scalar by LLVM), and s, c stay in L1. (Fused into the exp
+    loop, the lanes cost twice the exp: that loop then no longer vectorised well.)
+    """
+    for k in range(LANES):
+        s[k] = 0.0
+        c[k] = 0.0
+    for i in range(a.shape[0] // LANES):
+        ai = a[i * LANES : (i + 1) * LANES]
+        bi = b[i * LANES : (i + 1) * LANES]
+        for k in range(LANES):
+            v = ai[k]
+            h = s[k] + v
+            bv = h - s[k]
+            c[k] += ((s[k] - (h - bv)) + (v - bv)) + bi[k]
+            s[k] = h
+    h = 0.0
+    lo = 0.0
+    for j in range(LANES * (a.shape[0] // LANES), a.shape[0]):
+        h, e = _two_sum(h, a[j])
+        lo += e + b[j]
+    for k in range(LANES):
+        h, e = _two_sum(h, s[k])
+        lo += e + c[k]
+    return _two_sum(h, lo)
+
+
+@njit(**REDUCE)
+def _count_top(row, m):
+    """How many entries of the row equal its max m (a pass of its own: a counter inside the
+    exp loop keeps that loop scalar)."""
+    c = 0.0
+    for j in range(row.shape[0]):
+        c += 1.0 if row[j] == m else 0.0
+    return c
+
+
+@njit(**KERNEL)
+def tau_d(row, m, eh, el, nxt, s, c):
+    """(τ as a pair th + tl, n_top, the next row's max key), τ = Σ_{x_j ≠ m} e^(x_j − m) +
+    (n_top − 1); the scaled exponentials stay in eh + el (0 at the max). th is NaN for a row
+    holding NaN or +∞, or only −∞ (the caller flags it)."""
+    if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
+        return math.nan, 0.0, 0.0, _max_key_d(nxt)
+    key = _exp_row_tau(row, m, eh, el, nxt)
+    sh, sl = _sum_lanes(eh, el, s, c)
+    n_top = _count_top(row, m)
+    th, e = _two_sum(sh * UNSCALE, n_top - 1.0)  # the unscaling is exact unless subnormal
+    return th, e + sl * UNSCALE, n_top, key
+
+
+@njit(**PARALLEL)
+def softmax_d(x, out, flags, chunk):
+    """float64 softmax: y = (eh + el)/(sh + sl), the exponential and its compensated sum
+    (1 + τ)·2^64 as pairs, divided to about half an ULP (``store_quotient``)."""
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        eh = np.empty(n, dtype=np.float64)
+        el = np.empty(n, dtype=np.float64)
+        lane_s, lane_c = new_lanes()
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max_d(x, r0)
+        for r in range(r0, r1):
+            nxt = x[r + 1] if r + 1 < r1 else x[r]
+            key = _exp_row(x[r], m, eh, el, nxt)
+            sh, sl = _sum_lanes(eh, el, lane_s, lane_c)  # the maxima included
+            if sh != sh or not abs(m) < math.inf:
+                flags[r] = 1
+            else:
+                store_quotient(eh, el, sh, sl, out[r])
+            m = from_key_d(key)
+
+
+@njit(**PARALLEL)
+def log_softmax_d(x, out, flags, chunk):
+    """float64 log_softmax: z = (x − m) − log1p(τ), x − m and the difference exact
+    TwoSums, log1p(τ) a pair L + c (``log1p_dd``): one rounding."""
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        eh = np.empty(n, dtype=np.float64)
+        el = np.empty(n, dtype=np.float64)
+        lane_s, lane_c = new_lanes()
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max_d(x, r0)
+        for r in range(r0, r1):
+            nxt = x[r + 1] if r + 1 < r1 else x[r]
+            th, tl, _, key = tau_d(x[r], m, eh, el, nxt, lane_s, lane_c)
+            if th != th:
+                flags[r] = 1
+            else:
+                big, corr, _ = log1p_dd(th, tl)
+                store_shifted_dd(x[r], -m, -big, corr, out[r])
+            m = from_key_d(key)
+
+
+@njit(**PARALLEL)
+def exp_floor_d(x, out):
+    """The exp-only floor of these kernels: the same exp (``exp_neg_pair_d``), its pair added
+    and unscaled, over x ≤ 0 (larger x are taken as 0: the kernels only exponentiate
+    x − max ≤ 0)."""
+    for i in prange(x.shape[0]):
+        v = x[i]
+        h, low = exp_neg_pair_d(v if v < 0.0 else 0.0, 0.0)
+        out[i] = (h + low) * UNSCALE
+
+
+# ------------------------------------------------------------------------ short rows
+# Rows of a few entries (a softmax over 10 classes): a loop per row would run its exp and
+# its sums over 10 values at a time, and a TwoSum chain per row is one long dependency. A
+# block of rows is transposed instead (n × rows, in L2; the row maxima found on the way):
+# the exp with the row's max and the compensated sums then run along the rows, one lane per
+# row, contiguous and vectorised; the division is written back row-major.
+
+
+@njit(**KERNEL)
+def _transpose_in(xf, n, xt, neg_m):
+    """xt = the block transposed, and −max of each row (a NaN entry is skipped by the max;
+    its exponential is NaN, which flags the row)."""
+    for i in range(xt.shape[1]):
+        m = xf[i * n]
+        for k in range(n):
+            v = xf[i * n + k]
+            xt[k, i] = v
+            m = v if v > m else m
+        neg_m[i] = -m
+
+
+@njit(**KERNEL)
+def _exp_cols(xt, neg_m, eh, el):
+    """eh + el = e^(x − m)·2^64, transposed (a loop of its own: with the sums in it, it
+    no longer vectorised)."""
+    for k in range(xt.shape[0]):
+        for i in range(xt.shape[1]):
+            h, low = exp_neg_pair_d(xt[k, i], neg_m[i])
+            eh[k, i] = h
+            el[k, i] = low
+
+
+@njit(**KERNEL)
+def _sum_cols(eh, el, sh, sl):
+    """Each row's compensated sum sh + sl: one TwoSum chain per row, the rows side by side."""
+    for i in range(eh.shape[1]):
+        sh[i] = 0.0
+        sl[i] = 0.0
+    for k in range(eh.shape[0]):
+        for i in range(eh.shape[1]):
+            s = sh[i]
+            v = eh[k, i]
+            t = s + v
+            bv = t - s
+            sl[i] += ((s - (t - bv)) + (v - bv)) + el[k, i]
+            sh[i] = t
+
+
+@njit(**KERNEL)
+def _quotient_cols(eh, el, sh, sl, inv, n, of):
+    """of (row-major) = (eh + el)/(sh + sl) per row (transposed input), ≈ half an ULP; the
+    loop runs along the output (strided loads cost less than strided stores)."""
+    for i in range(eh.shape[1]):
+        s_h, s_l, r = sh[i], sl[i], inv[i]
+        for k in range(n):
+            h = eh[k, i]
+            y0 = h * r
+            of[i * n + k] = y0 + ((fma(-y0, s_h, h) + el[k, i]) - y0 * s_l) * r
+
+
+@njit(**PARALLEL)
+def softmax_short_d(x, out, flags, chunk):
+    """softmax_d for short rows (n ≤ SHORT_ROW), ``chunk`` rows per block."""
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        r0 = c * chunk
+        rows = min(n_rows, r0 + chunk) - r0
+        xf = x[r0 : r0 + rows].reshape(rows * n)
+        of = out[r0 : r0 + rows].reshape(rows * n)
+        per_row = np.empty((4, rows), dtype=np.float64)
+        neg_m, sh, sl, inv = per_row[0], per_row[1], per_row[2], per_row[3]
+        xt = np.empty((n, rows), dtype=np.float64)
+        eh = np.empty((n, rows), dtype=np.float64)
+        el = np.empty((n, rows), dtype=np.float64)
+        _transpose_in(xf, n, xt, neg_m)
+        _exp_cols(xt, neg_m, eh, el)
+        _sum_cols(eh, el, sh, sl)
+        for i in range(rows):
+            h, low = _two_sum(sh[i], sl[i])
+            if h != h or not abs(neg_m[i]) < math.inf:
+                flags[r0 + i] = 1
+                h, low = 1.0, 0.0
+            sh[i] = h
+            sl[i] = low
+            inv[i] = 1.0 / h
+        _quotient_cols(eh, el, sh, sl, inv, n, of)

@@ -1,0 +1,105 @@
+"""The float64 row kernels' building blocks (the lean pair exp, the order keys) on hard
+inputs, and the short-row kernels among special rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import actlab
+from actlab.kernels import config
+from test_kernels_support import TIERS, on_tier
+
+needs_numba = pytest.mark.skipif(not config.numba_available(), reason="numba is not installed")
+
+
+@needs_numba
+def test_row_kernels_float64_pair_exp_is_within_a_sixth_of_an_ulp():
+    """e^(x − m)·2^64 as a pair, over every difference the kernels keep (down to −746), for
+    maxima whose x − m is not exact in float64: within 0.15·2^−53 relative where the low
+    part is normal, and one rounding of the pair stays within 0.6 ULP; x = m gives exactly
+    2^64, −∞ gives a value that rounds to 0 in every output, NaN and +∞ − ∞ give NaN."""
+    from numba import njit
+
+    from actlab.kernels._exp_rows64 import UNSCALE, exp_neg_pair_d
+
+    @njit
+    def run(x, neg_m, hi, lo):
+        for i in range(x.shape[0]):
+            hi[i], lo[i] = exp_neg_pair_d(x[i], neg_m)
+
+    rng = np.random.default_rng(7)
+    ln2 = np.log(2.0)
+    for m in (0.0, 3.7, -55.1, 1e4, 2.5e5):
+        # random differences, and ones at and around the ±ln2/2 ends of the reduction
+        k = rng.integers(0, 1075, 20_000)
+        ends = k * ln2 + rng.choice([-0.5, 0.5], k.size) * ln2 + rng.uniform(-1e-9, 1e-9, k.size)
+        d = np.concatenate([rng.uniform(0, 745.9, 200_000), np.logspace(-12, 2.8, 20_000), ends])
+        x = np.minimum(m - d[(d >= 0) & (d < 745.9)], m)
+        hi, lo = np.empty_like(x), np.empty_like(x)
+        run(x, -m, hi, lo)
+        exact = np.exp(np.longdouble(x) - np.longdouble(m)) * np.longdouble(2.0**64)
+        rel = np.abs((np.longdouble(hi) + np.longdouble(lo)) - exact) / exact
+        assert float(np.max(rel[exact > 2.0**-950])) < 0.15 * 2.0**-53
+        once = (hi + lo) * UNSCALE
+        normal = once > 2.0**-1022
+        err = np.abs(np.longdouble(once) - exact / 2.0**64) / np.longdouble(np.spacing(once))
+        assert float(np.max(err[normal])) < 0.6
+    x = np.array([2.0, -np.inf, np.nan, np.inf])
+    hi, lo = np.empty_like(x), np.empty_like(x)
+    run(x, -2.0, hi, lo)
+    assert (hi[0], lo[0]) == (2.0**64, 0.0)
+    assert 0 < hi[1] + lo[1] < 2.0 ** (64 - 1075)  # e^−746: rounds to 0 once unscaled
+    assert hi[1] * UNSCALE == 0
+    assert np.isnan(hi[2])
+    assert np.isnan(hi[3])
+
+
+@needs_numba
+def test_float64_order_keys_order_like_the_floats():
+    from numba import njit
+
+    from actlab.kernels._exp_rows64 import from_key_d, order_key_d
+
+    @njit
+    def keys(x, out, back):
+        for i in range(x.shape[0]):
+            out[i] = order_key_d(x[i])
+            back[i] = from_key_d(out[i])
+
+    rng = np.random.default_rng(8)
+    special = [-np.inf, -1e308, -1.0, -5e-324, -0.0, 0.0, 5e-324, 2.2e-308, 1.0, 1e308, np.inf]
+    x = np.concatenate([special, rng.standard_normal(1000) * 10.0 ** rng.integers(-300, 300, 1000)])
+    out, back = np.empty(x.size, np.int64), np.empty_like(x)
+    keys(x, out, back)
+    np.testing.assert_array_equal(back.view(np.int64), x.view(np.int64))  # its own inverse
+    order = np.argsort(x, kind="stable")
+    assert np.all(np.diff(out[order]) >= 0)
+    assert out[4] < out[5]  # −0.0 just below +0.0
+
+
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, 3, 10, 32])
+def test_short_rows_special_rows_among_ordinary_ones(n, dtype, tier):
+    """Short rows (flattened blocks in the compiled kernels): the same values as the NumPy
+    path within an ULP, and the special rows (NaN, +∞, only −∞) exactly its contract."""
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((3000, n)) * 20).astype(dtype)
+    x[1, 0] = np.nan
+    x[2, n - 1] = np.inf
+    x[3, :] = -np.inf
+    x[4, 0] = -np.inf
+    x[5, :] = 7.0  # every entry the max
+    with on_tier("numpy"):
+        expected = actlab.softmax(x)
+    with on_tier(tier):
+        got = actlab.softmax(x)
+    np.testing.assert_array_equal(got[1:4], expected[1:4])
+    ok = np.isfinite(expected)
+    tiny = np.finfo(dtype).smallest_subnormal
+    ulps = np.abs(got[ok].astype(np.float64) - expected[ok]) / np.spacing(
+        np.maximum(np.abs(expected[ok]), tiny)
+    ).astype(np.float64)
+    assert float(np.max(ulps)) <= 1.0
+    np.testing.assert_array_equal(got[5], np.full(n, 1.0 / n, dtype=dtype))
