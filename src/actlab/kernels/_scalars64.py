@@ -15,7 +15,6 @@ from numba import njit
 
 from ._dd64 import (
     div_dd,
-    exp_dd_both,
     exp_dd_fast,
     fast_two_sum,
     log1p_dd,
@@ -24,28 +23,30 @@ from ._dd64 import (
     times_dd,
     two_sum,
 )
+from ._exp64 import exp_split, ratio, split_pair
 from ._numba_math import SCALAR, fma
 
 
 @njit(**SCALAR)
 def sigmoid(v, p):
-    return sigmoid_of_pair(v, 0.0)
+    return sigmoid_from(v, -0.0)  # −0.0: x + (−0.0) folds away, x + 0.0 does not
 
 
 @njit(**SCALAR)
 def sigmoid_complement(v, p):
-    return sigmoid_of_pair(-v, 0.0)
+    return sigmoid_from(-v, -0.0)
 
 
 @njit(**SCALAR)
 def _over_square(v, scale, factor):
-    """factor·e/(1 + e)² with e = exp(−scale·|x|) and factor a power of 2, rounded once (e
-    scaled by 2^200 inside, so that a subnormal result is rounded once, from an accurate
-    value)."""
-    eh, el, uh, ul = exp_dd_both(-scale * abs(v), 0.0)
-    dh, dl = one_plus(uh, ul)
-    sh, sl = square_dd(dh, dl)
-    return (factor * div_dd(eh, el, sh, sl)) * SCALE_DOWN
+    """factor·e/(1 + e)² with e = exp(−scale·|x|) and factor a power of 2, rounded once; where
+    e < 2^−1019 it is factor·e, from the scaled exp (a subnormal result is rounded once)."""
+    s, q, st, normal = exp_split(-scale * abs(v), -0.0)
+    eh, el = split_pair(s, q)
+    dh, dl = one_plus(eh, el)
+    qh, ql = square_dd(dh, dl)
+    tiny = (factor * fma(st, q, st)) * SCALE_DOWN
+    return factor * ratio(eh, el, qh, ql) if normal else tiny
 
 
 @njit(**SCALAR)
@@ -99,14 +100,22 @@ def beta_x(v, beta):
 
 
 @njit(**SCALAR)
-def sigmoid_of_pair(zh, zl):
-    """σ(zh + zl) rounded (≈ 0.5 ULP). e = e^−|z| is scaled by 2^200 on every lane (a constant
-    costs no selects), and so is the numerator 1 of σ(z ≥ 0): a subnormal σ(z < 0) is then
-    rounded once, from an accurate value, and σ(z ≥ 0) is scaled back exactly."""
+def sigmoid_from(zh, al):
+    """σ(z) rounded (≈ 0.5 ULP plus ≤ 0.9 from e), z = zh + zl and al = zl for z < 0, −zl
+    for z ≥ 0 (the low part of −|z|). One ratio N/(1 + e), e = e^−|z|, N = e for z < 0 and
+    1 for z ≥ 0; where e < 2^−1019, σ(z < 0) is e itself, from the scaled exp."""
     neg = zh < 0
-    eh, el, uh, ul = exp_dd_both(-abs(zh), zl if neg else -zl)
-    dh, dl = one_plus(uh, ul)
-    return div_dd(eh if neg else SCALE_UP_F, el if neg else 0.0, dh, dl) * SCALE_DOWN
+    s, p, st, normal = exp_split(-abs(zh), al)
+    eh, el = split_pair(s, p)
+    dh, dl = one_plus(eh, el)
+    y = ratio(eh if neg else 1.0, el if neg else 0.0, dh, dl)
+    tiny = fma(st, p, st) * SCALE_DOWN
+    return y if normal | ~neg else tiny
+
+
+@njit(**SCALAR)
+def sigmoid_of_pair(zh, zl):
+    return sigmoid_from(zh, zl if zh < 0 else -zl)
 
 
 @njit(**SCALAR)

@@ -52,9 +52,9 @@ ELEMENTWISE: dict[str, tuple[str, bool]] = {
     "mish_grad": ("mish_grad", False),
 }
 
-# float32 loops with the parameter folded away, used when it is 1 (silu is swish with β = 1,
-# softplus′ with β = 1 is σ).
-_UNIT_PARAM_F32 = {"swish": "silu", "swish_grad": "silu_grad", "softplus_grad": "sigmoid"}
+# float32 and float64 loops with the parameter folded away, used when it is 1 (silu is swish
+# with β = 1, softplus′ with β = 1 is σ): no βx pair to form.
+_UNIT_PARAM = {"swish": "silu", "swish_grad": "silu_grad", "softplus_grad": "sigmoid"}
 
 # Loops that run in the input dtype: a choice between values, exact in any dtype (relu′
 # itself, 0 or 1, is as cheap either way; its product with g is the memory-bound one).
@@ -127,8 +127,8 @@ def elementwise(
     if len(values) > 1 or not all(ok(v) for v in values):
         return None
     p = float(values[0]) if values else 0.0
-    if x.dtype == np.float32 and p == 1.0:
-        name = _UNIT_PARAM_F32.get(name, name)
+    if p == 1.0 and (x.dtype == np.float32 or dd):
+        name = _UNIT_PARAM.get(name, name)
     lo, hi = (float(v) for v in lim)
     if g is not None:
         if not (isinstance(g, np.ndarray) and g.shape == x.shape and g.dtype.kind == "f"):

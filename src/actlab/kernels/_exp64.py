@@ -1,0 +1,89 @@
+"""A lean float64 exp for the logistic family (imports numba; loaded lazily).
+
+The float64 bars of σ, silu, swish and their derivatives (2 to 4 ULP) leave room that the
+double-double machinery of ``_dd64`` does not need to fill: it carries e^x to 2e−17 and
+divides twice per element, and those loops trailed PyTorch's plain float64 (which misses
+the bars). Here e^x is one Cody–Waite reduction and the Taylor polynomial of ``_dd64``, but
+the sum 1 + r + r²·T(r) is never rounded to one float64: 2^k(1 + r) is split exactly into a
+pair and r²·T joins the low part, so the pair is good to about 0.4 ULP (the rounding of r
+and of the polynomial), and a ratio of such pairs costs one division and one FMA residual.
+
+* ``exp_scaled_pair``: e^(a + al)·2^200 as a pair (normal even where e^a is subnormal, so
+  a subnormal result is rounded once, at the final ·2^−200), and e^(a + al) itself.
+* ``ratio``: (nh + nl)/(dh + dl) rounded, ≈ 0.5 ULP plus the inputs' own error.
+
+Error budget of σ(x) for x < 0, the worst case: the pair e is off by ≤ 0.5u relative (u =
+2^−53), which reaches σ = e/(1 + e) damped by 1/(1 + e); the ratio adds half an ULP. So σ,
+silu and swish stay below about 1.1 ULP (bar 2 and 4) and σ′, swish′ below about 1.6 (bar
+4); measured maxima are in the whole-range audit.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from ._dd64 import _exp_tail
+from ._numba_math import INV_LN2, LN2_HI, LN2_LO, SCALAR, _as_f64, _as_i64, fma
+
+# Below this argument the exp is clamped. Even times |x| ≤ 1e8 (|βx| ≤ 1e4 with β ≥ 1e−4,
+# the most a caller multiplies by), e^−800 rounds to 0 after the final 2^−200.
+EXP_CLAMP = -800.0
+SCALE_UP = 2.0**200
+SCALE_DOWN = 2.0**-200
+# Below 2^k = 2^TINY_K the unscaled e is replaced by 0 (e < 2^−1019 is then negligible next
+# to 1): callers take their result from the scaled exp there (σ(x) = e^x to 1e−306).
+TINY_K = -1020.0
+# 1.5·2^52 + 1023: x/ln2 + this rounds to an integer k and holds k + 1023 in its low bits.
+_BIASED_SHIFTER = 6755399441056767.0
+
+
+@njit(**SCALAR)
+def reduce(a, al):
+    """(t, kf, r): a + al = k·ln2 + r, |r| ≤ ln2/2 (off by ≤ 2^−55), k = kf, and t holds
+    k + 1023 in its low bits; a is clamped at EXP_CLAMP."""
+    x = max(a, EXP_CLAMP)
+    t = fma(x, INV_LN2, _BIASED_SHIFTER)
+    kf = t - _BIASED_SHIFTER
+    return t, kf, fma(-kf, LN2_LO, fma(-kf, LN2_HI, x)) + al
+
+
+@njit(**SCALAR)
+def exp_split(a, al):
+    """(s, p, st, normal): e^(a + al) = s·(1 + p) with s = 2^k, |p| < 0.42, for a ≤ 0 (or
+    NaN) and |al| ≤ ulp(a); a is clamped at EXP_CLAMP. st = 2^(k+200) is normal on every
+    lane (a subnormal result is then rounded once, at a final ·2^−200); s is 0 where not
+    ``normal`` (k < TINY_K). p is off by ≤ 2^−55 (the rounding of r) + 2^−55 (its own) +
+    ~0.1u, so e is good to ≤ 0.9u relative (u = 2^−53), mostly ≈ 0.4u."""
+    t, kf, r = reduce(a, al)
+    p = fma(r * r, _exp_tail(r), r)  # e^r − 1
+    bits = _as_i64(t)
+    normal = kf >= TINY_K
+    s = _as_f64(bits << 52) if normal else 0.0
+    st = _as_f64((bits + 200) << 52)  # normal for k ≥ −1222
+    return s, p, st, normal
+
+
+@njit(**SCALAR)
+def split_pair(s, p):
+    """s·(1 + p) as an exact pair (s a power of 2 or 0: s·p is exact, and s + s·p is within
+    a factor 2 of s, so s − h is exact)."""
+    h = fma(s, p, s)
+    return h, fma(s, p, s - h)
+
+
+@njit(**SCALAR)
+def ratio(nh, nl, dh, dl):
+    """(nh + nl)/(dh + dl) rounded, for |nl| ≤ ulp(nh) and |dl| ≤ ulp(dh): y0 from one
+    reciprocal, then one residual (exact by FMA) corrects it to half an ULP plus a hair. One
+    division instead of ``div_dd``'s two."""
+    inv = 1.0 / dh
+    y0 = nh * inv
+    rem = fma(-y0, dh, nh) + (nl - y0 * dl)
+    return fma(rem, inv, y0)
+
+
+@njit(**SCALAR)
+def unless_nan(v, r):
+    """r, or v itself where v is NaN (the input NaN, as the NumPy path returns it): the
+    formulas here give the limits at ±∞ by themselves."""
+    return r if v == v else v
