@@ -44,6 +44,7 @@ def reduce(a, al):
     x = max(a, EXP_CLAMP)
     t = fma(x, INV_LN2, _BIASED_SHIFTER)
     kf = t - _BIASED_SHIFTER
+    # k·LN2_LO is rounded (by < 1e−22) off the dependency chain; r itself once.
     return t, kf, fma(-kf, LN2_LO, fma(-kf, LN2_HI, x)) + al
 
 
@@ -64,6 +65,16 @@ def exp_split(a, al):
 
 
 @njit(**SCALAR)
+def exp_split_sub(a, al):
+    """(s, p) as in ``exp_split``, but s = 2^k exact down to the subnormals (0 below
+    2^−1075; 2^(k+200)·2^−200, off the dependency chain), so that fma(s, p, s) rounds a
+    subnormal e^a once: for results that are e itself where e is tiny (σ, σ′)."""
+    t, _, r = reduce(a, al)
+    p = fma(r * r, _exp_tail(r), r)
+    return _as_f64((_as_i64(t) + 200) << 52) * SCALE_DOWN, p
+
+
+@njit(**SCALAR)
 def split_pair(s, p):
     """s·(1 + p) as an exact pair (s a power of 2 or 0: s·p is exact, and s + s·p is within
     a factor 2 of s, so s − h is exact)."""
@@ -72,10 +83,20 @@ def split_pair(s, p):
 
 
 @njit(**SCALAR)
+def one_plus_split(s, p, eh, el):
+    """1 + e as a pair, e = s·(1 + p) = eh + el (``split_pair``), s ≤ 1: dh is one FMA from
+    the exact 1 + s + s·p, so it need not wait for eh; dl is exact whatever dh's rounding
+    (1 − dh is exact, and (1 − dh) + eh is a multiple of ulp(eh) below 2^−51)."""
+    dh = fma(s, p, 1.0 + s)
+    return dh, ((1.0 - dh) + eh) + el
+
+
+@njit(**SCALAR)
 def ratio(nh, nl, dh, dl):
-    """(nh + nl)/(dh + dl) rounded, for |nl| ≤ ulp(nh) and |dl| ≤ ulp(dh): y0 from one
-    reciprocal, then one residual (exact by FMA) corrects it to half an ULP plus a hair. One
-    division instead of ``div_dd``'s two."""
+    """(nh + nl)/(dh + dl) rounded, for |dl| ≤ ulp(dh) (nl may be up to ~0.1|nh|): y0 =
+    nh/dh, then one residual (exact by FMA) corrects it to half an ULP plus a hair. The
+    loops are bound by their dependency chain, so 1/dh is divided in parallel with y0
+    rather than after it (two divisions, but no multiplication on the chain)."""
     inv = 1.0 / dh
     y0 = nh * inv
     rem = fma(-y0, dh, nh) + (nl - y0 * dl)

@@ -24,7 +24,7 @@ from ._dd64 import (
     square_dd,
     two_sum,
 )
-from ._exp64 import TINY_K, exp_split, ratio, reduce, split_pair
+from ._exp64 import TINY_K, exp_split, one_plus_split, ratio, reduce, split_pair
 from ._numba_math import SCALAR, _as_f64, _as_i64, fma
 from ._scalars64 import SCALE_DOWN, SCALE_UP, beta_x
 
@@ -83,7 +83,7 @@ def swish_from(v, zh, al):
     neg = zh < 0
     s, p, st, normal = exp_split(-abs(zh), al)
     eh, el = split_pair(s, p)
-    dh, dl = one_plus(eh, el)
+    dh, dl = one_plus_split(s, p, eh, el)
     xc = min(max(v, -1.0e8), 1.0e8)  # x·e must round to 0 where the exp is clamped
     ph = xc * eh
     pl = fma(xc, eh, -ph) + xc * el
@@ -130,7 +130,7 @@ def swish_grad_from(zh, zl, al):
     s = _SILU_E0_HI if near else s
     eh = fma(s, p, s)
     el = fma(s, p, s - eh) + (fma(_SILU_E0_LO, p, _SILU_E0_LO) if near else 0.0)
-    dh, dl = one_plus(eh, el)
+    dh, dl = one_plus(eh, el)  # |dl| ≤ 2^−53: its rounding stays below w's accuracy
     bh = 1.0 if neg else eh
     ph = zh * bh
     pl = fma(zh, bh, -ph) + ((0.0 if neg else zh * el) + zl * bh)

@@ -23,7 +23,7 @@ from ._dd64 import (
     times_dd,
     two_sum,
 )
-from ._exp64 import exp_split, ratio, split_pair
+from ._exp64 import exp_split, exp_split_sub, one_plus_split, ratio, split_pair
 from ._numba_math import SCALAR, fma
 
 
@@ -43,7 +43,7 @@ def _over_square(v, scale, factor):
     e < 2^−1019 it is factor·e, from the scaled exp (a subnormal result is rounded once)."""
     s, q, st, normal = exp_split(-scale * abs(v), -0.0)
     eh, el = split_pair(s, q)
-    dh, dl = one_plus(eh, el)
+    dh, dl = one_plus_split(s, q, eh, el)
     qh, ql = square_dd(dh, dl)
     tiny = (factor * fma(st, q, st)) * SCALE_DOWN
     return factor * ratio(eh, el, qh, ql) if normal else tiny
@@ -51,7 +51,12 @@ def _over_square(v, scale, factor):
 
 @njit(**SCALAR)
 def sigmoid_grad(v, p):
-    return _over_square(v, 1.0, 1.0)
+    """e/(1 + e)², e = e^−|x|, rounded once (e itself where it is subnormal)."""
+    s, q = exp_split_sub(-abs(v), -0.0)
+    eh, el = split_pair(s, q)
+    dh, dl = one_plus_split(s, q, eh, el)
+    qh, ql = square_dd(dh, dl)
+    return ratio(eh, el, qh, ql)
 
 
 @njit(**SCALAR)
@@ -103,14 +108,12 @@ def beta_x(v, beta):
 def sigmoid_from(zh, al):
     """σ(z) rounded (≈ 0.5 ULP plus ≤ 0.9 from e), z = zh + zl and al = zl for z < 0, −zl
     for z ≥ 0 (the low part of −|z|). One ratio N/(1 + e), e = e^−|z|, N = e for z < 0 and
-    1 for z ≥ 0; where e < 2^−1019, σ(z < 0) is e itself, from the scaled exp."""
+    1 for z ≥ 0; where e is subnormal it is rounded once (and d = 1)."""
     neg = zh < 0
-    s, p, st, normal = exp_split(-abs(zh), al)
+    s, p = exp_split_sub(-abs(zh), al)
     eh, el = split_pair(s, p)
-    dh, dl = one_plus(eh, el)
-    y = ratio(eh if neg else 1.0, el if neg else 0.0, dh, dl)
-    tiny = fma(st, p, st) * SCALE_DOWN
-    return y if normal | ~neg else tiny
+    dh, dl = one_plus_split(s, p, eh, el)
+    return ratio(eh if neg else 1.0, el if neg else 0.0, dh, dl)
 
 
 @njit(**SCALAR)
