@@ -24,9 +24,9 @@ from ._dd64 import (
     square_dd,
     two_sum,
 )
-from ._exp64 import TINY_K, exp_split, one_plus_split, ratio, reduce, split_pair
+from ._exp64 import exp_split, one_plus_split, ratio, reduce, split_pair
 from ._numba_math import SCALAR, _as_f64, _as_i64, fma
-from ._scalars64 import SCALE_DOWN, SCALE_UP, beta_x
+from ._scalars64 import SCALE_DOWN, SCALE_UP, SCALE_UP_F, beta_x
 
 # Near the root of mish′ its numerator is taken from a Taylor expansion around the root
 # (|h| < 1/64).
@@ -37,6 +37,7 @@ _SILU_ROOT_HI = -1.2784645427610737
 _SILU_ROOT_LO = -1.0946994183093437e-16
 _SILU_E0_HI = 0.2784645427610738
 _SILU_E0_LO = -1.5523606315812798e-18
+_SILU_E0_LO_UP = _SILU_E0_LO * 2.0**200
 _SILU_NEAR = 0.34
 # mish′: the root x0 of φ (see mish_grad), E0 = e^x0, and the expansion's coefficients
 # A1 = E0(3E0² + 8E0 + 6 + 4x0), A2 = E0²(3E0 + 4), A3 = E0³, B1 = 4(1 + E0), B2 = 4E0,
@@ -126,7 +127,8 @@ def silu_grad(v, p):
 def swish_grad_from(zh, zl, al):
     """σ(z)(1 + z·σ(−z)), z = βx, as one quotient A·w/d² with d = 1 + e, e = e^−|z|,
     w = d + z·B: (A, B) = (1, e) for z ≥ 0 and (e, 1) for z < 0; where e < 2^−1019 (z <
-    −707) it is e·(1 + z), from the scaled exp.
+    −707) the result is subnormal: A = e·2^200 (as a pair, normal) and the ratio is scaled
+    back once at the end.
 
     w = 1 + z + e cancels near the root z0 ≈ −1.278 (w ≈ 1.28·(z − z0)). Within |h| < 0.34,
     h = z − z0, e is reduced around z0 instead of k·ln2: e = E0·(1 + p), p = e^h − 1 from
@@ -134,29 +136,25 @@ def swish_grad_from(zh, zl, al):
     every rounding left is relative to p ≈ h: w keeps its relative accuracy down to the
     root. Beyond, |w| > 0.45 and e's error (< 0.9u) reaches w at most 0.87-fold."""
     neg = zh < 0
-    t, kf, r = reduce(-abs(zh), al)
+    t, _, r = reduce(-abs(zh), al)
     hh = zh - _SILU_ROOT_HI  # exact near the root (Sterbenz)
     near = abs(hh) < _SILU_NEAR
     r = hh + (zl - _SILU_ROOT_LO) if near else r
     p = fma(r * r, _exp_tail(r), r)  # e^r − 1
-    bits = _as_i64(t)
-    normal = kf >= TINY_K
-    s = _as_f64(bits << 52) if normal else 0.0
-    s = _SILU_E0_HI if near else s
-    eh = fma(s, p, s)
-    el = fma(s, p, s - eh) + (fma(_SILU_E0_LO, p, _SILU_E0_LO) if near else 0.0)
-    dh, dl = one_plus(eh, el)  # |dl| ≤ 2^−53: its rounding stays below w's accuracy
+    st = _SILU_E0_HI * SCALE_UP_F if near else _as_f64((_as_i64(t) + 200) << 52)
+    nh = fma(st, p, st)  # e·2^200 as a pair (nh, nl), normal where e is subnormal
+    nl = fma(st, p, st - nh)
+    nl = nl + (fma(_SILU_E0_LO_UP, p, _SILU_E0_LO_UP) if near else 0.0)
+    eh = nh * SCALE_DOWN
+    dh, dl = one_plus(eh, nl * SCALE_DOWN)  # |dl| ≤ 2^−53: its rounding stays below w's
     bh = 1.0 if neg else eh
     ph = zh * bh
-    pl = fma(zh, bh, -ph) + ((0.0 if neg else zh * el) + zl * bh)
+    pl = fma(zh, bh, -ph) + ((0.0 if neg else zh * (nl * SCALE_DOWN)) + zl * bh)
     wh, wl = two_sum(dh, ph)
     wl = wl + (dl + pl)
-    ah, al2 = mul_dd(eh if neg else 1.0, el if neg else 0.0, wh, wl)
+    ah, al2 = mul_dd(nh if neg else SCALE_UP_F, nl if neg else 0.0, wh, wl)
     qh, ql = square_dd(dh, dl)
-    y = ratio(ah, al2, qh, ql)
-    st = _as_f64((bits + 200) << 52)
-    tiny = ((1.0 + zh) * fma(st, p, st)) * SCALE_DOWN
-    return y if normal | ~neg else tiny
+    return ratio(ah, al2, qh, ql) * SCALE_DOWN
 
 
 @njit(**SCALAR)
