@@ -75,6 +75,15 @@ def exp_split_sub(a, al):
 
 
 @njit(**SCALAR)
+def exp_scaled(a, al):
+    """e^(a + al)·2^200 as an exact pair of ``exp_split``'s s·(1 + p) (normal even where e
+    is subnormal: a caller scales its result back once)."""
+    t, _, r = reduce(a, al)
+    st = _as_f64((_as_i64(t) + 200) << 52)
+    return split_pair(st, fma(r * r, _exp_tail(r), r))
+
+
+@njit(**SCALAR)
 def split_pair(s, p):
     """s·(1 + p) as an exact pair (s a power of 2 or 0: s·p is exact, and s + s·p is within
     a factor 2 of s, so s − h is exact)."""

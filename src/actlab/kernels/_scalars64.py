@@ -23,7 +23,7 @@ from ._dd64 import (
     times_dd,
     two_sum,
 )
-from ._exp64 import exp_split, exp_split_sub, one_plus_split, ratio, split_pair
+from ._exp64 import exp_scaled, exp_split, exp_split_sub, one_plus_split, ratio, split_pair
 from ._numba_math import SCALAR, fma
 
 
@@ -84,8 +84,8 @@ def elu(v, alpha):
 
 @njit(**SCALAR)
 def elu_grad(v, alpha):
-    eh, el = exp_dd_fast(min(v, 0.0), 0.0, SCALE_UP)
-    neg = times_dd(alpha, eh, el) * SCALE_DOWN
+    nh, nl = exp_scaled(min(v, 0.0), -0.0)  # e^x·2^200: a subnormal α·e^x is rounded once
+    neg = times_dd(alpha, nh, nl) * SCALE_DOWN
     return 1.0 if v > 0 else neg
 
 
