@@ -1,10 +1,12 @@
-"""float64 swish/silu and mish (and their derivatives) in double-double, for the compiled tier.
+"""float64 swish/silu and mish (and their derivatives) for the compiled tier.
 
 As in ``_scalars64``: e = exp(−|x|) (or of −|βx|, βx an exact two-product) as a pair, each
-result one ratio of double-double terms, rounded once; where the result may be subnormal, e
-is scaled by 2^200 and the result scaled back at the end. Near the roots of swish′ and mish′
-the numerators cancel beyond what the pair exp resolves (~1e−19); there they come from a
-Taylor expansion around the root in the exact offset h = x − x0.
+result one ratio of pair terms, rounded once; where the result may be subnormal, e is scaled
+by 2^200 and the result scaled back at the end. swish and swish′ (bars 2 to 4 ULP) take the
+lean pair of ``_exp64``; mish (bar 2, but x·tanh(softplus) cancels more) keeps ``exp_dd``.
+Near the roots of swish′ and mish′ the numerators cancel beyond what the pair exp resolves:
+swish′ reduces e around the root there (see ``swish_grad_from``), mish′ takes a Taylor
+expansion around the root in the exact offset h = x − x0.
 """
 
 from __future__ import annotations

@@ -61,7 +61,8 @@ _UNIT_PARAM = {"swish": "silu", "swish_grad": "silu_grad", "softplus_grad": "sig
 _NATIVE_F = {"relu", "relu6"}
 _NATIVE_VJP = {"relu_grad", "relu6_grad"}
 
-# float64 loops in double-double (kernels/elementwise64.py), within the float64 bars.
+# float64 loops in double-double or on the lean pair exp of kernels/_exp64.py
+# (kernels/elementwise64.py), within the float64 bars.
 DOUBLE_DOUBLE = {
     "sigmoid",
     "sigmoid_grad",
