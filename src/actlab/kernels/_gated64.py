@@ -1,10 +1,12 @@
-"""float64 swish/silu and mish (and their derivatives) in double-double, for the compiled tier.
+"""float64 swish/silu and mish (and their derivatives) for the compiled tier.
 
 As in ``_scalars64``: e = exp(−|x|) (or of −|βx|, βx an exact two-product) as a pair, each
-result one ratio of double-double terms, rounded once; where the result may be subnormal, e
-is scaled by 2^200 and the result scaled back at the end. Near the roots of swish′ and mish′
-the numerators cancel beyond what the pair exp resolves (~1e−19); there they come from a
-Taylor expansion around the root in the exact offset h = x − x0.
+result one ratio of pair terms, rounded once; where the result may be subnormal, e is scaled
+by 2^200 and the result scaled back at the end. swish and swish′ (bars 2 to 4 ULP) take the
+lean pair of ``_exp64``; mish (bar 2, but x·tanh(softplus) cancels more) keeps ``exp_dd``.
+Near the roots of swish′ and mish′ the numerators cancel beyond what the pair exp resolves:
+swish′ reduces e around the root there (see ``swish_grad_from``), mish′ takes a Taylor
+expansion around the root in the exact offset h = x − x0.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import math
 from numba import njit
 
 from ._dd64 import (
+    _exp_tail,
     div_dd,
     div_dd_pair,
-    exp_dd_both,
     exp_dd_fast,
     fast_two_sum,
     mul_dd,
@@ -24,17 +26,21 @@ from ._dd64 import (
     square_dd,
     two_sum,
 )
-from ._numba_math import SCALAR, fma
+from ._exp64 import exp_split, one_plus_split, ratio, reduce, split_pair
+from ._numba_math import SCALAR, _as_f64, _as_i64, fma
 from ._scalars64 import SCALE_DOWN, SCALE_UP, SCALE_UP_F, beta_x
 
-# Where swish′ and mish′ vanish, their numerators are taken from a Taylor expansion around
-# the root (|h| < 1/64). swish′: z0 = −1 − W(1/e) as a pair, E0 = e^z0, C = 1 + E0.
+# Near the root of mish′ its numerator is taken from a Taylor expansion around the root
+# (|h| < 1/64).
 _NEAR_ROOT = 1.0 / 64.0
+# swish′: its root z0 = −1 − W(1/e) and E0 = e^z0 = −(1 + z0) as pairs (mpmath); within
+# |z − z0| < _SILU_NEAR (|r| ≤ ln2/2 of the exp polynomial) e is reduced around z0.
 _SILU_ROOT_HI = -1.2784645427610737
 _SILU_ROOT_LO = -1.0946994183093437e-16
-_SILU_E0 = 0.2784645427610738
-_SILU_C_HI = 1.2784645427610737
-_SILU_C_LO = 1.0946994183093437e-16
+_SILU_E0_HI = 0.2784645427610738
+_SILU_E0_LO = -1.5523606315812798e-18
+_SILU_E0_LO_UP = _SILU_E0_LO * 2.0**200
+_SILU_NEAR = 0.34
 # mish′: the root x0 of φ (see mish_grad), E0 = e^x0, and the expansion's coefficients
 # A1 = E0(3E0² + 8E0 + 6 + 4x0), A2 = E0²(3E0 + 4), A3 = E0³, B1 = 4(1 + E0), B2 = 4E0,
 # C = A1 + B1 as a pair (mpmath, 50 digits).
@@ -62,45 +68,95 @@ def expm1_minus_h(h):
 
 @njit(**SCALAR)
 def swish(v, beta):
-    """x·σ(βx) with βx exact (a two-product), σ as a pair, and, for βx < 0, everything scaled
-    by 2^200: where σ is subnormal (x ≈ −745) the product x·σ is still normal and exact to
-    half an ULP (plain float64 loses up to 354 ULP there)."""
     zh, zl = beta_x(v, beta)
+    return swish_from(v, zh, zl if zh < 0 else -zl)
+
+
+@njit(**SCALAR)
+def silu(v, p):
+    """x·σ(x) = x·N/(1 + e), e = e^−|x|, N = e for x < 0 and 1 for x ≥ 0. For x < 0 the
+    numerator x·e is an exact product of the pair e·2^200 (normal where e is subnormal) and
+    the ratio is scaled back at the end, so x·σ is rounded once also where σ is subnormal
+    (x ≈ −745; plain float64 loses 354 ULP there)."""
+    neg = v < 0
+    t, _, r = reduce(-abs(v), -0.0)  # −0.0: x + (−0.0) folds away, x + 0.0 does not
+    p = fma(r * r, _exp_tail(r), r)
+    st = _as_f64((_as_i64(t) + 200) << 52)
+    nh, nl = split_pair(st, p)  # e·2^200
+    eh = nh * SCALE_DOWN
+    dh, dl = one_plus_split(st * SCALE_DOWN, p, eh, nl * SCALE_DOWN)
+    xc = max(v, -1.0e8)  # x·e must round to 0 where the exp is clamped
+    ph = xc * nh
+    pl = fma(xc, nh, -ph) + xc * nl
+    y = ratio(ph if neg else v, pl if neg else 0.0, dh, dl) * (SCALE_DOWN if neg else 1.0)
+    return math.copysign(y, v)  # σ > 0: the sign of x, also where the product rounds to ±0
+
+
+@njit(**SCALAR)
+def swish_from(v, zh, al):
+    """x·σ(z), z = βx = zh + zl (al the low part of −|z|, as in ``sigmoid_from``): one ratio
+    x·N/(1 + e) with N = e for z < 0 (the product x·e taken exactly as a pair) and 1 for
+    z ≥ 0. Where e < 2^−1019 (z < −707) it is x·e from the scaled exp, rounded once: where σ
+    is subnormal (x ≈ −745) x·σ is still normal (plain float64 loses 354 ULP there)."""
     neg = zh < 0
-    eh, el, uh, ul = exp_dd_both(-abs(zh), zl if neg else -zl)  # e·2^200 and e
-    sc = SCALE_DOWN if neg else 1.0
-    dh, dl = one_plus(uh, ul)
-    y0, c = div_dd_pair(eh if neg else 1.0, el if neg else 0.0, dh, dl)
-    p = v * y0
-    r = (p + (fma(v, y0, -p) + v * c)) * sc
+    s, p, st, normal = exp_split(-abs(zh), al)
+    eh, el = split_pair(s, p)
+    dh, dl = one_plus_split(s, p, eh, el)
+    xc = min(max(v, -1.0e8), 1.0e8)  # x·e must round to 0 where the exp is clamped
+    ph = xc * eh
+    pl = fma(xc, eh, -ph) + xc * el
+    y = ratio(ph if neg else v, pl if neg else 0.0, dh, dl)
+    nh, nl = split_pair(st, p)  # e·2^200
+    th = xc * nh
+    tiny = (th + (fma(xc, nh, -th) + xc * nl)) * SCALE_DOWN  # x·e rounded once where normal
+    r = y if normal | ~neg else tiny
     return math.copysign(r, v)  # σ > 0: the sign of x, also where the product rounds to ±0
 
 
 @njit(**SCALAR)
 def swish_grad(v, beta):
-    """σ(z)(1 + z·σ(−z)), z = βx, as one quotient A·(d + z·B)/d² with d = 1 + e, e = e^−|z|:
-    (A, B) = (1, e) for z ≥ 0 and (e, 1) for z < 0. Numerator and d² in double-double, so
-    the cancellation of d + z near the root z ≈ −1.278 costs nothing; A is scaled by 2^200
-    (the result is subnormal near x = −745/β and e·z must stay exact there)."""
     zh, zl = beta_x(v, beta)
+    return swish_grad_from(zh, zl, zl if zh < 0 else -zl)
+
+
+@njit(**SCALAR)
+def silu_grad(v, p):
+    z = min(max(v, -1.0e4), 1.0e4)  # as beta_x: beyond, swish′ is 0 or 1 and z·e stays finite
+    return swish_grad_from(z, 0.0, -0.0)
+
+
+@njit(**SCALAR)
+def swish_grad_from(zh, zl, al):
+    """σ(z)(1 + z·σ(−z)), z = βx, as one quotient A·w/d² with d = 1 + e, e = e^−|z|,
+    w = d + z·B: (A, B) = (1, e) for z ≥ 0 and (e, 1) for z < 0; where e < 2^−1019 (z <
+    −707) the result is subnormal: A = e·2^200 (as a pair, normal) and the ratio is scaled
+    back once at the end.
+
+    w = 1 + z + e cancels near the root z0 ≈ −1.278 (w ≈ 1.28·(z − z0)). Within |h| < 0.34,
+    h = z − z0, e is reduced around z0 instead of k·ln2: e = E0·(1 + p), p = e^h − 1 from
+    the same polynomial, E0 = e^z0 = −(1 + z0) as a pair. Then (1 + z) + E0 = h exactly, and
+    every rounding left is relative to p ≈ h: w keeps its relative accuracy down to the
+    root. Beyond, |w| > 0.45 and e's error (< 0.9u) reaches w at most 0.87-fold."""
     neg = zh < 0
-    eh, el, uh, ul = exp_dd_both(-abs(zh), zl if neg else -zl)  # e·2^200 and e
-    dh, dl = one_plus(uh, ul)
-    ph, pl = mul_dd(zh, zl, 1.0 if neg else uh, 0.0 if neg else ul)
+    t, _, r = reduce(-abs(zh), al)
+    hh = zh - _SILU_ROOT_HI  # exact near the root (Sterbenz)
+    near = abs(hh) < _SILU_NEAR
+    r = hh + (zl - _SILU_ROOT_LO) if near else r
+    p = fma(r * r, _exp_tail(r), r)  # e^r − 1
+    st = _SILU_E0_HI * SCALE_UP_F if near else _as_f64((_as_i64(t) + 200) << 52)
+    nh = fma(st, p, st)  # e·2^200 as a pair (nh, nl), normal where e is subnormal
+    nl = fma(st, p, st - nh)
+    nl = nl + (fma(_SILU_E0_LO_UP, p, _SILU_E0_LO_UP) if near else 0.0)
+    eh = nh * SCALE_DOWN
+    dh, dl = one_plus(eh, nl * SCALE_DOWN)  # |dl| ≤ 2^−53: its rounding stays below w's
+    bh = 1.0 if neg else eh
+    ph = zh * bh
+    pl = fma(zh, bh, -ph) + ((0.0 if neg else zh * (nl * SCALE_DOWN)) + zl * bh)
     wh, wl = two_sum(dh, ph)
     wl = wl + (dl + pl)
-    # Near the root z0, w = 1 + z + e^z needs e^z to ~1e−22: there w = h + E0·expm1(h),
-    # h = z − z0 exact, E0 = e^z0 = −(1 + z0), i.e. (1 + E0)·h + E0·(expm1(h) − h).
-    hh, hl = two_sum(zh - _SILU_ROOT_HI, zl - _SILU_ROOT_LO)
-    rh = _SILU_C_HI * hh
-    rl = fma(_SILU_C_HI, hh, -rh) + (_SILU_C_HI * hl + _SILU_C_LO * hh)
-    near = abs(hh) < _NEAR_ROOT
-    wh = rh if near else wh
-    wl = rl + _SILU_E0 * expm1_minus_h(hh) if near else wl
-    nh, nl = mul_dd(eh if neg else SCALE_UP_F, el if neg else 0.0, wh, wl)
+    ah, al2 = mul_dd(nh if neg else SCALE_UP_F, nl if neg else 0.0, wh, wl)
     qh, ql = square_dd(dh, dl)
-    # swish′ has the sign of z − z0 (also where it underflows to ±0).
-    return math.copysign(div_dd(nh, nl, qh, ql) * SCALE_DOWN, hh + hl)
+    return ratio(ah, al2, qh, ql) * SCALE_DOWN
 
 
 @njit(**SCALAR)

@@ -1,10 +1,12 @@
-"""float64 sigmoid, tanh, elu, softplus, log_sigmoid (and derivatives) in double-double, for
-the compiled tier (the gated functions are in ``_gated64``).
+"""float64 sigmoid, tanh, elu, softplus, log_sigmoid (and derivatives) for the compiled tier
+(the gated functions are in ``_gated64``).
 
-Plain float64 arithmetic misses the float64 bars; carrying e = exp(−|x|) as the exact pair
-of ``exp_dd`` (< 0.1 ULP) through one double-double division keeps every result within
-about half an ULP, without the x87 extended type the NumPy path uses. 1 − e comes out of the
-pair exactly (e's pair holds 1 + q exactly), so tanh keeps its relative accuracy near 0.
+Plain float64 arithmetic misses the float64 bars. tanh, elu, softplus and log_sigmoid (bar
+1 ULP) carry e = exp(−|x|) as the exact pair of ``exp_dd`` (< 0.1 ULP) through one
+double-double division, which keeps them within about half an ULP without the x87 extended
+type the NumPy path uses; 1 − e comes out of the pair exactly, so tanh keeps its relative
+accuracy near 0. σ, σ′, tanh′, elu′ and softplus′ (bars 2 to 4 ULP) take the lean pair of
+``_exp64`` (≤ 0.9u) and one division with an FMA residual: below 1 ULP, and faster.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from numba import njit
 
 from ._dd64 import (
     div_dd,
-    exp_dd_both,
     exp_dd_fast,
     fast_two_sum,
     log1p_dd,
@@ -24,33 +25,40 @@ from ._dd64 import (
     times_dd,
     two_sum,
 )
+from ._exp64 import exp_scaled, exp_split, exp_split_sub, one_plus_split, ratio, split_pair
 from ._numba_math import SCALAR, fma
 
 
 @njit(**SCALAR)
 def sigmoid(v, p):
-    return sigmoid_of_pair(v, 0.0)
+    return sigmoid_from(v, -0.0)  # −0.0: x + (−0.0) folds away, x + 0.0 does not
 
 
 @njit(**SCALAR)
 def sigmoid_complement(v, p):
-    return sigmoid_of_pair(-v, 0.0)
+    return sigmoid_from(-v, -0.0)
 
 
 @njit(**SCALAR)
 def _over_square(v, scale, factor):
-    """factor·e/(1 + e)² with e = exp(−scale·|x|) and factor a power of 2, rounded once (e
-    scaled by 2^200 inside, so that a subnormal result is rounded once, from an accurate
-    value)."""
-    eh, el, uh, ul = exp_dd_both(-scale * abs(v), 0.0)
-    dh, dl = one_plus(uh, ul)
-    sh, sl = square_dd(dh, dl)
-    return (factor * div_dd(eh, el, sh, sl)) * SCALE_DOWN
+    """factor·e/(1 + e)² with e = exp(−scale·|x|) and factor a power of 2, rounded once; where
+    e < 2^−1019 it is factor·e, from the scaled exp (a subnormal result is rounded once)."""
+    s, q, st, normal = exp_split(-scale * abs(v), -0.0)
+    eh, el = split_pair(s, q)
+    dh, dl = one_plus_split(s, q, eh, el)
+    qh, ql = square_dd(dh, dl)
+    tiny = (factor * fma(st, q, st)) * SCALE_DOWN
+    return factor * ratio(eh, el, qh, ql) if normal else tiny
 
 
 @njit(**SCALAR)
 def sigmoid_grad(v, p):
-    return _over_square(v, 1.0, 1.0)
+    """e/(1 + e)², e = e^−|x|, rounded once (e itself where it is subnormal)."""
+    s, q = exp_split_sub(-abs(v), -0.0)
+    eh, el = split_pair(s, q)
+    dh, dl = one_plus_split(s, q, eh, el)
+    qh, ql = square_dd(dh, dl)
+    return ratio(eh, el, qh, ql)
 
 
 @njit(**SCALAR)
@@ -78,8 +86,8 @@ def elu(v, alpha):
 
 @njit(**SCALAR)
 def elu_grad(v, alpha):
-    eh, el = exp_dd_fast(min(v, 0.0), 0.0, SCALE_UP)
-    neg = times_dd(alpha, eh, el) * SCALE_DOWN
+    nh, nl = exp_scaled(min(v, 0.0), -0.0)  # e^x·2^200: a subnormal α·e^x is rounded once
+    neg = times_dd(alpha, nh, nl) * SCALE_DOWN
     return 1.0 if v > 0 else neg
 
 
@@ -99,14 +107,20 @@ def beta_x(v, beta):
 
 
 @njit(**SCALAR)
-def sigmoid_of_pair(zh, zl):
-    """σ(zh + zl) rounded (≈ 0.5 ULP). e = e^−|z| is scaled by 2^200 on every lane (a constant
-    costs no selects), and so is the numerator 1 of σ(z ≥ 0): a subnormal σ(z < 0) is then
-    rounded once, from an accurate value, and σ(z ≥ 0) is scaled back exactly."""
+def sigmoid_from(zh, al):
+    """σ(z) rounded (≈ 0.5 ULP plus ≤ 0.9 from e), z = zh + zl and al = zl for z < 0, −zl
+    for z ≥ 0 (the low part of −|z|). One ratio N/(1 + e), e = e^−|z|, N = e for z < 0 and
+    1 for z ≥ 0; where e is subnormal it is rounded once (and d = 1)."""
     neg = zh < 0
-    eh, el, uh, ul = exp_dd_both(-abs(zh), zl if neg else -zl)
-    dh, dl = one_plus(uh, ul)
-    return div_dd(eh if neg else SCALE_UP_F, el if neg else 0.0, dh, dl) * SCALE_DOWN
+    s, p = exp_split_sub(-abs(zh), al)
+    eh, el = split_pair(s, p)
+    dh, dl = one_plus_split(s, p, eh, el)
+    return ratio(eh if neg else 1.0, el if neg else 0.0, dh, dl)
+
+
+@njit(**SCALAR)
+def sigmoid_of_pair(zh, zl):
+    return sigmoid_from(zh, zl if zh < 0 else -zl)
 
 
 @njit(**SCALAR)

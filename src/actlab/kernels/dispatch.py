@@ -52,9 +52,9 @@ ELEMENTWISE: dict[str, tuple[str, bool]] = {
     "mish_grad": ("mish_grad", False),
 }
 
-# float32 loops with the parameter folded away, used when it is 1 (silu is swish with β = 1,
-# softplus′ with β = 1 is σ).
-_UNIT_PARAM_F32 = {"swish": "silu", "swish_grad": "silu_grad", "softplus_grad": "sigmoid"}
+# float32 and float64 loops with the parameter folded away, used when it is 1 (silu is swish
+# with β = 1, softplus′ with β = 1 is σ): no βx pair to form.
+_UNIT_PARAM = {"swish": "silu", "swish_grad": "silu_grad", "softplus_grad": "sigmoid"}
 
 # The memory-bound loops (``streamed.py``): a choice between x, 0, 1 and 6, or one product,
 # exact in the input dtype (relu′ itself, 0 or 1, is as cheap either way; its product with g
@@ -69,7 +69,8 @@ _STREAMED_VJP = {"relu_grad", "relu6_grad"}
 # ordinary stores and stay cached for whatever reads them next.
 STREAM_BYTES = 16 << 20
 
-# float64 loops in double-double (kernels/elementwise64.py), within the float64 bars.
+# float64 loops in double-double or on the lean pair exp of kernels/_exp64.py
+# (kernels/elementwise64.py), within the float64 bars.
 DOUBLE_DOUBLE = {
     "sigmoid",
     "sigmoid_grad",
@@ -135,8 +136,8 @@ def elementwise(
     if len(values) > 1 or not all(ok(v) for v in values):
         return None
     p = float(values[0]) if values else 0.0
-    if x.dtype == np.float32 and p == 1.0:
-        name = _UNIT_PARAM_F32.get(name, name)
+    if p == 1.0 and (x.dtype == np.float32 or dd):
+        name = _UNIT_PARAM.get(name, name)
     lo, hi = (float(v) for v in lim)
     if g is not None:
         if not (isinstance(g, np.ndarray) and g.shape == x.shape and g.dtype.kind == "f"):

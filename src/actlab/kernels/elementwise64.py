@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import math
+
 from numba import njit, prange
 
+from . import _exp64 as X
 from . import _gated64 as G
 from . import _scalars as S
 from . import _scalars64 as D
@@ -15,21 +18,21 @@ from ._numba_math import PARALLEL
 def sigmoid_f(x, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = x[i]
-        out[i] = S.contract(v, D.sigmoid(v, p), lo, hi)
+        out[i] = X.unless_nan(v, D.sigmoid(v, p))
 
 
 @njit(**PARALLEL)
 def sigmoid_complement_f(x, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = x[i]
-        out[i] = S.contract(v, D.sigmoid_complement(v, p), lo, hi)
+        out[i] = X.unless_nan(v, D.sigmoid_complement(v, p))
 
 
 @njit(**PARALLEL)
 def sigmoid_grad_f(x, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = x[i]
-        out[i] = S.contract(v, D.sigmoid_grad(v, p), lo, hi)
+        out[i] = X.unless_nan(v, D.sigmoid_grad(v, p))
 
 
 @njit(**PARALLEL)
@@ -43,28 +46,35 @@ def tanh_f(x, out, p, lo, hi):
 def tanh_grad_f(x, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = x[i]
-        out[i] = S.contract(v, D.tanh_grad(v, p), lo, hi)
+        out[i] = X.unless_nan(v, D.tanh_grad(v, p))
+
+
+@njit(**PARALLEL)
+def sigmoid_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = X.unless_nan(v, D.sigmoid(v, p)) * g[i]
 
 
 @njit(**PARALLEL)
 def sigmoid_complement_vjp(x, g, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = x[i]
-        out[i] = S.contract(v, D.sigmoid_complement(v, p), lo, hi) * g[i]
+        out[i] = X.unless_nan(v, D.sigmoid_complement(v, p)) * g[i]
 
 
 @njit(**PARALLEL)
 def sigmoid_grad_vjp(x, g, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = x[i]
-        out[i] = S.contract(v, D.sigmoid_grad(v, p), lo, hi) * g[i]
+        out[i] = X.unless_nan(v, D.sigmoid_grad(v, p)) * g[i]
 
 
 @njit(**PARALLEL)
 def tanh_grad_vjp(x, g, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = x[i]
-        out[i] = S.contract(v, D.tanh_grad(v, p), lo, hi) * g[i]
+        out[i] = X.unless_nan(v, D.tanh_grad(v, p)) * g[i]
 
 
 @njit(**PARALLEL)
@@ -93,6 +103,28 @@ def swish_f(x, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = x[i]
         out[i] = S.contract(v, G.swish(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
+def silu_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        r = G.silu(v, p)
+        out[i] = r if v < math.inf else v  # NaN and +∞ give themselves, −∞ gives −0.0
+
+
+@njit(**PARALLEL)
+def silu_grad_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = X.unless_nan(v, G.silu_grad(v, p))
+
+
+@njit(**PARALLEL)
+def silu_grad_vjp(x, g, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = X.unless_nan(v, G.silu_grad(v, p)) * g[i]
 
 
 @njit(**PARALLEL)
