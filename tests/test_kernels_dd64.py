@@ -51,25 +51,6 @@ def test_exp_dd_fast_is_a_pair_to_2e17_and_flushes_only_near_the_underflow():
         assert worst < 2e-17
 
 
-def test_exp_dd_both_is_the_scaled_and_the_unscaled_pair():
-    from numba import njit
-
-    from actlab.kernels._dd64 import exp_dd_both, exp_dd_fast
-
-    @njit
-    def run(x, out):
-        for i in range(x.shape[0]):
-            out[0, i], out[1, i], out[2, i], out[3, i] = exp_dd_both(x[i], 0.0)
-            out[4, i], out[5, i] = exp_dd_fast(x[i], 0.0, 200)
-            out[6, i], out[7, i] = exp_dd_fast(x[i], 0.0, 0)
-
-    x = -np.concatenate([np.random.default_rng(66).uniform(0, 800, 5000), [800.5, 1e4, 1e300]])
-    out = np.empty((8, x.size))
-    run(x, out)
-    np.testing.assert_array_equal(out[0:2], out[4:6])
-    np.testing.assert_array_equal(out[2:4], out[6:8])
-
-
 def test_log1p_dd_is_a_pair_to_1e17_over_the_unit_interval():
     from numba import njit
 

@@ -182,14 +182,3 @@ def exp_dd_fast(hi, lo, extra):
     # a·2^(k+extra) is normal; an integer test (AVX2 has no int64 -> float64 conversion).
     keep = (hi > EXP_FAST_LOW) & (k + extra >= -1021)
     return (a * s if keep else 0.0), (b * s if keep else 0.0)
-
-
-@njit(**SCALAR)
-def exp_dd_both(hi, lo):
-    """(eh, el, uh, ul): e^(hi + lo) scaled by 2^200 (as ``exp_dd_fast(hi, lo, 200)``, 0 below
-    hi = −800: swish multiplies it by x itself) and unscaled (0 below 2^−1021), both from one
-    reduction, so that the unscaled pair does not wait for a multiplication by 2^−200."""
-    a, b, k = _exp_core(hi, lo)
-    s = _pow2(k + 200) if hi > EXP_FAST_LOW else 0.0
-    su = _pow2(k) if k >= -1021 else 0.0
-    return a * s, b * s, a * su, b * su

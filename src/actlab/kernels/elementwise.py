@@ -142,8 +142,6 @@ def mish_grad_vjp(x, g, out, p, lo, hi):
         out[i] = S.contract(v, S.mish_grad(v, p), lo, hi) * np.float64(g[i])
 
 
-
-
 # ------------------------------------------------- float32: lean formulas (see _scalars)
 # Only float32 input reaches these (the dispatch sends float64 to elementwise64 or NumPy).
 # The formulas give NaN and the limits at ±∞ themselves; the β loops add the ±∞ limits,
