@@ -531,3 +531,31 @@ def test_float32_cross_entropy_gradient_of_far_entries_is_zero(grad_output):
         assert np.all(grad[r][mask] == 0), (r, grad[r][mask].max())
     ref = _cross_entropy_grad(x, t, reduction="sum", grad_output=grad_output)
     np.testing.assert_allclose(grad, ref, rtol=4e-7, atol=0)
+
+
+@needs_numba
+def test_tiled_axis_swap_on_partial_tiles():
+    from actlab.kernels.transpose import swap_last_two
+
+    rng = np.random.default_rng(12)
+    for shape in [(2, 13, 21), (1, 1, 9), (3, 8, 8), (1, 17, 1)]:
+        src = rng.standard_normal(shape).astype(np.float32)
+        dst = np.full((shape[0], shape[2], shape[1]), np.nan, np.float32)
+        swap_last_two(src, dst)
+        np.testing.assert_array_equal(dst, np.swapaxes(src, 1, 2))
+
+
+@needs_numba
+@pytest.mark.parametrize("func", ["softmax", "log_softmax"])
+def test_row_functions_over_axis_0_into_a_transposed_out(func):
+    """The axis is moved by the tiled copy and moved back; an ``out`` that is itself a
+    transposed view takes the general copy back."""
+    x = (np.random.default_rng(13).standard_normal((37, 23)) * 5).astype(np.float32)
+    fn = getattr(actlab, func)
+    with on_tier("numba"):
+        ref = fn(np.ascontiguousarray(x.T), axis=-1).T
+        out = np.empty((23, 37), np.float32).T
+        assert fn(x, axis=0, out=out) is out
+        plain = fn(x, axis=0)
+    np.testing.assert_array_equal(out, ref)
+    np.testing.assert_array_equal(plain, ref)

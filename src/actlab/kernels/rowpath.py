@@ -3,8 +3,9 @@
 ``run`` takes a row function's NumPy-path implementation for a block of rows (last axis),
 and decides:
 
-* axis: a non-last axis is moved last (a view); input that is not C-contiguous is copied
-  once (the cost is measured in docs/performance.md);
+* axis: a non-last axis is moved last, by a tiled copy on the numba tier (``transpose``)
+  and back the same way into the result, else by NumPy; input that is not C-contiguous is
+  copied once (the costs are measured in docs/performance.md);
 * numba tier, float32/float64: the fused kernel of ``rows`` (one DRAM pass per row); rows
   that hold NaN or ±∞ are flagged by the kernel and recomputed by the NumPy path, whose
   hard-row contract they need;
@@ -16,6 +17,7 @@ The result goes into ``out`` when given (NumPy only, exact shape and dtype).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -56,6 +58,23 @@ def _numba_kernel(name: str, dtype: np.dtype, n: int) -> Callable[..., Any] | No
     return getattr(rows32, f"{name}_w")
 
 
+def _swaps(x: np.ndarray, axis: int) -> tuple[int, int, int] | None:
+    """(outer, n, inner) when the row axis should be moved by the tiled copy, else None."""
+    if axis == x.ndim - 1 or not x.flags.c_contiguous or x.size < config.get_row_kernel_min_size():
+        return None
+    if config.get_backend_tier() != "numba" or x.dtype not in (np.float32, np.float64):
+        return None
+    outer, inner = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1 :])
+    return outer, x.shape[axis], inner
+
+
+def _swap(src: np.ndarray, dst: np.ndarray) -> None:
+    from . import dispatch, transpose  # numba is imported here, on first use
+
+    dispatch._numba_threads()
+    transpose.swap_last_two(src, dst)
+
+
 def run(
     func: str,
     x: np.ndarray,
@@ -79,7 +98,13 @@ def run(
     result = out if out is not None else np.empty(shape, dtype=x.dtype)
     # The result with the row axis last (a view of ``result``).
     target = result if reduces else np.moveaxis(result, axis, -1)
-    x2 = np.ascontiguousarray(xm).reshape(-1, n)
+    swaps = _swaps(x, axis)
+    if swaps is None:
+        x2 = np.ascontiguousarray(xm).reshape(-1, n)
+    else:
+        outer, _, inner = swaps
+        x2 = np.empty((outer * inner, n), dtype=x.dtype)
+        _swap(x.reshape(swaps), x2.reshape(outer, inner, n))
     direct = target.flags.c_contiguous
     res2 = target.reshape(-1) if reduces and direct else target.reshape(-1, n) if direct else None
     if res2 is None:
@@ -101,5 +126,9 @@ def run(
 
         blocked.run_blocks(work, blocked.blocks(x2.shape[0], rows_per_block))
     if res2.base is None or not np.shares_memory(res2, target):
-        np.copyto(target, res2.reshape(target.shape))
+        if swaps is not None and not reduces and result.flags.c_contiguous:
+            outer, _, inner = swaps
+            _swap(res2.reshape(outer, inner, n), result.reshape(swaps))
+        else:
+            np.copyto(target, res2.reshape(target.shape))
     return result
