@@ -559,3 +559,25 @@ def test_row_functions_over_axis_0_into_a_transposed_out(func):
         plain = fn(x, axis=0)
     np.testing.assert_array_equal(out, ref)
     np.testing.assert_array_equal(plain, ref)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [10, 300])
+def test_axis_0_rows_with_special_values_after_the_tiled_copy(n, dtype):
+    """Long rows are computed in place over the moved copy; a row (here a column) with NaN
+    or +∞ is left untouched by the kernel and recomputed by the NumPy path from that copy."""
+    x = (np.random.default_rng(14).standard_normal((n, 41)) * 4).astype(dtype)
+    x[3, 5] = np.nan
+    x[0, 7] = np.inf
+    x[:, 9] = -np.inf
+    for func in ("softmax", "log_softmax"):
+        fn = getattr(actlab, func)
+        with on_tier("numba"):
+            got = fn(x, axis=0)
+            ref = fn(np.ascontiguousarray(x.T), axis=-1).T
+        with on_tier("numpy"):
+            numpy_ref = fn(x, axis=0)
+        np.testing.assert_array_equal(got, ref)
+        assert np.array_equal(np.isnan(got), np.isnan(numpy_ref))
+        np.testing.assert_array_equal(got[:, [5, 7, 9]], numpy_ref[:, [5, 7, 9]])

@@ -32,6 +32,8 @@ __all__ = ["run"]
 # allocation and scheduling are amortised, and that the float32 kernels' pipelining (the
 # exp of one row overlaps the loading of the next) rarely restarts at a chunk's first row.
 _CHUNK_ELEMENTS = 1 << 18
+# softmax rows up to this length take the short-row kernels (blocks of rows flattened).
+SHORT_ROW = 32
 # Short rows are flattened into blocks of this many elements (scratch: ~30 bytes each).
 _SHORT_CHUNK_ELEMENTS = 1 << 12
 
@@ -51,7 +53,7 @@ def _numba_kernel(name: str, dtype: np.dtype, n: int) -> Callable[..., Any] | No
     from . import dispatch, rows32, rows64  # numba is imported here, on first use
 
     dispatch._numba_threads()
-    if name == "softmax" and n <= rows32.SHORT_ROW:
+    if name == "softmax" and n <= SHORT_ROW:
         return rows64.softmax_short_d if dtype == np.float64 else rows32.softmax_short_w
     if dtype == np.float64:
         return getattr(rows64, f"{name}_d")
@@ -107,13 +109,19 @@ def run(
         _swap(x.reshape(swaps), x2.reshape(outer, inner, n))
     direct = target.flags.c_contiguous
     res2 = target.reshape(-1) if reduces and direct else target.reshape(-1, n) if direct else None
+    if res2 is None and swaps is not None and not reduces and n > SHORT_ROW:
+        # x2 is our own copy: the long-row kernels may write their rows over it (each row is
+        # read before it is written, and a flagged row is left as it was for the NumPy path
+        # below), which saves a second full-size temporary and its page faults. The
+        # short-row kernels write whole blocks, flagged rows included, so they do not.
+        res2 = x2
     if res2 is None:
         res2 = np.empty((x2.shape[0],) if reduces else x2.shape, dtype=x.dtype)
     big = x.size >= config.get_row_kernel_min_size()
     compiled = _numba_kernel(kernel, x.dtype, n) if kernel is not None and big else None
     if compiled is not None and n > 0 and x2.shape[0] > 0:
         flags = np.zeros(x2.shape[0], dtype=np.int8)
-        chunk = max(1, (_CHUNK_ELEMENTS if n > 32 else _SHORT_CHUNK_ELEMENTS) // n)
+        chunk = max(1, (_CHUNK_ELEMENTS if n > SHORT_ROW else _SHORT_CHUNK_ELEMENTS) // n)
         compiled(x2, res2, flags, chunk)
         bad = np.flatnonzero(flags)
         if bad.size:

@@ -251,7 +251,6 @@ def exp_floor_w(x, out):
 # Rows of a few entries (a softmax over 10 classes): a loop per row would run the exp over
 # 10 values at a time. Blocks of rows are flattened instead: the row maxima are spread to one
 # value per element, the exp runs over the whole contiguous block, then sums and scaling.
-SHORT_ROW = 32
 
 
 @njit(**KERNEL)
@@ -278,7 +277,7 @@ def _scale_flat(eh, el, inv, dst):
 
 @njit(**PARALLEL)
 def softmax_short_w(x, out, flags, chunk):
-    """softmax_w for short rows (n ≤ SHORT_ROW), ``chunk`` rows per block."""
+    """softmax_w for short rows (n ≤ ``rowpath.SHORT_ROW``), ``chunk`` rows per block."""
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
         r0 = c * chunk

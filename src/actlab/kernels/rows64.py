@@ -260,7 +260,7 @@ def _quotient_cols(eh, el, sh, sl, inv, n, of):
 
 @njit(**PARALLEL)
 def softmax_short_d(x, out, flags, chunk):
-    """softmax_d for short rows (n ≤ SHORT_ROW), ``chunk`` rows per block."""
+    """softmax_d for short rows (n ≤ ``rowpath.SHORT_ROW``), ``chunk`` rows per block."""
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
         r0 = c * chunk
