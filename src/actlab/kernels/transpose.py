@@ -1,10 +1,10 @@
 """Moving a row axis last and back, for the row functions over a non-last axis (numba).
 
-``np.ascontiguousarray(np.moveaxis(x, 0, -1))`` of an 8192×8192 float32 array takes ~0.6 s:
-NumPy walks one side of the transpose with a stride of 32 KiB, a power of two, so the lines
-it touches keep evicting each other. Here the copy goes in 8×8 tiles, each tile written
-along contiguous destination rows, and the tiles are shared among the threads (measured
-0.12 s on one thread, 0.06 s on two; docs/performance.md).
+``np.ascontiguousarray(np.moveaxis(x, 0, -1))`` of a large square array walks one side of
+the transpose with a power-of-two stride (32 KiB for 8192 float32), so the lines it touches
+keep evicting each other. Here the copy goes in 8×8 tiles, each tile written along
+contiguous destination rows, and the tiles are shared among the threads (W7 of
+``BENCHMARKS.md`` measures softmax over axis 0 with it; docs/performance.md).
 """
 
 from __future__ import annotations
