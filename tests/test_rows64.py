@@ -56,23 +56,28 @@ def test_row_kernels_float64_pair_exp_is_within_a_sixth_of_an_ulp():
 
 
 @needs_numba
-def test_float64_order_keys_order_like_the_floats():
+@pytest.mark.parametrize(("dtype", "key"), [(np.float32, np.int32), (np.float64, np.int64)])
+def test_order_keys_order_like_the_floats(dtype, key):
     from numba import njit
 
-    from actlab.kernels._exp_rows64 import from_key_d, order_key_d
+    from actlab.kernels._order_keys import from_key, order_key
 
     @njit
     def keys(x, out, back):
         for i in range(x.shape[0]):
-            out[i] = order_key_d(x[i])
-            back[i] = from_key_d(out[i])
+            out[i] = order_key(x[i])
+            back[i] = from_key(out[i])
 
     rng = np.random.default_rng(8)
-    special = [-np.inf, -1e308, -1.0, -5e-324, -0.0, 0.0, 5e-324, 2.2e-308, 1.0, 1e308, np.inf]
-    x = np.concatenate([special, rng.standard_normal(1000) * 10.0 ** rng.integers(-300, 300, 1000)])
-    out, back = np.empty(x.size, np.int64), np.empty_like(x)
+    fi = np.finfo(dtype)
+    tiny, big = float(fi.smallest_subnormal), float(fi.max)
+    special = [-np.inf, -big, -1.0, -tiny, -0.0, 0.0, tiny, float(fi.tiny), 1.0, big, np.inf]
+    top = int(np.log10(big)) - 1
+    scales = 10.0 ** rng.integers(-top, top, 1000)
+    x = np.concatenate([special, rng.standard_normal(1000) * scales]).astype(dtype)
+    out, back = np.empty(x.size, key), np.empty_like(x)
     keys(x, out, back)
-    np.testing.assert_array_equal(back.view(np.int64), x.view(np.int64))  # its own inverse
+    np.testing.assert_array_equal(back.view(key), x.view(key))  # its own inverse
     order = np.argsort(x, kind="stable")
     assert np.all(np.diff(out[order]) >= 0)
     assert out[4] < out[5]  # −0.0 just below +0.0

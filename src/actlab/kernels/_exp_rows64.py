@@ -112,38 +112,3 @@ def exp_neg_pair_d(x, neg_m):
     q_lo = ((1.0 - q) + v) + fma(r_err, q, v_err)
     a = _pow2_scaled(t)
     return q * a, q_lo * a
-
-
-def _key_codegen(builder, bits):
-    """bits ^ ((bits >> 63) & 0x7FFF…): flips the magnitude bits of negative floats (an
-    arithmetic shift by 63 is a compare with 0 on AVX2)."""
-    from llvmlite import ir
-
-    i64 = ir.IntType(64)
-    sign = builder.ashr(bits, ir.Constant(i64, 63))
-    return builder.xor(bits, builder.and_(sign, ir.Constant(i64, 0x7FFFFFFFFFFFFFFF)))
-
-
-@intrinsic
-def order_key_d(typingctx, v):
-    """An int64 that orders like the float64 v (−0.0 just below +0.0; +NaN above +∞): an
-    integer max vectorises without the fast-math flags that exact arithmetic must not get."""
-
-    def gen(context, builder, signature, args):
-        from llvmlite import ir
-
-        return _key_codegen(builder, builder.bitcast(args[0], ir.IntType(64)))
-
-    return types.int64(types.float64), gen
-
-
-@intrinsic
-def from_key_d(typingctx, k):
-    """The float64 whose ``order_key_d`` is k (the map is its own inverse)."""
-
-    def gen(context, builder, signature, args):
-        from llvmlite import ir
-
-        return builder.bitcast(_key_codegen(builder, args[0]), ir.DoubleType())
-
-    return types.float64(types.int64), gen

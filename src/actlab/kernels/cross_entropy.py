@@ -22,11 +22,11 @@ from numba import njit, prange
 
 from ._exp_rows32 import UNSCALE
 from ._exp_rows64 import UNSCALE as UNSCALE_D
-from ._exp_rows64 import from_key_d
 from ._numba_math import PARALLEL
+from ._order_keys import from_key
 from ._stream import store_pair_scaled, store_pair_scaled_top
 from .rows import _sum_compensated, _two_sum, log1p_dd
-from .rows32 import _exp_row_tau, _from_key, _max_key, _sum_and_count, first_max, tau_lean_w
+from .rows32 import _exp_row_tau, _max_key, _sum_and_count, first_max, tau_lean_w
 from .rows64 import first_max_d, new_lanes, tau_d
 
 
@@ -46,11 +46,11 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
                 losses[r] = 0.0
                 if want_grad:
                     grad[r][:] = 0.0
-                m = _from_key(_max_key(nxt))
+                m = from_key(_max_key(nxt))
                 continue
             tau, key, exact = tau_lean_w(row, m, eh, el, nxt)
             m32, m64 = m, np.float64(m)
-            m = _from_key(key)
+            m = from_key(key)
             if tau != tau:
                 flags[r] = 1
                 continue
@@ -102,7 +102,7 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
                 continue
             th, tl, n_top, key = tau_d(row, m, eh, el, nxt, lane_s, lane_c)
             m_row = m
-            m = from_key_d(key)
+            m = from_key(key)
             if th != th:
                 flags[r] = 1
                 continue

@@ -8,7 +8,7 @@ scaling and the logarithms in float64; one rounding at a streaming store (``_str
 The row max is the one pass that waits on memory (a row arrives from DRAM), and the exp pass
 is the one that waits on arithmetic. So they are pipelined: the exp loop of row r also finds
 the max of row r + 1, and the core works while the next row streams in. That max is taken
-over integer keys that order like the floats (``_order_key``): an integer max vectorises
+over integer keys that order like the floats (``order_key``): an integer max vectorises
 without fast-math flags, which the exact arithmetic around it must not get.
 
 NaN propagates through the exp (an entry NaN, or +∞ making x − m NaN, or a row of −∞ whose
@@ -25,55 +25,22 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba import njit, prange
 
 from ._exp_rows32 import LOW, UNSCALE, exp_neg_pair
 from ._numba_math import KERNEL, PARALLEL, REDUCE
+from ._order_keys import from_key, order_key
 from ._stream import store_pair_scaled, store_shifted
 
 _Z32 = np.float32(0.0)
 _KEY_MIN = np.int32(-(2**31))
 
 
-def _key_codegen(builder, bits):
-    """bits ^ ((bits >> 31) & 0x7FFFFFFF): flips the magnitude bits of negative floats."""
-    from llvmlite import ir
-
-    i32 = ir.IntType(32)
-    sign = builder.ashr(bits, ir.Constant(i32, 31))
-    return builder.xor(bits, builder.and_(sign, ir.Constant(i32, 0x7FFFFFFF)))
-
-
-@intrinsic
-def _order_key(typingctx, v):
-    """An int32 that orders like the float32 v (−0.0 just below +0.0; +NaN above +∞)."""
-
-    def gen(context, builder, signature, args):
-        from llvmlite import ir
-
-        return _key_codegen(builder, builder.bitcast(args[0], ir.IntType(32)))
-
-    return types.int32(types.float32), gen
-
-
-@intrinsic
-def _from_key(typingctx, k):
-    """The float32 whose ``_order_key`` is k (the map is its own inverse)."""
-
-    def gen(context, builder, signature, args):
-        from llvmlite import ir
-
-        return builder.bitcast(_key_codegen(builder, args[0]), ir.FloatType())
-
-    return types.float32(types.int32), gen
-
-
 @njit(**KERNEL)
 def _max_key(row):
     k = _KEY_MIN
     for j in range(row.shape[0]):
-        v = _order_key(row[j])
+        v = order_key(row[j])
         k = v if v > k else k
     return k
 
@@ -91,7 +58,7 @@ def _exp_row(row, m, eh, el, nxt):
         h, low = exp_neg_pair(row[j], neg_m)
         eh[j] = h
         el[j] = low
-        v = _order_key(nxt[j])
+        v = order_key(nxt[j])
         k = v if v > k else k
     return k
 
@@ -111,7 +78,7 @@ def _exp_row_tau(row, m, eh, el, nxt):
         drop = (v == m) | (v + neg_m < LOW)
         eh[j] = _Z32 if drop else h
         el[j] = _Z32 if drop else low
-        key = _order_key(nxt[j])
+        key = order_key(nxt[j])
         k = key if key > k else k
     return k
 
@@ -177,7 +144,7 @@ def tau_lean_w(row, m, eh, el, nxt):
 def first_max(x, r0):
     """The max of row r0 of x, which starts a chunk (later rows get theirs from the row
     before)."""
-    return _from_key(_max_key(x[r0]))
+    return from_key(_max_key(x[r0]))
 
 
 @njit(**PARALLEL)
@@ -196,7 +163,7 @@ def softmax_w(x, out, flags, chunk):
                 flags[r] = 1
             else:
                 store_pair_scaled(eh, el, 1.0 / total, out[r])
-            m = _from_key(key)
+            m = from_key(key)
 
 
 @njit(**PARALLEL)
@@ -214,7 +181,7 @@ def log_softmax_w(x, out, flags, chunk):
                 flags[r] = 1
             else:
                 store_shifted(x[r], np.float64(m), math.log1p(tau), out[r])
-            m = _from_key(key)
+            m = from_key(key)
 
 
 @njit(**PARALLEL)
@@ -232,7 +199,7 @@ def logsumexp_w(x, out, flags, chunk):
                 flags[r] = 1
             else:
                 out[r] = np.float64(m) + math.log1p(tau)
-            m = _from_key(key)
+            m = from_key(key)
 
 
 @njit(**PARALLEL)
@@ -294,7 +261,7 @@ def softmax_short_w(x, out, flags, chunk):
         # Per row, the max and the sum run as small vectorised reductions (an integer-key max;
         # a reassociated sum): a scalar chain of n dependent additions would dominate here.
         for i in range(rows):
-            neg_m[i] = -_from_key(_max_key(xf[i * n : (i + 1) * n]))
+            neg_m[i] = -from_key(_max_key(xf[i * n : (i + 1) * n]))
         _spread(neg_m, n, neg_mf)
         _exp_flat(xf, neg_mf, eh, el)
         for i in range(rows):

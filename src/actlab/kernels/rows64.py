@@ -23,8 +23,9 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d, from_key_d, order_key_d
+from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d
 from ._numba_math import KERNEL, PARALLEL, REDUCE, fma
+from ._order_keys import from_key, order_key
 from ._stream import store_quotient, store_shifted_dd
 from .rows import _two_sum, log1p_dd
 
@@ -36,7 +37,7 @@ LANES = 32
 def _max_key_d(row):
     k = _KEY_MIN
     for j in range(row.shape[0]):
-        v = order_key_d(row[j])
+        v = order_key(row[j])
         k = v if v > k else k
     return k
 
@@ -45,7 +46,7 @@ def _max_key_d(row):
 def first_max_d(x, r0):
     """The max of row r0 of x, which starts a chunk (later rows get theirs from the row
     before)."""
-    return from_key_d(_max_key_d(x[r0]))
+    return from_key(_max_key_d(x[r0]))
 
 
 @njit(**KERNEL)
@@ -64,7 +65,7 @@ def _exp_row(row, m, eh, el, nxt):
         h, low = exp_neg_pair_d(row[j], neg_m)
         eh[j] = h
         el[j] = low
-        v = order_key_d(nxt[j])
+        v = order_key(nxt[j])
         k = v if v > k else k
     return k
 
@@ -82,7 +83,7 @@ def _exp_row_tau(row, m, eh, el, nxt):
         drop = (v == m) | (v + neg_m < LOW)
         eh[j] = 0.0 if drop else h
         el[j] = 0.0 if drop else low
-        key = order_key_d(nxt[j])
+        key = order_key(nxt[j])
         k = key if key > k else k
     return k
 
@@ -162,7 +163,7 @@ def softmax_d(x, out, flags, chunk):
                 flags[r] = 1
             else:
                 store_quotient(eh, el, sh, sl, out[r])
-            m = from_key_d(key)
+            m = from_key(key)
 
 
 @njit(**PARALLEL)
@@ -184,7 +185,7 @@ def log_softmax_d(x, out, flags, chunk):
             else:
                 big, corr, _ = log1p_dd(th, tl)
                 store_shifted_dd(x[r], -m, -big, corr, out[r])
-            m = from_key_d(key)
+            m = from_key(key)
 
 
 @njit(**PARALLEL)
