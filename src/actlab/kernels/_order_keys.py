@@ -8,8 +8,10 @@ do, −0.0 just below +0.0 and a positive NaN above +∞. The map is its own inv
 
 from __future__ import annotations
 
-from numba import types
+from numba import njit, types
 from numba.extending import intrinsic
+
+from ._numba_math import KERNEL
 
 _KEY_OF = {types.float32: types.int32, types.float64: types.int64}
 _FLOAT_OF = {key: value for value, key in _KEY_OF.items()}
@@ -49,3 +51,35 @@ def from_key(typingctx, k):
         return builder.bitcast(_flip(builder, args[0]), context.get_value_type(value))
 
     return value(k), gen
+
+
+@intrinsic
+def lowest_key(typingctx, row):
+    """The smallest key of ``row``'s dtype (that of the NaN with every bit set)."""
+    if not isinstance(row, types.Array) or row.dtype not in _KEY_OF:
+        return None
+    key = _KEY_OF[row.dtype]
+
+    def gen(context, builder, signature, args):
+        from llvmlite import ir
+
+        return ir.Constant(context.get_value_type(key), -(1 << (key.bitwidth - 1)))
+
+    return key(row), gen
+
+
+@njit(**KERNEL)
+def max_key(row):
+    """The largest key in ``row`` (an integer max: it vectorises)."""
+    k = lowest_key(row)
+    for j in range(row.shape[0]):
+        v = order_key(row[j])
+        k = v if v > k else k
+    return k
+
+
+@njit(**KERNEL)
+def first_max(x, r0):
+    """The max of row r0 of x, which starts a chunk (later rows get theirs from the row
+    before, inside its exp loop). Meaningless for a row holding NaN (it is flagged)."""
+    return from_key(max_key(x[r0]))

@@ -32,7 +32,8 @@ def _llvm():
     return ir
 
 
-def _splat(builder, value, vector_type):
+def splat(builder, value, vector_type):
+    """``value`` in every lane of ``vector_type``."""
     ir = _llvm()
     out = ir.Constant(vector_type, ir.Undefined)
     for i in range(vector_type.count):
@@ -102,7 +103,7 @@ def _pair_scaled(context, builder, signature, args):
     d8 = ir.VectorType(ir.DoubleType(), LANES)
     hi = _load8_d(context, builder, signature.args[2], args[2], args[1])
     lo = _load8_d(context, builder, signature.args[3], args[3], args[1])
-    return builder.fmul(builder.fadd(hi, lo), _splat(builder, args[4], d8))
+    return builder.fmul(builder.fadd(hi, lo), splat(builder, args[4], d8))
 
 
 @intrinsic
@@ -118,10 +119,12 @@ def pair_scaled8(typingctx, dst, j, eh, el, c):
     return types.none(dst, j, eh, el, c), gen
 
 
-def _fma(builder, a, b, c):
-    """a·b + c rounded once, on vectors (llvmlite's builder.fma takes scalars only)."""
+def vector_fma(builder, a, b, c):
+    """a·b + c rounded once, on float or double vectors (llvmlite's builder.fma takes
+    scalars only)."""
     ir = _llvm()
-    name = f"llvm.fma.v{a.type.count}f64"
+    kind = "f64" if a.type.element == ir.DoubleType() else "f32"
+    name = f"llvm.fma.v{a.type.count}{kind}"
     module = builder.module
     fn = module.globals.get(name)
     if fn is None:
@@ -138,9 +141,9 @@ def quotient8(typingctx, dst, j, eh, el, sh, sl, inv):
     def gen(context, builder, signature, args):
         h = _load8_d(context, builder, signature.args[2], args[2], args[1])
         low = _load8_d(context, builder, signature.args[3], args[3], args[1])
-        sh, sl, inv = (_splat(builder, a, h.type) for a in args[4:7])
+        sh, sl, inv = (splat(builder, a, h.type) for a in args[4:7])
         y0 = builder.fmul(h, inv)
-        rem = _fma(builder, builder.fneg(y0), sh, h)
+        rem = vector_fma(builder, builder.fneg(y0), sh, h)
         fix = builder.fsub(builder.fadd(rem, low), builder.fmul(y0, sl))
         y = builder.fadd(y0, builder.fmul(fix, inv))
         _store_nt_d(context, builder, signature.args[0], args[0], args[1], y)
@@ -156,8 +159,8 @@ def shifted8(typingctx, dst, j, x, m, big):
 
     def gen(context, builder, signature, args):
         v = _load8_d(context, builder, signature.args[2], args[2], args[1])
-        z = builder.fsub(v, _splat(builder, args[3], v.type))
-        z = builder.fsub(z, _splat(builder, args[4], v.type))
+        z = builder.fsub(v, splat(builder, args[3], v.type))
+        z = builder.fsub(z, splat(builder, args[4], v.type))
         _store_nt_d(context, builder, signature.args[0], args[0], args[1], z)
         return context.get_dummy_value()
 
@@ -181,11 +184,11 @@ def shifted_dd8(typingctx, dst, j, x, neg_m, neg_big, corr):
     def gen(context, builder, signature, args):
         ir = _llvm()
         v = _load8_d(context, builder, signature.args[2], args[2], args[1])
-        hi, lo = _two_sum(builder, v, _splat(builder, args[3], v.type))
-        s, err = _two_sum(builder, hi, _splat(builder, args[4], v.type))
-        low = builder.fsub(lo, _splat(builder, args[5], v.type))
+        hi, lo = _two_sum(builder, v, splat(builder, args[3], v.type))
+        s, err = _two_sum(builder, hi, splat(builder, args[4], v.type))
+        low = builder.fsub(lo, splat(builder, args[5], v.type))
         z = builder.fadd(s, builder.fadd(err, low))
-        inf = _splat(builder, ir.Constant(ir.DoubleType(), float("-inf")), v.type)
+        inf = splat(builder, ir.Constant(ir.DoubleType(), float("-inf")), v.type)
         z = builder.select(builder.fcmp_ordered(">", hi, inf), z, hi)
         _store_nt_d(context, builder, signature.args[0], args[0], args[1], z)
         return context.get_dummy_value()
@@ -201,8 +204,8 @@ def pair_scaled_top8(typingctx, dst, j, eh, el, c, row, m, top):
     def gen(context, builder, signature, args):
         y = _pair_scaled(context, builder, signature, args)
         v = _load8(context, builder, signature.args[5], args[5], args[1])
-        is_top = builder.fcmp_ordered("==", v, _splat(builder, args[6], v.type))
-        y = builder.select(is_top, _splat(builder, args[7], y.type), y)
+        is_top = builder.fcmp_ordered("==", v, splat(builder, args[6], v.type))
+        y = builder.select(is_top, splat(builder, args[7], y.type), y)
         _store_nt_d(context, builder, signature.args[0], args[0], args[1], y)
         return context.get_dummy_value()
 

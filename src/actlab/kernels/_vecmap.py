@@ -27,7 +27,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._stream import fence_ir
+from ._stream import fence_ir, splat, vector_fma
 
 LINE = 64  # bytes per body iteration and per streaming store: one cache line
 
@@ -116,11 +116,7 @@ class Lanes:
 
     def fma(self, b: Lanes | float, c: Lanes | float) -> Lanes:
         """self·b + c, rounded once."""
-        kind = "f64" if self.element == ir.DoubleType() else "f32"
-        name = f"llvm.fma.v{self.width}{kind}"
-        vt = self.v.type
-        fma = self.b.module.declare_intrinsic(name, fnty=ir.FunctionType(vt, [vt, vt, vt]))
-        return self._new(self.b.call(fma, [self.v, self._other(b), self._other(c)]))
+        return self._new(vector_fma(self.b, self.v, self._other(b), self._other(c)))
 
 
 def where(mask: Mask, a: Lanes | float, b: Lanes | float) -> Lanes:
@@ -129,13 +125,6 @@ def where(mask: Mask, a: Lanes | float, b: Lanes | float) -> Lanes:
     assert isinstance(lanes, Lanes)
     pick = lanes.b.select(mask.v, lanes._other(a), lanes._other(b))
     return Lanes(lanes.b, pick)
-
-
-def _splat(builder: ir.IRBuilder, value: ir.Value, width: int) -> ir.Value:
-    out = ir.Constant(ir.VectorType(value.type, width), ir.Undefined)
-    for i in range(width):
-        out = builder.insert_element(out, value, ir.Constant(ir.IntType(32), i))
-    return out
 
 
 def span_map(formula: Callable[..., Lanes], inputs: int, scalars: int) -> Callable:
@@ -205,7 +194,8 @@ def _emit_span(context, builder, arg_types, args, formula, inputs) -> None:
             vector = ir.VectorType(context.get_value_type(ty.dtype), width).as_pointer()
             address = builder.bitcast(builder.gep(pointer, [index]), vector)
             loaded.append(Lanes(builder, builder.load(address, align=ty.dtype.bitwidth // 8)))
-        constants = [Lanes(builder, _splat(builder, p, width)) for p in params]
+        double = ir.VectorType(ir.DoubleType(), width)
+        constants = [Lanes(builder, splat(builder, p, double)) for p in params]
         value = formula(*loaded, *constants).to(out_element).v
         target = builder.bitcast(builder.gep(pointers[0], [index]), value.type.as_pointer())
         store = builder.store(value, target, align=LINE if streamed else size)

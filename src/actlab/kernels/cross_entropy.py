@@ -23,11 +23,11 @@ from numba import njit, prange
 from ._exp_rows32 import UNSCALE
 from ._exp_rows64 import UNSCALE as UNSCALE_D
 from ._numba_math import PARALLEL
-from ._order_keys import from_key
+from ._order_keys import first_max, from_key, max_key
 from ._stream import store_pair_scaled, store_pair_scaled_top
 from .rows import _sum_compensated, _two_sum, log1p_dd
-from .rows32 import _exp_row_tau, _max_key, _sum_and_count, first_max, tau_lean_w
-from .rows64 import first_max_d, new_lanes, tau_d
+from .rows32 import _exp_row_tau, _sum_and_count, tau_lean_w
+from .rows64 import new_lanes, tau_d
 
 
 @njit(**PARALLEL)
@@ -46,7 +46,7 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
                 losses[r] = 0.0
                 if want_grad:
                     grad[r][:] = 0.0
-                m = from_key(_max_key(nxt))
+                m = from_key(max_key(nxt))
                 continue
             tau, key, exact = tau_lean_w(row, m, eh, el, nxt)
             m32, m64 = m, np.float64(m)
@@ -89,7 +89,7 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
         el = np.empty(n, dtype=np.float64)
         lane_s, lane_c = new_lanes()
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
-        m = first_max_d(x, r0)  # later rows get their max from the exp pass of the row before
+        m = first_max(x, r0)  # later rows get their max from the exp pass of the row before
         for r in range(r0, r1):
             row = x[r]
             nxt = x[r + 1] if r + 1 < r1 else row
@@ -98,7 +98,7 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
                 losses[r] = 0.0
                 if want_grad:
                     grad[r][:] = 0.0
-                m = first_max_d(x, r + 1 if r + 1 < r1 else r)
+                m = first_max(x, r + 1 if r + 1 < r1 else r)
                 continue
             th, tl, n_top, key = tau_d(row, m, eh, el, nxt, lane_s, lane_c)
             m_row = m

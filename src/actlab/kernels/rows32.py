@@ -29,20 +29,10 @@ from numba import njit, prange
 
 from ._exp_rows32 import LOW, UNSCALE, exp_neg_pair
 from ._numba_math import KERNEL, PARALLEL, REDUCE
-from ._order_keys import from_key, order_key
+from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
 from ._stream import store_pair_scaled, store_shifted
 
 _Z32 = np.float32(0.0)
-_KEY_MIN = np.int32(-(2**31))
-
-
-@njit(**KERNEL)
-def _max_key(row):
-    k = _KEY_MIN
-    for j in range(row.shape[0]):
-        v = order_key(row[j])
-        k = v if v > k else k
-    return k
 
 
 @njit(**KERNEL)
@@ -53,7 +43,7 @@ def _exp_row(row, m, eh, el, nxt):
     output, and a sum that holds the max (2^32) does not see it.
     """
     neg_m = -m
-    k = _KEY_MIN
+    k = lowest_key(nxt)
     for j in range(row.shape[0]):
         h, low = exp_neg_pair(row[j], neg_m)
         eh[j] = h
@@ -71,7 +61,7 @@ def _exp_row_tau(row, m, eh, el, nxt):
     (``_sum_and_count``): a counter here, even an int32 one, keeps this loop scalar (as
     does `or`, which branches)."""
     neg_m = -m
-    k = _KEY_MIN
+    k = lowest_key(nxt)
     for j in range(row.shape[0]):
         v = row[j]
         h, low = exp_neg_pair(v, neg_m)
@@ -130,7 +120,7 @@ def tau_lean_w(row, m, eh, el, nxt):
     log-probability, so there τ is summed again without the maxima (``_tau_exact``).
     τ is NaN for a row holding NaN or +∞, or only −∞ (the caller flags it)."""
     if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
-        return math.nan, _max_key(nxt), False
+        return math.nan, max_key(nxt), False
     key = _exp_row(row, m, eh, el, nxt)
     tau = _sum_w(eh, el) * UNSCALE - 1.0
     exact = tau < row.shape[0] * 2.0**-23
@@ -138,13 +128,6 @@ def tau_lean_w(row, m, eh, el, nxt):
         total, count = _tau_exact(eh, el, row, m)
         tau = total * UNSCALE + (count - 1.0)
     return tau, key, exact
-
-
-@njit(**KERNEL)
-def first_max(x, r0):
-    """The max of row r0 of x, which starts a chunk (later rows get theirs from the row
-    before)."""
-    return from_key(_max_key(x[r0]))
 
 
 @njit(**PARALLEL)
@@ -261,7 +244,7 @@ def softmax_short_w(x, out, flags, chunk):
         # Per row, the max and the sum run as small vectorised reductions (an integer-key max;
         # a reassociated sum): a scalar chain of n dependent additions would dominate here.
         for i in range(rows):
-            neg_m[i] = -from_key(_max_key(xf[i * n : (i + 1) * n]))
+            neg_m[i] = -from_key(max_key(xf[i * n : (i + 1) * n]))
         _spread(neg_m, n, neg_mf)
         _exp_flat(xf, neg_mf, eh, el)
         for i in range(rows):

@@ -25,28 +25,11 @@ from numba import njit, prange
 
 from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d
 from ._numba_math import KERNEL, PARALLEL, REDUCE, fma
-from ._order_keys import from_key, order_key
+from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
 from ._stream import store_quotient, store_shifted_dd
 from .rows import _two_sum, log1p_dd
 
-_KEY_MIN = np.int64(-(2**63))
 LANES = 32
-
-
-@njit(**KERNEL)
-def _max_key_d(row):
-    k = _KEY_MIN
-    for j in range(row.shape[0]):
-        v = order_key(row[j])
-        k = v if v > k else k
-    return k
-
-
-@njit(**KERNEL)
-def first_max_d(x, r0):
-    """The max of row r0 of x, which starts a chunk (later rows get theirs from the row
-    before)."""
-    return from_key(_max_key_d(x[r0]))
 
 
 @njit(**KERNEL)
@@ -60,7 +43,7 @@ def _exp_row(row, m, eh, el, nxt):
     """eh_j + el_j = e^(x_j − m)·2^64 (entries below −746 give e^−746·2^64, which rounds to
     0 in y); returns the max key of ``nxt`` (the next row)."""
     neg_m = -m
-    k = _KEY_MIN
+    k = lowest_key(nxt)
     for j in range(row.shape[0]):
         h, low = exp_neg_pair_d(row[j], neg_m)
         eh[j] = h
@@ -76,7 +59,7 @@ def _exp_row_tau(row, m, eh, el, nxt):
     give exactly 0 (log_softmax's top entry is −τ, which may be subnormal: there e^−746
     would count)."""
     neg_m = -m
-    k = _KEY_MIN
+    k = lowest_key(nxt)
     for j in range(row.shape[0]):
         v = row[j]
         h, low = exp_neg_pair_d(v, neg_m)
@@ -136,7 +119,7 @@ def tau_d(row, m, eh, el, nxt, s, c):
     (n_top − 1); the scaled exponentials stay in eh + el (0 at the max). th is NaN for a row
     holding NaN or +∞, or only −∞ (the caller flags it)."""
     if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
-        return math.nan, 0.0, 0.0, _max_key_d(nxt)
+        return math.nan, 0.0, 0.0, max_key(nxt)
     key = _exp_row_tau(row, m, eh, el, nxt)
     sh, sl = _sum_lanes(eh, el, s, c)
     n_top = _count_top(row, m)
@@ -154,7 +137,7 @@ def softmax_d(x, out, flags, chunk):
         el = np.empty(n, dtype=np.float64)
         lane_s, lane_c = new_lanes()
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
-        m = first_max_d(x, r0)
+        m = first_max(x, r0)
         for r in range(r0, r1):
             nxt = x[r + 1] if r + 1 < r1 else x[r]
             key = _exp_row(x[r], m, eh, el, nxt)
@@ -176,7 +159,7 @@ def log_softmax_d(x, out, flags, chunk):
         el = np.empty(n, dtype=np.float64)
         lane_s, lane_c = new_lanes()
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
-        m = first_max_d(x, r0)
+        m = first_max(x, r0)
         for r in range(r0, r1):
             nxt = x[r + 1] if r + 1 < r1 else x[r]
             th, tl, _, key = tau_d(x[r], m, eh, el, nxt, lane_s, lane_c)
