@@ -119,3 +119,37 @@ def test_outputs_not_aligned_to_their_element_size(dtype, monkeypatch):
             out[...] = 7
             assert call(out) is out
             np.testing.assert_array_equal(out, call(None))
+
+
+# The float32 exp-based loops (kernels/lean32.py) are line maps too: the single elements
+# before and after the whole lines must give what the lines give. Their accuracy against
+# the oracle is tests/test_accuracy.py's business.
+LEAN32_CALLS = [
+    ("sigmoid", lambda x, g, out: actlab.sigmoid(x, out=out)),
+    ("silu", lambda x, g, out: actlab.silu(x, out=out)),
+    ("swish β=0.3", lambda x, g, out: actlab.swish(x, beta=0.3, out=out)),
+    ("softplus β=2", lambda x, g, out: actlab.softplus(x, beta=2.0, out=out)),
+    ("sigmoid_grad", lambda x, g, out: actlab.sigmoid_grad(x, out=out)),
+    ("elu_grad", lambda x, g, out: actlab.elu_grad(x, out=out)),
+    ("sigmoid_vjp", lambda x, g, out: actlab.sigmoid_vjp(x, g, out=out)),
+    ("silu_vjp", lambda x, g, out: actlab.silu_vjp(x, g, out=out)),
+    ("swish_vjp β=3", lambda x, g, out: actlab.swish_vjp(x, g, beta=3.0, out=out)),
+    ("softplus_vjp", lambda x, g, out: actlab.softplus_vjp(x, g, out=out)),
+    ("log_sigmoid_vjp", lambda x, g, out: actlab.log_sigmoid_vjp(x, g, out=out)),
+    ("elu_vjp g float16", lambda x, g, out: actlab.elu_vjp(x, g.astype("f2"), out=out)),
+]
+
+
+@pytest.mark.parametrize("stream_bytes", [0, 1 << 62], ids=["streamed", "ordinary"])
+@pytest.mark.parametrize(("label", "call"), LEAN32_CALLS, ids=[c[0] for c in LEAN32_CALLS])
+def test_lean32_line_edges_agree_with_the_lines(label, call, stream_bytes, monkeypatch):
+    monkeypatch.setattr(dispatch, "STREAM_BYTES", stream_bytes)
+    x, g = _data(4096 + 77, "float32")
+    with on_tier("numba"):
+        whole = call(x, g, np.empty_like(x))  # x and this output start on a line boundary
+        for offset in range(1, 17, 3):  # every other alignment: single elements, then lines
+            n = x.size - offset - 5
+            got = call(x[offset : offset + n], g[offset : offset + n], np.empty(n, "f4"))
+            expected = whole[offset : offset + n]
+            np.testing.assert_array_equal(got, expected, err_msg=f"{label} at {offset}")
+            assert np.array_equal(np.signbit(got), np.signbit(expected)), label

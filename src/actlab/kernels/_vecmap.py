@@ -85,8 +85,22 @@ class Lanes:
 
     __rmul__ = __mul__
 
+    def __truediv__(self, other: Lanes | float) -> Lanes:
+        return self._new(self.b.fdiv(self.v, self._other(other)))
+
+    def __rtruediv__(self, other: float) -> Lanes:
+        return self._new(self.b.fdiv(self._other(other), self.v))
+
     def __neg__(self) -> Lanes:
         return self._new(self.b.fneg(self.v))
+
+    def __abs__(self) -> Lanes:
+        kind = "f64" if self.element == ir.DoubleType() else "f32"
+        name = f"llvm.fabs.v{self.width}{kind}"  # llvmlite names no vector intrinsics
+        fabs = self.b.module.globals.get(name)
+        if fabs is None:
+            fabs = ir.Function(self.b.module, ir.FunctionType(self.v.type, [self.v.type]), name)
+        return self._new(self.b.call(fabs, [self.v]))
 
     def _compare(self, op: str, other: Lanes | float) -> Mask:
         return Mask(self.b, self.b.fcmp_ordered(op, self.v, self._other(other)))

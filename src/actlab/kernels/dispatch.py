@@ -63,6 +63,30 @@ _UNIT_PARAM = {"swish": "silu", "swish_grad": "silu_grad", "softplus_grad": "sig
 _STREAMED_F = {"relu", "relu6"}
 _STREAMED_VJP = {"relu_grad", "relu6_grad"}
 
+# The float32 loops of the exp-based functions with a speed bar (``lean32.py``): line maps
+# like the memory-bound ones, with a lean float64 exp.
+_LEAN32_F = {
+    "sigmoid",
+    "sigmoid_complement",
+    "sigmoid_grad",
+    "silu",
+    "silu_grad",
+    "swish",
+    "swish_grad",
+    "softplus",
+    "softplus_grad",
+    "elu_grad",
+}
+_LEAN32_VJP = {
+    "sigmoid",
+    "sigmoid_complement",
+    "sigmoid_grad",
+    "silu_grad",
+    "swish_grad",
+    "softplus_grad",
+    "elu_grad",
+}
+
 # Outputs from this size on are written with streaming stores: they cannot stay in the cache
 # for the caller anyway (half of a usual last-level cache), and a streamed store does not
 # read the destination line first (2 array-sizes moved instead of 3). Smaller outputs take
@@ -161,6 +185,12 @@ def elementwise(
         _streamed().leaky_relu_f(src, flat, stream, p)
     elif name == "leaky_relu_grad" and g is not None and p != 0.0:
         _streamed().leaky_relu_grad_vjp(src, _wide(_flat(g)), flat, stream, p)
+    elif x.dtype == np.float32 and name in (_LEAN32_F if g is None else _LEAN32_VJP):
+        kernels = _lean32()
+        if g is None:
+            getattr(kernels, f"{name}_f")(src, flat, stream, p, lo, hi)
+        else:
+            getattr(kernels, f"{name}_vjp")(src, _wide(_flat(g)), flat, stream, p, lo, hi)
     elif g is None:
         getattr(mod, f"{name}_f")(src, flat, p, lo, hi)
     else:
@@ -176,6 +206,13 @@ def _streamed() -> Any:
 
     _numba_threads()
     return streamed
+
+
+def _lean32() -> Any:
+    from . import lean32  # numba is imported here, on first use
+
+    _numba_threads()
+    return lean32
 
 
 def _gs(g: np.ndarray | None) -> tuple[np.ndarray, ...]:
