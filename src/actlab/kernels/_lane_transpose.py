@@ -12,6 +12,9 @@ one register (the second half loaded straight into the upper 128 bits), and tran
 within the 128-bit lanes: 8 shuffles per L/2 columns for float32, 2 for float64, where a
 full L×L transpose takes 24 and 8. Widths L/2 and (float32) 2 cover the remainder of a
 row (``tiles``); every tile stays inside its rows, so the copies never touch a neighbour.
+
+``stream_out`` copies a finished row-major block to the output with non-temporal stores
+(``_stream``'s: the output lines are not read first).
 """
 
 from __future__ import annotations
@@ -301,30 +304,3 @@ def stream_out(src, dst):
         copy_streamed(dst, start + lanes * i, src, start + lanes * i)
     for j in range(start + lanes * body, size):
         dst[j] = src[j]
-
-
-@intrinsic
-def prefetch(typingctx, x, index):
-    """Asks for the cache line of x[index] ahead of its use (``llvm.prefetch``: read, into
-    every cache level); no fault for any address."""
-
-    def gen(context, builder, signature, args):
-        ir = _ir()
-        data = _data(context, builder, signature.args[0], args[0])
-        i8p = ir.IntType(8).as_pointer()
-        address = builder.bitcast(builder.gep(data, [args[1]]), i8p)
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        fn = builder.module.declare_intrinsic("llvm.prefetch", [i8p], fnty)
-        builder.call(fn, [address, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-
-    return types.none(x, index), gen
-
-
-@njit(**SCALAR)
-def prefetch_range(x, start, stop):
-    """``prefetch`` every cache line of x[start:stop] (clipped to x)."""
-    step = 64 // x.itemsize
-    for j in range(max(start, 0), min(stop, x.shape[0]), step):
-        prefetch(x, j)
