@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d
-from ._numba_math import KERNEL, PARALLEL, REDUCE, fma
+from ._numba_math import KERNEL, PARALLEL, REDUCE
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
 from ._stream import store_quotient, store_shifted_dd
 from .rows import _two_sum, log1p_dd
@@ -181,90 +181,3 @@ def exp_floor_d(x, out):
         h, low = exp_neg_pair_d(v if v < 0.0 else 0.0, 0.0)
         out[i] = (h + low) * UNSCALE
 
-
-# ------------------------------------------------------------------------ short rows
-# Rows of a few entries (a softmax over 10 classes): a loop per row would run its exp and
-# its sums over 10 values at a time, and a TwoSum chain per row is one long dependency. A
-# block of rows is transposed instead (n × rows, in L2; the row maxima found on the way):
-# the exp with the row's max and the compensated sums then run along the rows, one lane per
-# row, contiguous and vectorised; the division is written back row-major.
-
-
-@njit(**KERNEL)
-def _transpose_in(xf, n, xt, neg_m):
-    """xt = the block transposed, and −max of each row (a NaN entry is skipped by the max;
-    its exponential is NaN, which flags the row)."""
-    for i in range(xt.shape[1]):
-        m = xf[i * n]
-        for k in range(n):
-            v = xf[i * n + k]
-            xt[k, i] = v
-            m = v if v > m else m
-        neg_m[i] = -m
-
-
-@njit(**KERNEL)
-def _exp_cols(xt, neg_m, eh, el):
-    """eh + el = e^(x − m)·2^64, transposed (a loop of its own: with the sums in it, it
-    no longer vectorised)."""
-    for k in range(xt.shape[0]):
-        for i in range(xt.shape[1]):
-            h, low = exp_neg_pair_d(xt[k, i], neg_m[i])
-            eh[k, i] = h
-            el[k, i] = low
-
-
-@njit(**KERNEL)
-def _sum_cols(eh, el, sh, sl):
-    """Each row's compensated sum sh + sl: one TwoSum chain per row, the rows side by side."""
-    for i in range(eh.shape[1]):
-        sh[i] = 0.0
-        sl[i] = 0.0
-    for k in range(eh.shape[0]):
-        for i in range(eh.shape[1]):
-            s = sh[i]
-            v = eh[k, i]
-            t = s + v
-            bv = t - s
-            sl[i] += ((s - (t - bv)) + (v - bv)) + el[k, i]
-            sh[i] = t
-
-
-@njit(**KERNEL)
-def _quotient_cols(eh, el, sh, sl, inv, n, of):
-    """of (row-major) = (eh + el)/(sh + sl) per row (transposed input), ≈ half an ULP; the
-    loop runs along the output (strided loads cost less than strided stores)."""
-    for i in range(eh.shape[1]):
-        s_h, s_l, r = sh[i], sl[i], inv[i]
-        for k in range(n):
-            h = eh[k, i]
-            y0 = h * r
-            of[i * n + k] = y0 + ((fma(-y0, s_h, h) + el[k, i]) - y0 * s_l) * r
-
-
-@njit(**PARALLEL)
-def softmax_short_d(x, out, flags, chunk):
-    """softmax_d for short rows (n ≤ ``rowpath.SHORT_ROW``), ``chunk`` rows per block."""
-    n_rows, n = x.shape
-    for c in prange((n_rows + chunk - 1) // chunk):
-        r0 = c * chunk
-        rows = min(n_rows, r0 + chunk) - r0
-        xf = x[r0 : r0 + rows].reshape(rows * n)
-        of = out[r0 : r0 + rows].reshape(rows * n)
-        per_row = np.empty((4, rows), dtype=np.float64)
-        neg_m, sh, sl, inv = per_row[0], per_row[1], per_row[2], per_row[3]
-        xt = np.empty((n, rows), dtype=np.float64)
-        eh = np.empty((n, rows), dtype=np.float64)
-        el = np.empty((n, rows), dtype=np.float64)
-        _transpose_in(xf, n, xt, neg_m)
-        _exp_cols(xt, neg_m, eh, el)
-        _sum_cols(eh, el, sh, sl)
-        for i in range(rows):
-            h, low = _two_sum(sh[i], sl[i])
-            if h != h or not abs(neg_m[i]) < math.inf:
-                flags[r0 + i] = 1
-                h, low = 1.0, 0.0
-            sh[i] = h
-            sl[i] = low
-            inv[i] = 1.0 / h
-        _quotient_cols(eh, el, sh, sl, inv, n, of)

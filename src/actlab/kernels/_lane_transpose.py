@@ -1,0 +1,306 @@
+"""Register transposes between short rows and lanes (numba intrinsics, AVX2 shuffles).
+
+The short-row kernels (``rows_short``) compute with one vector lane per row: a block of rows
+is held transposed, entry k of every row side by side, so that the row max, the sums and the
+scaling are plain elementwise loops. A scalar copy into that layout costs a load and a store
+per element (as much as the whole exp pass on 1 thread); here L rows (L = 8 float32 or 4
+float64: one 32-byte register) and w of their entries (a tile) move with vector loads, a few
+shuffles and vector stores.
+
+A tile of width w = L loads each row's two 16-byte halves, pairs row j with row j + L/2 in
+one register (the second half loaded straight into the upper 128 bits), and transposes
+within the 128-bit lanes: 8 shuffles per L/2 columns for float32, 2 for float64, where a
+full L×L transpose takes 24 and 8. Widths L/2 and (float32) 2 cover the remainder of a
+row (``tiles``); every tile stays inside its rows, so the copies never touch a neighbour.
+
+``stream_out`` copies a finished row-major block to the output with non-temporal stores
+(``_stream``'s: the output lines are not read first).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+from ._numba_math import KERNEL, SCALAR
+from ._stream import head
+
+
+def _ir():
+    from llvmlite import ir
+
+    return ir
+
+
+def _shuffle(builder, a, b, mask):
+    ir = _ir()
+    return builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(ir.IntType(32), len(mask)), mask))
+
+
+def _concat(builder, a, b):
+    n = a.type.count
+    return _shuffle(builder, a, b, list(range(2 * n)))
+
+
+def _half(builder, v, which):
+    n = v.type.count // 2
+    return _shuffle(builder, v, v, list(range(which * n, (which + 1) * n)))
+
+
+def _in_lane_transpose(builder, v):
+    """Transposes within each 128-bit lane: 4 vectors of 8 float32 (4×4 per lane) or 2 of 4
+    float64 (2×2 per lane). Its own inverse."""
+    if len(v) == 4:
+        t0 = _shuffle(builder, v[0], v[1], [0, 8, 1, 9, 4, 12, 5, 13])
+        t1 = _shuffle(builder, v[0], v[1], [2, 10, 3, 11, 6, 14, 7, 15])
+        t2 = _shuffle(builder, v[2], v[3], [0, 8, 1, 9, 4, 12, 5, 13])
+        t3 = _shuffle(builder, v[2], v[3], [2, 10, 3, 11, 6, 14, 7, 15])
+        lo, hi = [0, 1, 8, 9, 4, 5, 12, 13], [2, 3, 10, 11, 6, 7, 14, 15]
+        return [
+            _shuffle(builder, t0, t2, lo),
+            _shuffle(builder, t0, t2, hi),
+            _shuffle(builder, t1, t3, lo),
+            _shuffle(builder, t1, t3, hi),
+        ]
+    return [
+        _shuffle(builder, v[0], v[1], [0, 4, 2, 6]),
+        _shuffle(builder, v[0], v[1], [1, 5, 3, 7]),
+    ]
+
+
+def _data(context, builder, array_type, array):
+    return context.make_array(array_type)(context, builder, array).data
+
+
+def _address(builder, data, index, count):
+    ir = _ir()
+    vector = ir.VectorType(data.type.pointee, count).as_pointer()
+    return builder.bitcast(builder.gep(data, [index]), vector)
+
+
+def _const(value, like):
+    return _ir().Constant(like.type, value)
+
+
+def _row_at(builder, start, n, j):
+    return builder.add(start, builder.mul(n, _const(j, n)))
+
+
+def _lane_at(builder, k0, c, width, i0):
+    return builder.add(builder.mul(builder.add(k0, _const(c, k0)), width), i0)
+
+
+def _load_columns(builder, src, start, n, lanes, w, align):
+    """The w column vectors (L lanes each: rows 0..L−1) of the tile whose row j starts at
+    src[start + j·n]."""
+    half = lanes // 2
+
+    def load(j, offset, count):
+        at = builder.add(_row_at(builder, start, n, j), _const(offset, start))
+        return builder.load(_address(builder, src, at, count), align=align)
+
+    if w >= half:  # one or two halves per row, row j paired with row j + L/2
+        cols = []
+        for offset in range(0, w, half):
+            v = [
+                _concat(builder, load(j, offset, half), load(j + half, offset, half))
+                for j in range(half)
+            ]
+            cols += _in_lane_transpose(builder, v)
+        return cols
+    # float32, w = 2: per 128-bit lane, rows (0, 1 | 4, 5) in a, (2, 3 | 6, 7) in b
+    p = [load(j, 0, 2) for j in range(lanes)]
+    a = _concat(builder, _concat(builder, p[0], p[1]), _concat(builder, p[4], p[5]))
+    b = _concat(builder, _concat(builder, p[2], p[3]), _concat(builder, p[6], p[7]))
+    return [
+        _shuffle(builder, a, b, [0, 2, 8, 10, 4, 6, 12, 14]),
+        _shuffle(builder, a, b, [1, 3, 9, 11, 5, 7, 13, 15]),
+    ]
+
+
+def _store_columns(builder, dst, start, n, lanes, cols, align):
+    """The inverse of ``_load_columns``: row j of the tile to dst[start + j·n]."""
+    half = lanes // 2
+    w = len(cols)
+
+    def store(value, j, offset):
+        at = builder.add(_row_at(builder, start, n, j), _const(offset, start))
+        builder.store(value, _address(builder, dst, at, value.type.count), align=align)
+
+    if w >= half:
+        for offset in range(0, w, half):
+            v = _in_lane_transpose(builder, cols[offset : offset + half])
+            for j in range(half):
+                store(_half(builder, v[j], 0), j, offset)
+                store(_half(builder, v[j], 1), j + half, offset)
+        return
+    a = _shuffle(builder, cols[0], cols[1], [0, 8, 1, 9, 4, 12, 5, 13])
+    b = _shuffle(builder, cols[0], cols[1], [2, 10, 3, 11, 6, 14, 7, 15])
+    for v, rows in ((a, (0, 1, 4, 5)), (b, (2, 3, 6, 7))):
+        for q, j in enumerate(rows):
+            store(_shuffle(builder, v, v, [2 * q, 2 * q + 1]), j, 0)
+
+
+def _lanes(dtype) -> int:
+    return 32 // (dtype.bitwidth // 8)
+
+
+def _valid(w, lanes) -> bool:
+    """Tile widths with a shuffle scheme: L and L/2, and 2 for float32."""
+    return w in (lanes, lanes // 2) or (w == 2 and lanes == 8)
+
+
+def _make_rows_to_lanes(w):
+    @intrinsic
+    def rows_to_lanes(typingctx, xt, x, start, n, k0, i0, width, m, first):
+        lanes = _lanes(x.dtype)
+
+        def gen(context, builder, signature, args):
+            if not _valid(w, lanes):  # a branch the caller never takes for this dtype
+                return context.get_dummy_value()
+            xt_v, x_v, start_v, n_v, k0_v, i0_v, width_v, m_v, first_v = args
+            align = x.dtype.bitwidth // 8
+            src = _data(context, builder, signature.args[1], x_v)
+            dst = _data(context, builder, signature.args[0], xt_v)
+            cols = _load_columns(builder, src, builder.add(start_v, k0_v), n_v, lanes, w, align)
+            top = None
+            for c, col in enumerate(cols):
+                at = _lane_at(builder, k0_v, c, width_v, i0_v)
+                builder.store(col, _address(builder, dst, at, lanes), align=align)
+                if top is None:
+                    top = col
+                else:
+                    top = builder.select(builder.fcmp_ordered(">", col, top), col, top)
+            slot = _address(builder, _data(context, builder, signature.args[7], m_v), i0_v, lanes)
+            old = builder.load(slot, align=align)
+            merged = builder.select(builder.fcmp_ordered(">", top, old), top, old)
+            builder.store(builder.select(first_v, top, merged), slot, align=align)
+            return context.get_dummy_value()
+
+        return types.none(xt, x, start, n, k0, i0, width, m, first), gen
+
+    return rows_to_lanes
+
+
+def _make_lanes_to_rows(w):
+    @intrinsic
+    def lanes_to_rows(typingctx, out, start, n, yt, k0, i0, width):
+        lanes = _lanes(out.dtype)
+
+        def gen(context, builder, signature, args):
+            if not _valid(w, lanes):
+                return context.get_dummy_value()
+            out_v, start_v, n_v, yt_v, k0_v, i0_v, width_v = args
+            align = out.dtype.bitwidth // 8
+            src = _data(context, builder, signature.args[3], yt_v)
+            cols = []
+            for c in range(w):
+                at = _lane_at(builder, k0_v, c, width_v, i0_v)
+                cols.append(builder.load(_address(builder, src, at, lanes), align=align))
+            dst = _data(context, builder, signature.args[0], out_v)
+            _store_columns(builder, dst, builder.add(start_v, k0_v), n_v, lanes, cols, align)
+            return context.get_dummy_value()
+
+        return types.none(out, start, n, yt, k0, i0, width), gen
+
+    return lanes_to_rows
+
+
+_to_lanes_8, _to_lanes_4, _to_lanes_2 = (_make_rows_to_lanes(w) for w in (8, 4, 2))
+_to_rows_8, _to_rows_4, _to_rows_2 = (_make_lanes_to_rows(w) for w in (8, 4, 2))
+
+
+@njit(**KERNEL)
+def tiles(n, lanes):
+    """(k0, w) of the tiles that cover entries 0..n−1 of a row, one per row of the result:
+    full tiles of ``lanes``, then the narrowest width that covers the rest (placed to end at
+    n, overlapping the one before), or the widest that fits where none does (n < lanes);
+    none for n < 2 (the caller's scalar loops)."""
+    out = np.zeros((n // 2 + 2, 2), dtype=np.int64)
+    count = 0
+    k0 = 0
+    if n < 2:
+        return out[:0]
+    while n - k0 >= lanes:
+        out[count, 0] = k0
+        out[count, 1] = lanes
+        count += 1
+        k0 += lanes
+    while k0 < n:
+        rest = n - k0
+        w = 2
+        while w < rest and w < lanes:
+            w *= 2
+        if rest <= w <= n:  # the narrowest that covers the rest fits in the row
+            out[count, 0] = n - w
+            out[count, 1] = w
+            count += 1
+            break
+        w = 2
+        while 2 * w <= rest and 2 * w <= lanes:
+            w *= 2
+        out[count, 0] = k0
+        out[count, 1] = w
+        count += 1
+        k0 += w
+    return out[:count]
+
+
+@njit(**SCALAR)
+def tile_to_lanes(xt, x, start, n, k0, w, i0, width, m, first):
+    """``xt`` (lane-major, ``width`` lanes per entry) ← the tile (k0, w) of the L rows that
+    start at x[start]; m[i0:i0+L] ← their max (merged with m's unless ``first``)."""
+    if w == 8:
+        _to_lanes_8(xt, x, start, n, k0, i0, width, m, first)
+    elif w == 4:
+        _to_lanes_4(xt, x, start, n, k0, i0, width, m, first)
+    else:
+        _to_lanes_2(xt, x, start, n, k0, i0, width, m, first)
+
+
+@njit(**SCALAR)
+def tile_to_rows(out, start, n, yt, k0, w, i0, width):
+    """The inverse of ``tile_to_lanes`` (no max): the tile (k0, w) of yt's lanes i0..i0+L−1
+    to the L rows that start at out[start]."""
+    if w == 8:
+        _to_rows_8(out, start, n, yt, k0, i0, width)
+    elif w == 4:
+        _to_rows_4(out, start, n, yt, k0, i0, width)
+    else:
+        _to_rows_2(out, start, n, yt, k0, i0, width)
+
+
+@intrinsic
+def copy_streamed(typingctx, dst, j, src, k):
+    """dst[j:j+L] = src[k:k+L] with a non-temporal store (dst + j 32-byte aligned): the
+    output lines are written without being read first."""
+    lanes = _lanes(dst.dtype)
+
+    def gen(context, builder, signature, args):
+        from ._stream import _store_nt
+
+        dst_v, j_v, src_v, k_v = args
+        data = _data(context, builder, signature.args[2], src_v)
+        value = builder.load(_address(builder, data, k_v, lanes), align=dst.dtype.bitwidth // 8)
+        _store_nt(context, builder, signature.args[0], dst_v, j_v, value)
+        return context.get_dummy_value()
+
+    return types.none(dst, j, src, k), gen
+
+
+@njit(**SCALAR)
+def stream_out(src, dst):
+    """dst = src (same length), the whole 32-byte lines of dst streamed (``copy_streamed``),
+    the elements before the first and after the last one stored the ordinary way. The caller
+    fences (``_stream.fence``) before its work counts as done."""
+    size = dst.shape[0]
+    lanes = 32 // dst.itemsize
+    start = min(head(dst), size)
+    body = (size - start) // lanes
+    for j in range(start):
+        dst[j] = src[j]
+    for i in range(body):
+        copy_streamed(dst, start + lanes * i, src, start + lanes * i)
+    for j in range(start + lanes * body, size):
+        dst[j] = src[j]

@@ -1,0 +1,137 @@
+"""The short-row softmax kernels (``kernels/rows_short.py``): blocks of rows transposed into
+vector lanes by tiles (``_lane_transpose``), so every row count, row length and position of a
+special row relative to the tiles, blocks and parallel chunks must give the same result."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+
+import actlab
+from actlab.kernels import config
+from test_kernels_support import on_tier
+
+needs_numba = pytest.mark.skipif(not config.numba_available(), reason="numba is not installed")
+
+DTYPES = ["float32", "float64"]
+# Tile widths 8/4/2 and their overlaps (3, 5, 7, 9, 10, 13), n = 1 (no tiles), SHORT_ROW.
+LENGTHS = [1, 2, 3, 4, 5, 7, 8, 9, 10, 13, 16, 31, 32]
+
+
+def _exact(x: np.ndarray) -> np.ndarray:
+    """softmax in long double (64-bit significand): exact enough to count ULPs of float64."""
+    xl = x.astype(np.longdouble)
+    e = np.exp(xl - xl.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _ulps(got: np.ndarray, exact: np.ndarray) -> float:
+    tiny = np.finfo(got.dtype).smallest_subnormal
+    spacing = np.spacing(np.maximum(np.abs(exact), tiny).astype(got.dtype))
+    return float(np.max(np.abs(got.astype(np.longdouble) - exact) / spacing))
+
+
+def _kernel(dtype):
+    from actlab.kernels import rows_short
+
+    return rows_short.softmax_short_w if dtype == "float32" else rows_short.softmax_short_d
+
+
+@needs_numba
+def test_tiles_cover_every_entry_inside_the_row():
+    from actlab.kernels._lane_transpose import tiles
+
+    for lanes in (8, 4):
+        for n in range(1, 33):
+            t = tiles(n, lanes)
+            covered = np.zeros(n, dtype=bool)
+            for k0, w in t:
+                assert w in (lanes, lanes // 2, 2)
+                assert k0 >= 0
+                assert k0 + w <= n
+                covered[k0 : k0 + w] = True
+            assert covered.all() if n >= 2 else len(t) == 0
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", LENGTHS)
+def test_every_row_count_and_chunk_within_an_ulp(n, dtype):
+    """Row counts around the 8-row tiles and 64-row blocks, one block per parallel chunk and
+    many: each row within an ULP of the exact softmax, and flags only for special rows."""
+    rng = np.random.default_rng(n)
+    kernel = _kernel(dtype)
+    for rows in (1, 7, 8, 9, 63, 64, 65, 129, 1000):
+        x = (rng.standard_normal((rows, n)) * 30).astype(dtype)
+        exact = _exact(x)
+        for chunk in (64, 1 << 16):
+            out = np.full_like(x, np.nan)
+            flags = np.zeros(rows, dtype=np.int8)
+            kernel(x, out, flags, chunk)
+            assert not flags.any()
+            assert _ulps(out, exact) <= 1.0, (rows, chunk)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 31, 32])
+def test_special_rows_at_tile_and_block_edges(n, dtype):
+    """NaN, +∞ and all −∞ rows at the edges of tiles (rows 7, 8), blocks (63, 64, 127, 128)
+    and of the array are flagged, and no ordinary row; through the public function they get
+    exactly the NumPy path's values, the other rows within an ULP of the exact softmax."""
+    rng = np.random.default_rng(100 + n)
+    rows = 131
+    x = (rng.standard_normal((rows, n)) * 10).astype(dtype)
+    special = {7: "nan", 8: "inf", 63: "-inf", 64: "nan", 127: "inf", 128: "-inf", 130: "nan"}
+    for r, kind in special.items():
+        if kind == "-inf":
+            x[r, :] = -np.inf
+        else:
+            x[r, (r * 7) % n] = float(kind)
+    x[0, :] = 3.0  # every entry the max: exactly 1/n
+    if n > 1:
+        x[1, n // 2] = -np.inf  # one −∞ entry in an ordinary row: its output is 0
+    out = np.empty_like(x)
+    flags = np.zeros(rows, dtype=np.int8)
+    _kernel(dtype)(x, out, flags, 64)
+    # A −∞ entry in an ordinary row may be flagged too (float32: the lean exp's exact x − m
+    # is NaN there); the NumPy path then gives its 0.
+    assert set(special) <= set(np.flatnonzero(flags)) <= set(special) | {1}
+
+    with on_tier("numpy"):
+        expected = actlab.softmax(x)
+    with on_tier("numba"):
+        got = actlab.softmax(x)
+    bad = np.flatnonzero(flags)
+    np.testing.assert_array_equal(got[bad], expected[bad])
+    ok = np.setdiff1d(np.arange(rows), bad)
+    assert _ulps(got[ok], _exact(x[ok])) <= 1.0
+    np.testing.assert_array_equal(got[0], np.full(n, 1.0 / n, dtype=dtype))
+    if n > 1:
+        assert got[1, n // 2] == 0.0
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_misaligned_output_and_tiny_results_against_mpmath(dtype):
+    """An output that starts off a 32-byte line (and off its element size's multiples of 32:
+    the streamed stores start later); entries far below their row's max, whose results are
+    subnormal or round to 0, and the rounding of the largest ones, checked with mpmath."""
+    fi = np.finfo(dtype)
+    span = -np.log(float(fi.smallest_subnormal))  # e^−span is the smallest subnormal
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-span - 2, 0, (200, 10)).astype(dtype)
+    x[:, 0] = 0.0
+    buffer = np.empty(x.size + 1, dtype=dtype)
+    out = buffer[1:].reshape(x.shape)
+    flags = np.zeros(x.shape[0], dtype=np.int8)
+    _kernel(dtype)(x, out, flags, 64)
+    assert not flags.any()
+    mpmath.mp.prec = 120
+    for r in range(0, 200, 23):
+        e = [mpmath.exp(mpmath.mpf(float(v))) for v in x[r]]
+        total = mpmath.fsum(e)
+        exact = np.array([float(v / total) for v in e], dtype=np.float64)
+        exact_ld = np.array([np.longdouble(mpmath.nstr(v / total, 30)) for v in e])
+        assert _ulps(out[r], exact_ld) <= 1.0, (r, out[r], exact)
