@@ -26,7 +26,7 @@ from ._dd64 import (
     square_dd,
     two_sum,
 )
-from ._exp64 import exp_split, one_plus_split, ratio, reduce, split_pair
+from ._exp64 import exp_split, expm1_short, one_plus_split, ratio, reduce, split_pair
 from ._numba_math import SCALAR, _as_f64, _as_i64, fma
 from ._scalars64 import SCALE_DOWN, SCALE_UP, SCALE_UP_F, beta_x
 
@@ -41,6 +41,10 @@ _SILU_E0_HI = 0.2784645427610738
 _SILU_E0_LO = -1.5523606315812798e-18
 _SILU_E0_LO_UP = _SILU_E0_LO * 2.0**200
 _SILU_NEAR = 0.34
+# silu′ folds E0's low part into the reduced argument instead: E0 = E0_HI·e^δ, δ =
+# log(1 + E0_LO/E0_HI) ≈ −5.6e−18, so e^z = E0_HI·e^(h + δ), h = z − z0, and the offset
+# is z − ROOT_HI − (ROOT_LO − δ) (mpmath).
+_SILU_ROOT_LO_E0 = -1.0389522622732797e-16
 # mish′: the root x0 of φ (see mish_grad), E0 = e^x0, and the expansion's coefficients
 # A1 = E0(3E0² + 8E0 + 6 + 4x0), A2 = E0²(3E0 + 4), A3 = E0³, B1 = 4(1 + E0), B2 = 4E0,
 # C = A1 + B1 as a pair (mpmath, 50 digits).
@@ -121,8 +125,34 @@ def swish_grad(v, beta):
 
 @njit(**SCALAR)
 def silu_grad(v, p):
-    z = min(max(v, -1.0e4), 1.0e4)  # as beta_x: beyond, swish′ is 0 or 1 and z·e stays finite
-    return swish_grad_from(z, 0.0, -0.0)
+    """silu′ = A·w/d² as in ``swish_grad_from`` (z = x, no low part), with e reduced around
+    the root z0 there too, but with less pair arithmetic where the bar (4 ULP) leaves room:
+    the exp polynomial of ``expm1_short``; w = d + z·B from two FMAs (z + dh is exact within
+    |z − z0| < 0.34 by Sterbenz, so w keeps its relative accuracy down to the root; for z ≥ 0
+    its terms add up and wh is rounded once); d = dh + dl with dl exact for either exp.
+    ~30% faster than ``swish_grad_from``; ≤ 2 ULP measured (1.1 there)."""
+    z = min(max(v, -1.0e4), 1.0e4)  # as beta_x: beyond, silu′ is 0 or 1 and z·e stays finite
+    neg = v < 0
+    t, _, r = reduce(-abs(v), -0.0)  # from v: the clamp stays off the exp's dependency chain
+    hh = z - _SILU_ROOT_HI  # exact near the root (Sterbenz)
+    near = abs(hh) < _SILU_NEAR
+    r = hh - _SILU_ROOT_LO_E0 if near else r
+    p = expm1_short(r)
+    st = _SILU_E0_HI * SCALE_UP_F if near else _as_f64((_as_i64(t) + 200) << 52)
+    nh = fma(st, p, st)  # e·2^200 as a pair (nh, nl), normal where e is subnormal
+    nl = fma(st, p, st - nh)  # exact also for st = E0_HI·2^200: st − nh by Sterbenz
+    eh = nh * SCALE_DOWN
+    el = nl * SCALE_DOWN
+    dh, dl = one_plus(eh, el)
+    wh = fma(z, 1.0 if neg else eh, dh)
+    wl = fma(z, 0.0 if neg else el, dl)
+    ah = nh if neg else SCALE_UP_F
+    al = nl if neg else 0.0
+    xh = ah * wh
+    xl = fma(ah, wh, -xh) + fma(ah, wl, al * wh)
+    qh = dh * dh
+    ql = fma(dh, dh, -qh) + (dh + dh) * dl
+    return ratio(xh, xl, qh, ql) * SCALE_DOWN
 
 
 @njit(**SCALAR)
