@@ -70,8 +70,8 @@ def _cheb_tail(r):
 
 @njit(**SCALAR)
 def expm1_lean(r):
-    """e^r − 1 for |r| ≤ ln2/2 as r + r²·Q(r), rounded once at the end (≤ 0.12u from Q plus
-    that rounding): for σ and silu (bar 2), whose error is mostly e's."""
+    """e^r − 1 for |r| ≤ ln2/2 as r + r²·Q(r), rounded once at the end: < 0.6u relative to
+    e^r (0.12u from Q, ≤ 0.35u from that rounding; the Taylor tail measures 0.45u)."""
     return fma(r * r, _cheb_tail(r), r)
 
 
