@@ -91,10 +91,21 @@ def silu(v, p):
     numerator x·e is an exact product of the pair e·2^200 (normal where e is subnormal) and
     the ratio is scaled back at the end, so x·σ is rounded once also where σ is subnormal
     (x ≈ −745; plain float64 loses 354 ULP there)."""
-    neg = v < 0
+    p, st = silu_exp(v)
+    return silu_rest(v, p, st)
+
+
+@njit(**SCALAR)
+def silu_exp(v):
+    """(p, st): e^−|x| = st·(1 + p)·2^−200, st = 2^(k+200)."""
     t, _, r = reduce(-abs(v), -0.0)  # −0.0: x + (−0.0) folds away, x + 0.0 does not
-    p = expm1_lean(r)
-    st = up_pow2(t)
+    return expm1_lean(r), up_pow2(t)
+
+
+@njit(**SCALAR)
+def silu_rest(v, p, st):
+    """``silu`` after its exp (``silu_exp``)."""
+    neg = v < 0
     nh, nl = split_pair(st, p)  # e·2^200
     dh, dl = one_plus_pow2(st * SCALE_DOWN, p)
     xc = max(v, -1.0e8)  # x·e must round to 0 where the exp is clamped
@@ -137,14 +148,27 @@ def silu_grad(v, p):
     root z0 there too), with a few operations fewer: E0's low part folded into the reduced
     argument, the product z·e rounded where it only adds (z ≥ 0), d = 1 + e by ``one_plus``
     and the exp tail of ``expm1_lean``. About 1 ULP (1.1 measured), also near the root."""
-    z = min(max(v, -1.0e4), 1.0e4)  # as beta_x: beyond, silu′ is 0 or 1 and z·e stays finite
-    neg = v < 0
+    p, st = silu_grad_exp(v)
+    return silu_grad_rest(v, p, st)
+
+
+@njit(**SCALAR)
+def silu_grad_exp(v):
+    """(p, st): e^−|x| = st·(1 + p)·2^−200, with st = E0·2^200 (its high part) and p =
+    e^(x − x0) − 1 within |x − x0| < 0.34 of the root x0 of silu′, st = 2^(k+200) beyond."""
+    z = min(max(v, -1.0e4), 1.0e4)
     t, _, r = reduce(-abs(v), -0.0)  # from v: the clamp stays off the exp's dependency chain
     hh = z - _SILU_ROOT_HI  # exact near the root (Sterbenz)
     near = abs(hh) < _SILU_NEAR
     r = hh - _SILU_ROOT_LO_E0 if near else r
-    p = expm1_lean(r)
-    st = _SILU_E0_HI * SCALE_UP_F if near else up_pow2(t)
+    return expm1_lean(r), (_SILU_E0_HI * SCALE_UP_F if near else up_pow2(t))
+
+
+@njit(**SCALAR)
+def silu_grad_rest(v, p, st):
+    """``silu_grad`` after its exp (``silu_grad_exp``)."""
+    z = min(max(v, -1.0e4), 1.0e4)  # as beta_x: beyond, silu′ is 0 or 1 and z·e stays finite
+    neg = v < 0
     nh = fma(st, p, st)  # e·2^200 as a pair (nh, nl), normal where e is subnormal
     nl = fma(st, p, st - nh)  # exact also for st = E0_HI·2^200: st − nh by Sterbenz
     eh = nh * SCALE_DOWN
