@@ -26,8 +26,17 @@ from ._dd64 import (
     square_dd,
     two_sum,
 )
-from ._exp64 import exp_split, one_plus_split, ratio, reduce, split_pair
-from ._numba_math import SCALAR, _as_f64, _as_i64, fma
+from ._exp64 import (
+    exp_split,
+    expm1_lean,
+    one_plus_pow2,
+    one_plus_split,
+    ratio,
+    reduce,
+    split_pair,
+    up_pow2,
+)
+from ._numba_math import SCALAR, fma
 from ._scalars64 import SCALE_DOWN, SCALE_UP, SCALE_UP_F, beta_x
 
 # Near the root of mish′ its numerator is taken from a Taylor expansion around the root
@@ -41,6 +50,10 @@ _SILU_E0_HI = 0.2784645427610738
 _SILU_E0_LO = -1.5523606315812798e-18
 _SILU_E0_LO_UP = _SILU_E0_LO * 2.0**200
 _SILU_NEAR = 0.34
+# silu′ folds E0's low part into the reduced argument instead: E0 = E0_HI·e^δ, δ =
+# log(1 + E0_LO/E0_HI) ≈ −5.6e−18, so e^z = E0_HI·e^(h + δ), h = z − z0, and the offset
+# is z − ROOT_HI − (ROOT_LO − δ) (mpmath).
+_SILU_ROOT_LO_E0 = -1.0389522622732797e-16
 # mish′: the root x0 of φ (see mish_grad), E0 = e^x0, and the expansion's coefficients
 # A1 = E0(3E0² + 8E0 + 6 + 4x0), A2 = E0²(3E0 + 4), A3 = E0³, B1 = 4(1 + E0), B2 = 4E0,
 # C = A1 + B1 as a pair (mpmath, 50 digits).
@@ -78,13 +91,23 @@ def silu(v, p):
     numerator x·e is an exact product of the pair e·2^200 (normal where e is subnormal) and
     the ratio is scaled back at the end, so x·σ is rounded once also where σ is subnormal
     (x ≈ −745; plain float64 loses 354 ULP there)."""
-    neg = v < 0
+    p, st = silu_exp(v)
+    return silu_rest(v, p, st)
+
+
+@njit(**SCALAR)
+def silu_exp(v):
+    """(p, st): e^−|x| = st·(1 + p)·2^−200, st = 2^(k+200)."""
     t, _, r = reduce(-abs(v), -0.0)  # −0.0: x + (−0.0) folds away, x + 0.0 does not
-    p = fma(r * r, _exp_tail(r), r)
-    st = _as_f64((_as_i64(t) + 200) << 52)
+    return expm1_lean(r), up_pow2(t)
+
+
+@njit(**SCALAR)
+def silu_rest(v, p, st):
+    """``silu`` after its exp (``silu_exp``)."""
+    neg = v < 0
     nh, nl = split_pair(st, p)  # e·2^200
-    eh = nh * SCALE_DOWN
-    dh, dl = one_plus_split(st * SCALE_DOWN, p, eh, nl * SCALE_DOWN)
+    dh, dl = one_plus_pow2(st * SCALE_DOWN, p)
     xc = max(v, -1.0e8)  # x·e must round to 0 where the exp is clamped
     ph = xc * nh
     pl = fma(xc, nh, -ph) + xc * nl
@@ -121,8 +144,48 @@ def swish_grad(v, beta):
 
 @njit(**SCALAR)
 def silu_grad(v, p):
-    z = min(max(v, -1.0e4), 1.0e4)  # as beta_x: beyond, swish′ is 0 or 1 and z·e stays finite
-    return swish_grad_from(z, 0.0, -0.0)
+    """silu′ = A·w/d² as in ``swish_grad_from`` (z = x, no low part; e reduced around the
+    root z0 there too), with a few operations fewer: E0's low part folded into the reduced
+    argument, the product z·e rounded where it only adds (z ≥ 0), d = 1 + e by ``one_plus``
+    and the exp tail of ``expm1_lean``. About 1 ULP (1.1 measured), also near the root."""
+    p, st = silu_grad_exp(v)
+    return silu_grad_rest(v, p, st)
+
+
+@njit(**SCALAR)
+def silu_grad_exp(v):
+    """(p, st): e^−|x| = st·(1 + p)·2^−200, with st = E0·2^200 (its high part) and p =
+    e^(x − x0) − 1 within |x − x0| < 0.34 of the root x0 of silu′, st = 2^(k+200) beyond."""
+    t, _, r = reduce(-abs(v), -0.0)
+    hh = v - _SILU_ROOT_HI  # exact near the root (Sterbenz); ±∞ and NaN are not near
+    near = abs(hh) < _SILU_NEAR
+    r = hh - _SILU_ROOT_LO_E0 if near else r
+    return expm1_lean(r), (_SILU_E0_HI * SCALE_UP_F if near else up_pow2(t))
+
+
+@njit(**SCALAR)
+def silu_grad_rest(v, p, st):
+    """``silu_grad`` after its exp (``silu_grad_exp``)."""
+    z = min(max(v, -1.0e4), 1.0e4)  # as beta_x: beyond, silu′ is 0 or 1 and z·e stays finite
+    neg = v < 0
+    nh = fma(st, p, st)  # e·2^200 as a pair (nh, nl), normal where e is subnormal
+    nl = fma(st, p, st - nh)  # exact also for st = E0_HI·2^200: st − nh by Sterbenz
+    eh = nh * SCALE_DOWN
+    el = nl * SCALE_DOWN
+    dh, dl = one_plus(eh, el)
+    # w = d + z·B: for z < 0, d + z exactly (TwoSum; w cancels near the root and is ~z far
+    # out, where a rounded w would cost half an ULP); for z ≥ 0 its terms add up and z·e is
+    # rounded once (≤ 0.15u of w).
+    ph = z * (1.0 if neg else eh)
+    wh, wl = two_sum(dh, ph)
+    wl = wl + fma(z, 0.0 if neg else el, dl)
+    ah = nh if neg else SCALE_UP_F
+    al = nl if neg else 0.0
+    xh = ah * wh
+    xl = fma(ah, wh, -xh) + fma(ah, wl, al * wh)
+    qh = dh * dh
+    ql = fma(dh, dh, -qh) + (dh + dh) * dl
+    return ratio(xh, xl, qh, ql) * SCALE_DOWN
 
 
 @njit(**SCALAR)
@@ -143,7 +206,7 @@ def swish_grad_from(zh, zl, al):
     near = abs(hh) < _SILU_NEAR
     r = hh + (zl - _SILU_ROOT_LO) if near else r
     p = fma(r * r, _exp_tail(r), r)  # e^r − 1
-    st = _SILU_E0_HI * SCALE_UP_F if near else _as_f64((_as_i64(t) + 200) << 52)
+    st = _SILU_E0_HI * SCALE_UP_F if near else up_pow2(t)
     nh = fma(st, p, st)  # e·2^200 as a pair (nh, nl), normal where e is subnormal
     nl = fma(st, p, st - nh)
     nl = nl + (fma(_SILU_E0_LO_UP, p, _SILU_E0_LO_UP) if near else 0.0)

@@ -111,8 +111,15 @@ def sigmoid_from(zh, al):
     """σ(z) rounded (≈ 0.5 ULP plus ≤ 0.9 from e), z = zh + zl and al = zl for z < 0, −zl
     for z ≥ 0 (the low part of −|z|). One ratio N/(1 + e), e = e^−|z|, N = e for z < 0 and
     1 for z ≥ 0; where e is subnormal it is rounded once (and d = 1)."""
-    neg = zh < 0
     s, p = exp_split_sub(-abs(zh), al)
+    return sigmoid_rest(zh, s, p)
+
+
+@njit(**SCALAR)
+def sigmoid_rest(zh, s, p):
+    """``sigmoid_from`` after its exp, from e = s·(1 + p) (``exp_split_sub``): the second
+    half of the loops split in two (``elementwise64``)."""
+    neg = zh < 0
     eh, el = split_pair(s, p)
     dh, dl = one_plus_split(s, p, eh, el)
     return ratio(eh if neg else 1.0, el if neg else 0.0, dh, dl)

@@ -1,24 +1,120 @@
 """Compiled float64 loops in double-double (the scalar formulas of ``_scalars64`` and
-``_gated64``), written out one by one like ``elementwise`` (numba's cache needs that)."""
+``_gated64``), written out one by one like ``elementwise`` (numba's cache needs that).
+
+σ, silu and silu′ (the lean exp of ``_exp64``) run split in two loops per block of BLOCK
+elements: the exp into two small buffers, then the rest. One loop body over the whole formula
+is bound by its dependency chain (~85 cycles for silu′, ~90 instructions per 4 lanes: the
+out-of-order window holds only a few iterations); two shorter loops keep more iterations in
+flight: 20 to 30% faster for the same results, bit for bit. Each thread takes a chunk of
+blocks with buffers of its own (``_chunking``).
+"""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit, prange
 
 from . import _exp64 as X
 from . import _gated64 as G
 from . import _scalars as S
 from . import _scalars64 as D
-from ._numba_math import PARALLEL
+from ._numba_math import KERNEL, PARALLEL
+
+# Elements per block of the split loops: the buffers (2·8 KiB) and the block's input and
+# output stay in L1/L2 between the two loops (1024 measured best of 128 to 2048).
+BLOCK = 1024
+
+
+@njit(**KERNEL)
+def _chunking(n):
+    """(chunks, elements per chunk): whole blocks, at least 32 chunks where n allows (for the
+    threads' balance; numba's thread count would make the kernels uncachable), at most 16
+    blocks per chunk (the buffers are allocated once per chunk)."""
+    blocks = (n + BLOCK - 1) // BLOCK
+    per = min(max(blocks // 32, 1), 16)
+    return (blocks + per - 1) // per, per * BLOCK
+
+
+@njit(**KERNEL)
+def _sigmoid_exps(x, p, s):
+    for i in range(x.shape[0]):
+        s[i], p[i] = X.exp_split_sub(-abs(x[i]), -0.0)
+
+
+@njit(**KERNEL)
+def _sigmoid_rests(x, g, p, s, out, use_g):
+    for i in range(x.shape[0]):
+        v = x[i]
+        r = X.unless_nan(v, D.sigmoid_rest(v, s[i], p[i]))
+        out[i] = r * g[i] if use_g else r
+
+
+@njit(**KERNEL)
+def _sigmoid_span(x, g, out, start, stop, use_g):
+    p = np.empty(BLOCK)
+    s = np.empty(BLOCK)
+    for j in range(start, stop, BLOCK):
+        k = min(BLOCK, stop - j)
+        _sigmoid_exps(x[j : j + k], p[:k], s[:k])
+        _sigmoid_rests(x[j : j + k], g[j : j + k], p[:k], s[:k], out[j : j + k], use_g)
+
+
+@njit(**KERNEL)
+def _silu_exps(x, p, st):
+    for i in range(x.shape[0]):
+        p[i], st[i] = G.silu_exp(x[i])
+
+
+@njit(**KERNEL)
+def _silu_rests(x, p, st, out):
+    for i in range(x.shape[0]):
+        v = x[i]
+        r = G.silu_rest(v, p[i], st[i])
+        out[i] = r if v < math.inf else v  # NaN and +∞ give themselves, −∞ gives −0.0
+
+
+@njit(**KERNEL)
+def _silu_span(x, out, start, stop):
+    p = np.empty(BLOCK)
+    st = np.empty(BLOCK)
+    for j in range(start, stop, BLOCK):
+        k = min(BLOCK, stop - j)
+        _silu_exps(x[j : j + k], p[:k], st[:k])
+        _silu_rests(x[j : j + k], p[:k], st[:k], out[j : j + k])
+
+
+@njit(**KERNEL)
+def _silu_grad_exps(x, p, st):
+    for i in range(x.shape[0]):
+        p[i], st[i] = G.silu_grad_exp(x[i])
+
+
+@njit(**KERNEL)
+def _silu_grad_rests(x, g, p, st, out, use_g):
+    for i in range(x.shape[0]):
+        v = x[i]
+        r = X.unless_nan(v, G.silu_grad_rest(v, p[i], st[i]))
+        out[i] = r * g[i] if use_g else r
+
+
+@njit(**KERNEL)
+def _silu_grad_span(x, g, out, start, stop, use_g):
+    p = np.empty(BLOCK)
+    st = np.empty(BLOCK)
+    for j in range(start, stop, BLOCK):
+        k = min(BLOCK, stop - j)
+        _silu_grad_exps(x[j : j + k], p[:k], st[:k])
+        _silu_grad_rests(x[j : j + k], g[j : j + k], p[:k], st[:k], out[j : j + k], use_g)
 
 
 @njit(**PARALLEL)
 def sigmoid_f(x, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = x[i]
-        out[i] = X.unless_nan(v, D.sigmoid(v, p))
+    n = x.shape[0]
+    chunks, size = _chunking(n)
+    for c in prange(chunks):
+        _sigmoid_span(x, x, out, c * size, min(n, (c + 1) * size), False)
 
 
 @njit(**PARALLEL)
@@ -51,9 +147,10 @@ def tanh_grad_f(x, out, p, lo, hi):
 
 @njit(**PARALLEL)
 def sigmoid_vjp(x, g, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = x[i]
-        out[i] = X.unless_nan(v, D.sigmoid(v, p)) * g[i]
+    n = x.shape[0]
+    chunks, size = _chunking(n)
+    for c in prange(chunks):
+        _sigmoid_span(x, g, out, c * size, min(n, (c + 1) * size), True)
 
 
 @njit(**PARALLEL)
@@ -107,24 +204,26 @@ def swish_f(x, out, p, lo, hi):
 
 @njit(**PARALLEL)
 def silu_f(x, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = x[i]
-        r = G.silu(v, p)
-        out[i] = r if v < math.inf else v  # NaN and +∞ give themselves, −∞ gives −0.0
+    n = x.shape[0]
+    chunks, size = _chunking(n)
+    for c in prange(chunks):
+        _silu_span(x, out, c * size, min(n, (c + 1) * size))
 
 
 @njit(**PARALLEL)
 def silu_grad_f(x, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = x[i]
-        out[i] = X.unless_nan(v, G.silu_grad(v, p))
+    n = x.shape[0]
+    chunks, size = _chunking(n)
+    for c in prange(chunks):
+        _silu_grad_span(x, x, out, c * size, min(n, (c + 1) * size), False)
 
 
 @njit(**PARALLEL)
 def silu_grad_vjp(x, g, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = x[i]
-        out[i] = X.unless_nan(v, G.silu_grad(v, p)) * g[i]
+    n = x.shape[0]
+    chunks, size = _chunking(n)
+    for c in prange(chunks):
+        _silu_grad_span(x, g, out, c * size, min(n, (c + 1) * size), True)
 
 
 @njit(**PARALLEL)
