@@ -195,4 +195,3 @@ def exp_floor_w(x, out):
         v = x[i]
         h, low = exp_neg_pair(v if v < zero else zero, zero)
         out[i] = (np.float64(h) + np.float64(low)) * UNSCALE
-

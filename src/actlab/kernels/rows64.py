@@ -180,4 +180,3 @@ def exp_floor_d(x, out):
         v = x[i]
         h, low = exp_neg_pair_d(v if v < 0.0 else 0.0, 0.0)
         out[i] = (h + low) * UNSCALE
-
