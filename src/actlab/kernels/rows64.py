@@ -26,6 +26,7 @@ from numba import njit, prange
 from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d
 from ._numba_math import KERNEL, PARALLEL, REDUCE, fma
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
+from ._stream import fence
 from ._stream64 import store_quotient1, store_shifted_pair
 from .rows import _two_sum, log1p_dd
 
@@ -216,6 +217,7 @@ def softmax_d(x, out, flags, chunk):
             else:
                 store_quotient1(e, sh, sl, out[r])
             m = from_key(key)
+        fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
 @njit(**PARALLEL)
@@ -239,6 +241,7 @@ def log_softmax_d(x, out, flags, chunk):
                 mh, e = _two_sum(m, big)  # M = m + log1p(τ) as a pair, once per row
                 store_shifted_pair(x[r], -mh, -(e + corr), out[r])
             m = from_key(key)
+        fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
 @njit(**PARALLEL)
