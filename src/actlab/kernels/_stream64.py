@@ -1,17 +1,14 @@
-"""Streamed output passes of the float64 row kernels that take one exponential per entry
-(softmax) or one shift per row (log_softmax), as ``_stream``'s vector intrinsics do.
+"""Streamed output passes of the float64 row kernels, as ``_stream``'s vector intrinsics:
 
-* ``store_quotient1``: y = e/(sh + sl) with e a single float64 (softmax rounds its pair once
-  in the exp pass: ``rows64._exp_row1``): one array read instead of two;
 * ``store_shifted_pair``: z = x − (Mh + Ml) with M = m + log1p(τ) as a pair made once per
   row: one TwoSum per entry, where (x − m) − (big + corr) needs two;
 * ``store_pair_scaled_at``: the cross-entropy gradient with its target entry in the pass.
 
 None of them fences: the kernels call ``fence`` once per chunk of rows, before the chunk's
-work is reported done. A fence per row waits each time for the write-combining buffers to
-drain, which cost the cross-entropy (65536 rows of 1000) about a tenth of its time. A core
-sees its own streamed stores in order, so its later ordinary stores to the same lines (the
-short ends of the next row) need no fence.
+work is reported done (a fence per row waits each time for the write-combining buffers to
+drain: 65536 times for the benchmark's cross-entropy). A core sees its own streamed stores
+in order, so its later ordinary stores to the same lines (the short ends of the next row)
+need no fence.
 """
 
 from __future__ import annotations
@@ -22,32 +19,14 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
-from ._numba_math import KERNEL, fma
-from ._stream import LANES, _load8_d, _store_nt_d, _two_sum, head, splat, vector_fma
+from ._numba_math import KERNEL
+from ._stream import LANES, _load8_d, _store_nt_d, _two_sum, head, splat
 
 
 def _llvm():
     from llvmlite import ir
 
     return ir
-
-
-@intrinsic
-def quotient1_8(typingctx, dst, j, e, sh, sl, inv):
-    """dst[j:j+8] = e/(sh + sl) to about half an ULP: y0 = e·inv, then one correction with
-    the exact residual e − y0·sh (an FMA), inv = 1/sh; dst + j must be 32-byte aligned."""
-
-    def gen(context, builder, signature, args):
-        h = _load8_d(context, builder, signature.args[2], args[2], args[1])
-        sh, sl, inv = (splat(builder, a, h.type) for a in args[3:6])
-        y0 = builder.fmul(h, inv)
-        rem = vector_fma(builder, builder.fneg(y0), sh, h)
-        fix = builder.fsub(rem, builder.fmul(y0, sl))
-        y = builder.fadd(y0, builder.fmul(fix, inv))
-        _store_nt_d(context, builder, signature.args[0], args[0], args[1], y)
-        return context.get_dummy_value()
-
-    return types.none(dst, j, e, sh, sl, inv), gen
 
 
 @intrinsic
@@ -67,27 +46,6 @@ def shifted_pair8(typingctx, dst, j, x, neg_mh, neg_ml):
         return context.get_dummy_value()
 
     return types.none(dst, j, x, neg_mh, neg_ml), gen
-
-
-@njit(**KERNEL)
-def _quotient1(h, sh, sl, inv):
-    y0 = h * inv
-    return y0 + (fma(-y0, sh, h) - y0 * sl) * inv
-
-
-@njit(**KERNEL)
-def store_quotient1(e, sh, sl, dst):
-    """dst = e/(sh + sl) (``quotient1_8``), streamed to memory."""
-    inv = 1.0 / sh
-    n = dst.shape[0]
-    start = min(head(dst), n)
-    body = (n - start) // LANES
-    for j in range(start):
-        dst[j] = _quotient1(e[j], sh, sl, inv)
-    for i in range(body):
-        quotient1_8(dst, start + LANES * i, e, sh, sl, inv)
-    for j in range(start + LANES * body, n):
-        dst[j] = _quotient1(e[j], sh, sl, inv)
 
 
 @njit(**KERNEL)

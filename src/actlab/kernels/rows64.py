@@ -1,18 +1,23 @@
 """Compiled float64 row kernels: softmax, log_softmax over the last axis (numba), and the τ
-pass that the fused float64 cross-entropy shares.
+passes that the fused float64 cross-entropy shares.
 
 Per row, as in ``rows32``: the exponentials e_j = e^(x_j − m)·2^64 from the lean pair exp
-of ``_exp_rows64`` (the exact x − m, a pair good to ~2^−60) into two per-thread scratch rows
+of ``_exp_rows64`` (the exact x − m, a pair good to ~2^−60) into per-thread scratch rows
 (never a full-size temporary); their compensated (TwoSum) sum in 32 vectorised lanes; the
-output, streamed to memory (``_stream``). The exp pass of row r also finds the max of row
-r + 1 (integer order keys), so the core computes while the next row streams in.
+output, streamed to memory
+(``_stream``, ``_stream64``). The exp pass of row r also finds the max of row r + 1
+(integer order keys), so the core computes while the next row streams in.
+
+log_softmax and the cross-entropy take τ = Σe − 1 from that same exp pass, as ``rows32``
+does (``tau_lean_d``): no drop of the maxima in the exp loop, no count of them; τ is
+summed again without them only where it is tiny.
 
 NaN propagates through the exp and the sums (+∞ − ∞ is NaN too), and a row whose max is
 not finite is caught by its max: such rows are flagged, not computed, and the caller gives
 them to the NumPy path and its hard-row contract. −∞ entries of other rows are exact here
 (their exponential is 0).
 
-The two exp loops repeat one shape on purpose: numba's disk cache only holds functions
+The exp loops repeat one shape on purpose: numba's disk cache only holds functions
 defined at module level, so a loop cannot be made by a factory (docs/performance.md).
 """
 
@@ -26,8 +31,8 @@ from numba import njit, prange
 from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d
 from ._numba_math import KERNEL, PARALLEL, REDUCE, fma
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
-from ._stream import fence
-from ._stream64 import store_quotient1, store_shifted_pair
+from ._stream import fence, store_quotient
+from ._stream64 import store_shifted_pair
 from .rows import _two_sum, log1p_dd
 
 LANES = 32
@@ -49,21 +54,6 @@ def _exp_row(row, m, eh, el, nxt):
         h, low = exp_neg_pair_d(row[j], neg_m)
         eh[j] = h
         el[j] = low
-        v = order_key(nxt[j])
-        k = v if v > k else k
-    return k
-
-
-@njit(**KERNEL)
-def _exp_row1(row, m, e, nxt):
-    """``_exp_row`` with the pair rounded once: e_j = e^(x_j − m)·2^64 to 0.6 ULP, for
-    softmax, whose bar (4 ULP) has room for it and which then reads one array, not two, in
-    its sum and its output pass."""
-    neg_m = -m
-    k = lowest_key(nxt)
-    for j in range(row.shape[0]):
-        h, low = exp_neg_pair_d(row[j], neg_m)
-        e[j] = h + low
         v = order_key(nxt[j])
         k = v if v > k else k
     return k
@@ -113,31 +103,6 @@ def _sum_lanes(a, b, s, c):
     for j in range(LANES * (a.shape[0] // LANES), a.shape[0]):
         h, e = _two_sum(h, a[j])
         lo += e + b[j]
-    for k in range(LANES):
-        h, e = _two_sum(h, s[k])
-        lo += e + c[k]
-    return _two_sum(h, lo)
-
-
-@njit(**KERNEL)
-def _sum_lanes1(a, s, c):
-    """Σ a as a pair (hi, lo): ``_sum_lanes`` without the small terms."""
-    for k in range(LANES):
-        s[k] = 0.0
-        c[k] = 0.0
-    for i in range(a.shape[0] // LANES):
-        ai = a[i * LANES : (i + 1) * LANES]
-        for k in range(LANES):
-            v = ai[k]
-            h = s[k] + v
-            bv = h - s[k]
-            c[k] += (s[k] - (h - bv)) + (v - bv)
-            s[k] = h
-    h = 0.0
-    lo = 0.0
-    for j in range(LANES * (a.shape[0] // LANES), a.shape[0]):
-        h, e = _two_sum(h, a[j])
-        lo += e
     for k in range(LANES):
         h, e = _two_sum(h, s[k])
         lo += e + c[k]
@@ -199,25 +164,24 @@ def tau_lean_d(row, m, eh, el, nxt, s, c):
 
 @njit(**PARALLEL)
 def softmax_d(x, out, flags, chunk):
-    """float64 softmax: y = e/(sh + sl), the exponential rounded once (``_exp_row1``) and
-    its compensated sum (1 + τ)·2^64 as a pair, divided to about half an ULP
-    (``store_quotient1``): within 0.6 + 0.6 + 0.5 ULP-sized relative errors of y."""
+    """float64 softmax: y = (eh + el)/(sh + sl), the exponential and its compensated sum
+    (1 + τ)·2^64 as pairs, divided to about half an ULP (``store_quotient``)."""
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
-        e = np.empty(n, dtype=np.float64)
+        eh = np.empty(n, dtype=np.float64)
+        el = np.empty(n, dtype=np.float64)
         lane_s, lane_c = new_lanes()
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
         m = first_max(x, r0)
         for r in range(r0, r1):
             nxt = x[r + 1] if r + 1 < r1 else x[r]
-            key = _exp_row1(x[r], m, e, nxt)
-            sh, sl = _sum_lanes1(e, lane_s, lane_c)  # the maxima included
+            key = _exp_row(x[r], m, eh, el, nxt)
+            sh, sl = _sum_lanes(eh, el, lane_s, lane_c)  # the maxima included
             if sh != sh or not abs(m) < math.inf:
                 flags[r] = 1
             else:
-                store_quotient1(e, sh, sl, out[r])
+                store_quotient(eh, el, sh, sl, out[r])
             m = from_key(key)
-        fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
 @njit(**PARALLEL)
