@@ -1,7 +1,8 @@
-"""The lean float64 row kernels (softmax from the once-rounded exp, log_softmax and the
-cross-entropy from τ = Σe − 1 of softmax's exp pass) against mpmath on the rows where their
-shortcuts could show: τ on both sides of the exact re-sum threshold, ties at the max, −∞
-entries, magnitudes where x − M overflows, and the target at or off the max."""
+"""The lean float64 row kernels (log_softmax and the cross-entropy from τ = Σe − 1 of
+softmax's exp pass, log_softmax's x − M with M a pair, the gradient's target entry in the
+streamed pass; softmax alongside) against mpmath on the rows where these shortcuts could
+show: τ on both sides of the exact re-sum threshold, ties at the max, −∞ entries, huge
+magnitudes, entries below −746, and the target at or off the max."""
 
 from __future__ import annotations
 
