@@ -24,10 +24,11 @@ from ._exp_rows32 import UNSCALE
 from ._exp_rows64 import UNSCALE as UNSCALE_D
 from ._numba_math import PARALLEL
 from ._order_keys import first_max, from_key, max_key
-from ._stream import store_pair_scaled, store_pair_scaled_top
+from ._stream import fence, store_pair_scaled, store_pair_scaled_top
+from ._stream64 import store_pair_scaled_at
 from .rows import _sum_compensated, _two_sum, log1p_dd
 from .rows32 import _exp_row_tau, _sum_and_count, tau_lean_w
-from .rows64 import new_lanes, tau_d
+from .rows64 import new_lanes, tau_d, tau_lean_d
 
 
 @njit(**PARALLEL)
@@ -100,7 +101,7 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
                     grad[r][:] = 0.0
                 m = first_max(x, r + 1 if r + 1 < r1 else r)
                 continue
-            th, tl, n_top, key = tau_d(row, m, eh, el, nxt, lane_s, lane_c)
+            th, tl, key, exact = tau_lean_d(row, m, eh, el, nxt, lane_s, lane_c)
             m_row = m
             m = from_key(key)
             if th != th:
@@ -111,16 +112,27 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
             losses[r] = (big - hi) + (corr - lo)
             if not want_grad:
                 continue
-            # s·y_j for every entry (streamed), then the target's entry: s·(y_t − 1), or
-            # s·(−τ/(1 + τ)) at a unique max, where y_t − 1 would cancel.
             s = scale[r]
             inv = 1.0 / (1.0 + tau)
+            # The target's entry: s·(y_t − 1), or s·(−τ/(1 + τ)) at a max, where y_t − 1
+            # would cancel (y_t = 1/(1 + τ) there, any number of maxima).
+            if not exact and abs(s) <= 1.0:
+                # The lean pairs: e = 2^64 exactly at the maxima, so s·y_j needs no special
+                # case there; entries below −746 hold e^−746·2^64, which rounds to 0 since
+                # |s·y| ≤ e^−746 < 2^−1076. The target's entry goes out in the same pass.
+                at_max = row[t] == m_row
+                g = -(tau * inv) if at_max else (eh[t] + el[t]) * (inv * UNSCALE_D) - 1.0
+                store_pair_scaled_at(eh, el, s * inv * UNSCALE_D, t, s * g, grad[r])
+                continue
+            # A small τ or a large scale: ``tau_d``'s pairs (0 at the maxima and the far
+            # entries; recomputed here for a large scale), the maxima set apart.
+            if not exact:
+                tau_d(row, m_row, eh, el, row, lane_s, lane_c)
             store_pair_scaled_top(eh, el, s * inv * UNSCALE_D, row, m_row, s * inv, grad[r])
-            if row[t] == m_row:
-                g = -(tau * inv) if n_top == 1 else inv - 1.0
-            else:
-                g = (eh[t] + el[t]) * (inv * UNSCALE_D) - 1.0
+            at_max = row[t] == m_row
+            g = -(tau * inv) if at_max else (eh[t] + el[t]) * (inv * UNSCALE_D) - 1.0
             grad[r][t] = s * g
+        fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
 @njit(cache=True)

@@ -1,18 +1,23 @@
 """Compiled float64 row kernels: softmax, log_softmax over the last axis (numba), and the τ
-pass that the fused float64 cross-entropy shares.
+passes that the fused float64 cross-entropy shares.
 
 Per row, as in ``rows32``: the exponentials e_j = e^(x_j − m)·2^64 from the lean pair exp
-of ``_exp_rows64`` (the exact x − m, a pair good to ~2^−60) into two per-thread scratch rows
+of ``_exp_rows64`` (the exact x − m, a pair good to ~2^−60) into per-thread scratch rows
 (never a full-size temporary); their compensated (TwoSum) sum in 32 vectorised lanes; the
-output, streamed to memory (``_stream``). The exp pass of row r also finds the max of row
-r + 1 (integer order keys), so the core computes while the next row streams in.
+output, streamed to memory
+(``_stream``, ``_stream64``). The exp pass of row r also finds the max of row r + 1
+(integer order keys), so the core computes while the next row streams in.
+
+log_softmax and the cross-entropy take τ = Σe − 1 from that same exp pass, as ``rows32``
+does (``tau_lean_d``): no drop of the maxima in the exp loop, no count of them; τ is
+summed again without them only where it is tiny.
 
 NaN propagates through the exp and the sums (+∞ − ∞ is NaN too), and a row whose max is
 not finite is caught by its max: such rows are flagged, not computed, and the caller gives
 them to the NumPy path and its hard-row contract. −∞ entries of other rows are exact here
 (their exponential is 0).
 
-The two exp loops repeat one shape on purpose: numba's disk cache only holds functions
+The exp loops repeat one shape on purpose: numba's disk cache only holds functions
 defined at module level, so a loop cannot be made by a factory (docs/performance.md).
 """
 
@@ -26,7 +31,8 @@ from numba import njit, prange
 from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d
 from ._numba_math import KERNEL, PARALLEL, REDUCE
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
-from ._stream import store_quotient, store_shifted_dd
+from ._stream import fence, store_quotient
+from ._stream64 import store_shifted_pair
 from .rows import _two_sum, log1p_dd
 
 LANES = 32
@@ -127,6 +133,35 @@ def tau_d(row, m, eh, el, nxt, s, c):
     return th, e + sl * UNSCALE, n_top, key
 
 
+# Below this τ the lean τ (``tau_lean_d``) is summed again without the maxima and the far
+# entries: its absolute error (the far entries' e^−746 each, the sum's ~2^−100·(1 + τ))
+# would show there in log1p(τ) ≈ τ; above it, τ is good to its pairs' 0.15·2^−53.
+TAU_EXACT_BELOW = 2.0**-32
+
+
+@njit(**KERNEL)
+def tau_lean_d(row, m, eh, el, nxt, s, c):
+    """(th, tl, the next row's max key, whether τ was summed again): τ = th + tl for
+    log_softmax and the cross-entropy, from softmax's exp pass (no drop, no count of the
+    maxima: a pass of its own, and the drop costs the exp loop a fifth of its speed).
+
+    The sum then holds every maximum's e^0 = 2^64 exactly, and τ = Σ e_j·2^−64 − 1 (the
+    subtraction exact, as a pair) is the same τ. Where τ < ``TAU_EXACT_BELOW`` (one entry
+    far above the rest) it is summed again by ``tau_d``, whose pairs then hold 0 at the
+    maxima and the far entries. th is NaN for a row holding NaN or +∞, or only −∞ (the
+    caller flags it)."""
+    if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
+        return math.nan, 0.0, max_key(nxt), False
+    key = _exp_row(row, m, eh, el, nxt)
+    sh, sl = _sum_lanes(eh, el, s, c)
+    th, e = _two_sum(sh * UNSCALE, -1.0)  # S ≥ 2^64: the unscaling is exact
+    tl = e + sl * UNSCALE
+    exact = th < TAU_EXACT_BELOW
+    if exact:
+        th, tl, _, _ = tau_d(row, m, eh, el, row, s, c)
+    return th, tl, key, exact
+
+
 @njit(**PARALLEL)
 def softmax_d(x, out, flags, chunk):
     """float64 softmax: y = (eh + el)/(sh + sl), the exponential and its compensated sum
@@ -151,8 +186,8 @@ def softmax_d(x, out, flags, chunk):
 
 @njit(**PARALLEL)
 def log_softmax_d(x, out, flags, chunk):
-    """float64 log_softmax: z = (x − m) − log1p(τ), x − m and the difference exact
-    TwoSums, log1p(τ) a pair L + c (``log1p_dd``): one rounding."""
+    """float64 log_softmax: z = x − M, M = m + log1p(τ) as a pair (log1p(τ) a pair L + c
+    from ``log1p_dd``), x − M an exact TwoSum: one rounding."""
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
         eh = np.empty(n, dtype=np.float64)
@@ -162,13 +197,15 @@ def log_softmax_d(x, out, flags, chunk):
         m = first_max(x, r0)
         for r in range(r0, r1):
             nxt = x[r + 1] if r + 1 < r1 else x[r]
-            th, tl, _, key = tau_d(x[r], m, eh, el, nxt, lane_s, lane_c)
+            th, tl, key, _ = tau_lean_d(x[r], m, eh, el, nxt, lane_s, lane_c)
             if th != th:
                 flags[r] = 1
             else:
                 big, corr, _ = log1p_dd(th, tl)
-                store_shifted_dd(x[r], -m, -big, corr, out[r])
+                mh, e = _two_sum(m, big)  # M = m + log1p(τ) as a pair, once per row
+                store_shifted_pair(x[r], -mh, -(e + corr), out[r])
             m = from_key(key)
+        fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
 @njit(**PARALLEL)
