@@ -24,7 +24,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from ._numba_math import KERNEL, SCALAR
-from ._stream import head
+from ._stream import streamed_range
 
 
 def _ir():
@@ -291,13 +291,13 @@ def copy_streamed(typingctx, dst, j, src, k):
 
 @njit(**SCALAR)
 def stream_out(src, dst):
-    """dst = src (same length), the whole 32-byte lines of dst streamed (``copy_streamed``),
-    the elements before the first and after the last one stored the ordinary way. The caller
-    fences (``_stream.fence``) before its work counts as done."""
+    """dst = src (same length), the whole cache lines of dst streamed (``copy_streamed``,
+    ``_stream.streamed_range``), the elements before the first and after the last one stored
+    the ordinary way. The caller fences (``_stream.fence``) before its work counts as done."""
     size = dst.shape[0]
     lanes = 32 // dst.itemsize
-    start = min(head(dst), size)
-    body = (size - start) // lanes
+    start, stop = streamed_range(dst)
+    body = (stop - start) // lanes
     for j in range(start):
         dst[j] = src[j]
     for i in range(body):

@@ -8,20 +8,23 @@ A non-temporal store writes the line without reading it: two array-sizes, as a c
 numba cannot mark a store non-temporal, and LLVM only emits the AVX store (vmovntps,
 vmovntpd) for an aligned vector, so these intrinsics build that vector in LLVM IR directly:
 load 8 values, compute in float64, round to the output's dtype (float32 or float64), store
-32-byte-aligned with !nontemporal. The kernels store a row's first and last few elements
-with ordinary stores (``head``/``body`` below) so that every vector store is aligned.
+32-byte-aligned with !nontemporal. Only the row's whole 64-byte lines are streamed
+(``streamed_range``); its first and last few elements get ordinary stores.
+
+The store passes do not fence: the kernels call ``fence`` once per chunk of rows, before
+the chunk's work is reported done (a fence per row waits for the write-combining buffers
+to drain each time).
 """
 
 from __future__ import annotations
 
-import math
 import platform
 
 import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
-from ._numba_math import KERNEL, fma
+from ._numba_math import KERNEL, SCALAR, fma
 
 LANES = 8
 
@@ -74,18 +77,21 @@ def _store_nt(context, builder, array_type, array, index, value):
     store.set_metadata("nontemporal", builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)]))
 
 
+LINE = 64  # bytes in a cache line: the unit that a streamed store must fill whole
+
+
 @intrinsic
 def head(typingctx, dst):
-    """How many elements from ``dst``'s start to its first 32-byte boundary; for an array
-    not aligned to its element size (a NumPy view into a byte buffer can be), 2^62: the
-    callers then store every element the ordinary way."""
+    """How many elements from ``dst``'s start to its first 64-byte (cache-line) boundary;
+    for an array not aligned to its element size (a NumPy view into a byte buffer can be),
+    2^62: the callers then store every element the ordinary way."""
 
     def gen(context, builder, signature, args):
         ir = _llvm()
         i64 = ir.IntType(64)
         data = context.make_array(signature.args[0])(context, builder, args[0]).data
         address = builder.ptrtoint(data, i64)
-        gap = builder.and_(builder.sub(ir.Constant(i64, 0), address), ir.Constant(i64, 31))
+        gap = builder.and_(builder.sub(ir.Constant(i64, 0), address), ir.Constant(i64, LINE - 1))
         size = signature.args[0].dtype.bitwidth // 8
         odd = builder.icmp_unsigned(
             "!=", builder.and_(address, ir.Constant(i64, size - 1)), ir.Constant(i64, 0)
@@ -95,6 +101,21 @@ def head(typingctx, dst):
         )
 
     return types.int64(dst), gen
+
+
+@njit(**SCALAR)
+def streamed_range(dst):
+    """(start, stop): the elements of ``dst`` that fill whole cache lines, to be streamed;
+    those before ``start`` and from ``stop`` on are stored the ordinary way.
+
+    A line must be streamed whole or not at all: a line that gets both streamed and
+    ordinary stores (the rows of a 2-D output share the lines at their ends) is flushed
+    from the write-combining buffer half-written and read back, which made short rows
+    several times slower (1 KiB float64 rows: 5× the time of ordinary stores)."""
+    n = dst.shape[0]
+    per_line = LINE // dst.itemsize
+    start = min(head(dst), n)
+    return start, start + (n - start) // per_line * per_line
 
 
 def _pair_scaled(context, builder, signature, args):
@@ -176,27 +197,6 @@ def _two_sum(builder, a, b):
 
 
 @intrinsic
-def shifted_dd8(typingctx, dst, j, x, neg_m, neg_big, corr):
-    """dst[j:j+8] = (x − m) − (big + corr) for float64 x, rounded once: x − m and its
-    difference with big as exact TwoSums, the small parts added last (an x − m that
-    overflows to −∞ gives −∞); dst + j must be 32-byte aligned."""
-
-    def gen(context, builder, signature, args):
-        ir = _llvm()
-        v = _load8_d(context, builder, signature.args[2], args[2], args[1])
-        hi, lo = _two_sum(builder, v, splat(builder, args[3], v.type))
-        s, err = _two_sum(builder, hi, splat(builder, args[4], v.type))
-        low = builder.fsub(lo, splat(builder, args[5], v.type))
-        z = builder.fadd(s, builder.fadd(err, low))
-        inf = splat(builder, ir.Constant(ir.DoubleType(), float("-inf")), v.type)
-        z = builder.select(builder.fcmp_ordered(">", hi, inf), z, hi)
-        _store_nt_d(context, builder, signature.args[0], args[0], args[1], z)
-        return context.get_dummy_value()
-
-    return types.none(dst, j, x, neg_m, neg_big, corr), gen
-
-
-@intrinsic
 def pair_scaled_top8(typingctx, dst, j, eh, el, c, row, m, top):
     """``pair_scaled8`` where row[j] == m takes the value ``top`` instead (the row's maxima,
     whose exponentials the τ pass left at 0); m has the row's dtype."""
@@ -217,7 +217,7 @@ _X86_64 = platform.machine().lower() in ("x86_64", "amd64")
 
 def fence_ir(builder) -> None:
     """Streaming stores are weakly ordered: make them visible before the work is reported
-    done (and before an ordinary store to the same lines). SFENCE on x86-64, where it is the
+    done. SFENCE on x86-64, where it is the
     instruction for exactly this (an MFENCE costs ~3× more per row); elsewhere a full
     fence in portable LLVM IR."""
     if _X86_64:
@@ -250,30 +250,26 @@ def store_quotient(eh, el, sh, sl, dst):
     """dst = (eh + el)/(sh + sl) for float64 pairs (``quotient8``), streamed to memory."""
     inv = 1.0 / sh
     n = dst.shape[0]
-    start = min(head(dst), n)
-    body = (n - start) // LANES
+    start, stop = streamed_range(dst)
     for j in range(start):
         dst[j] = _quotient(eh[j], el[j], sh, sl, inv)
-    for i in range(body):
+    for i in range((stop - start) // LANES):
         quotient8(dst, start + LANES * i, eh, el, sh, sl, inv)
-    for j in range(start + LANES * body, n):
+    for j in range(stop, n):
         dst[j] = _quotient(eh[j], el[j], sh, sl, inv)
-    fence()
 
 
 @njit(**KERNEL)
 def store_pair_scaled(eh, el, c, dst):
     """dst = (eh + el)·c in float64, rounded once to dst's dtype, streamed to memory."""
     n = dst.shape[0]
-    start = min(head(dst), n)
-    body = (n - start) // LANES
+    start, stop = streamed_range(dst)
     for j in range(start):
         dst[j] = (np.float64(eh[j]) + np.float64(el[j])) * c
-    for i in range(body):
+    for i in range((stop - start) // LANES):
         pair_scaled8(dst, start + LANES * i, eh, el, c)
-    for j in range(start + LANES * body, n):
+    for j in range(stop, n):
         dst[j] = (np.float64(eh[j]) + np.float64(el[j])) * c
-    fence()
 
 
 @njit(**KERNEL)
@@ -281,53 +277,23 @@ def store_pair_scaled_top(eh, el, c, row, m, top, dst):
     """dst = top if row == m else (eh + el)·c, in float64 rounded once to dst's dtype,
     streamed."""
     n = dst.shape[0]
-    start = min(head(dst), n)
-    body = (n - start) // LANES
+    start, stop = streamed_range(dst)
     for j in range(start):
         dst[j] = top if row[j] == m else (np.float64(eh[j]) + np.float64(el[j])) * c
-    for i in range(body):
+    for i in range((stop - start) // LANES):
         pair_scaled_top8(dst, start + LANES * i, eh, el, c, row, m, top)
-    for j in range(start + LANES * body, n):
+    for j in range(stop, n):
         dst[j] = top if row[j] == m else (np.float64(eh[j]) + np.float64(el[j])) * c
-    fence()
 
 
 @njit(**KERNEL)
 def store_shifted(x, m, big, dst):
     """dst = float32((x − m) − big) (float64 arithmetic), streamed to memory."""
     n = dst.shape[0]
-    start = min(head(dst), n)
-    body = (n - start) // LANES
+    start, stop = streamed_range(dst)
     for j in range(start):
         dst[j] = (np.float64(x[j]) - m) - big
-    for i in range(body):
+    for i in range((stop - start) // LANES):
         shifted8(dst, start + LANES * i, x, m, big)
-    for j in range(start + LANES * body, n):
+    for j in range(stop, n):
         dst[j] = (np.float64(x[j]) - m) - big
-    fence()
-
-
-@njit(**KERNEL)
-def _shifted_dd(v, neg_m, neg_big, corr):
-    hi = v + neg_m
-    bv = hi - v
-    lo = (v - (hi - bv)) + (neg_m - bv)
-    s = hi + neg_big
-    sv = s - hi
-    z = s + (((hi - (s - sv)) + (neg_big - sv)) + (lo - corr))
-    return z if hi > -math.inf else hi
-
-
-@njit(**KERNEL)
-def store_shifted_dd(x, neg_m, neg_big, corr, dst):
-    """dst = (x − m) − (big + corr) for float64 rows (``shifted_dd8``), streamed."""
-    n = dst.shape[0]
-    start = min(head(dst), n)
-    body = (n - start) // LANES
-    for j in range(start):
-        dst[j] = _shifted_dd(x[j], neg_m, neg_big, corr)
-    for i in range(body):
-        shifted_dd8(dst, start + LANES * i, x, neg_m, neg_big, corr)
-    for j in range(start + LANES * body, n):
-        dst[j] = _shifted_dd(x[j], neg_m, neg_big, corr)
-    fence()

@@ -6,9 +6,9 @@
 
 None of them fences: the kernels call ``fence`` once per chunk of rows, before the chunk's
 work is reported done (a fence per row waits each time for the write-combining buffers to
-drain: 65536 times for the benchmark's cross-entropy). A core sees its own streamed stores
-in order, so its later ordinary stores to the same lines (the short ends of the next row)
-need no fence.
+drain: 65536 times for the benchmark's cross-entropy). Only whole lines are streamed
+(``streamed_range``): the lines at a row's ends, shared with the rows beside it, get
+ordinary stores only.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from ._numba_math import KERNEL
-from ._stream import LANES, _load8_d, _store_nt_d, _two_sum, head, splat
+from ._stream import LANES, _load8_d, _store_nt_d, _two_sum, splat, streamed_range
 
 
 def _llvm():
@@ -60,13 +60,12 @@ def _shifted_pair(v, neg_mh, neg_ml):
 def store_shifted_pair(x, neg_mh, neg_ml, dst):
     """dst = x − (Mh + Ml) (``shifted_pair8``), streamed to memory."""
     n = dst.shape[0]
-    start = min(head(dst), n)
-    body = (n - start) // LANES
+    start, stop = streamed_range(dst)
     for j in range(start):
         dst[j] = _shifted_pair(x[j], neg_mh, neg_ml)
-    for i in range(body):
+    for i in range((stop - start) // LANES):
         shifted_pair8(dst, start + LANES * i, x, neg_mh, neg_ml)
-    for j in range(start + LANES * body, n):
+    for j in range(stop, n):
         dst[j] = _shifted_pair(x[j], neg_mh, neg_ml)
 
 
@@ -97,12 +96,11 @@ def pair_scaled_at8(typingctx, dst, j, eh, el, c, t, value):
 def store_pair_scaled_at(eh, el, c, t, value, dst):
     """dst = (eh + el)·c except dst[t] = value, streamed (``pair_scaled_at8``)."""
     n = dst.shape[0]
-    start = min(head(dst), n)
-    body = (n - start) // LANES
+    start, stop = streamed_range(dst)
     at = np.int64(t)
     for j in range(start):
         dst[j] = value if j == t else (eh[j] + el[j]) * c
-    for i in range(body):
+    for i in range((stop - start) // LANES):
         pair_scaled_at8(dst, start + LANES * i, eh, el, c, at, value)
-    for j in range(start + LANES * body, n):
+    for j in range(stop, n):
         dst[j] = value if j == t else (eh[j] + el[j]) * c

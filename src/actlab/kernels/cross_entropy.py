@@ -80,6 +80,7 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
             else:
                 g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - 1.0
             grad[r][t] = s * g
+        fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
 @njit(**PARALLEL)

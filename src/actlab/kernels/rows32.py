@@ -30,7 +30,7 @@ from numba import njit, prange
 from ._exp_rows32 import LOW, UNSCALE, exp_neg_pair
 from ._numba_math import KERNEL, PARALLEL, REDUCE
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
-from ._stream import store_pair_scaled, store_shifted
+from ._stream import fence, store_pair_scaled, store_shifted
 
 _Z32 = np.float32(0.0)
 
@@ -147,6 +147,7 @@ def softmax_w(x, out, flags, chunk):
             else:
                 store_pair_scaled(eh, el, 1.0 / total, out[r])
             m = from_key(key)
+        fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
 @njit(**PARALLEL)
@@ -165,6 +166,7 @@ def log_softmax_w(x, out, flags, chunk):
             else:
                 store_shifted(x[r], np.float64(m), math.log1p(tau), out[r])
             m = from_key(key)
+        fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
 @njit(**PARALLEL)

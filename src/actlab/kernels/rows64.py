@@ -182,6 +182,7 @@ def softmax_d(x, out, flags, chunk):
             else:
                 store_quotient(eh, el, sh, sl, out[r])
             m = from_key(key)
+        fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
 @njit(**PARALLEL)

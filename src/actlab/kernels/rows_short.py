@@ -16,7 +16,7 @@ elementwise loop over the lanes, contiguous and vectorised:
    NumPy path (a NaN sum, or a max that is not finite: NaN entries, +∞, a row of −∞; in
    float32 also a −∞ entry of an ordinary row, whose exact x − m the lean exp makes NaN);
 5. the quotients, rounded once, transposed back into a row-major staging block and streamed
-   to the output (whole 32-byte lines with non-temporal stores: no read of the output
+   to the output (whole cache lines with non-temporal stores: no read of the output
    lines first).
 
 The stages stay apart on purpose: the exp loop is limited by its dependency chain and by how
