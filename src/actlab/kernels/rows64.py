@@ -77,17 +77,25 @@ def _exp_row_tau(row, m, eh, el, nxt):
     return k
 
 
+# Every scaled exponential is at most e^0·2^64: the lanes start there, so each addition's
+# error is recovered by a Fast2Sum (3 operations; a TwoSum takes 6).
+_TOP = 2.0**64
+
+
 @njit(**KERNEL)
 def _sum_lanes(a, b, s, c):
-    """Σ a + Σ b as a pair (hi, lo): a compensated sum of ``a`` plus the small terms ``b``.
+    """Σ a + Σ b as a pair (hi, lo): a compensated sum of ``a`` (0 ≤ a ≤ 2^64, the scaled
+    exponentials) plus the small terms ``b``.
 
-    The row is read as rows of LANES lanes, each lane a TwoSum chain whose sum and error
+    The row is read as rows of LANES lanes, each lane a Fast2Sum chain whose sum and error
     live in the small arrays s and c: the lane loop is elementwise, so it vectorises (scalar
     lanes in registers were left scalar by LLVM), and s, c stay in L1. (Fused into the exp
-    loop, the lanes cost twice the exp: that loop then no longer vectorised well.)
+    loop, the lanes cost twice the exp: that loop then no longer vectorised well.) Each lane
+    starts at 2^64 ≥ every term, which Fast2Sum needs, and gives it back exactly at the end
+    (s ≥ 2^64 is a multiple of 2^64's ULP, so s − 2^64 is exact).
     """
     for k in range(LANES):
-        s[k] = 0.0
+        s[k] = _TOP
         c[k] = 0.0
     for i in range(a.shape[0] // LANES):
         ai = a[i * LANES : (i + 1) * LANES]
@@ -95,8 +103,7 @@ def _sum_lanes(a, b, s, c):
         for k in range(LANES):
             v = ai[k]
             h = s[k] + v
-            bv = h - s[k]
-            c[k] += ((s[k] - (h - bv)) + (v - bv)) + bi[k]
+            c[k] += (v - (h - s[k])) + bi[k]
             s[k] = h
     h = 0.0
     lo = 0.0
@@ -104,7 +111,7 @@ def _sum_lanes(a, b, s, c):
         h, e = _two_sum(h, a[j])
         lo += e + b[j]
     for k in range(LANES):
-        h, e = _two_sum(h, s[k])
+        h, e = _two_sum(h, s[k] - _TOP)
         lo += e + c[k]
     return _two_sum(h, lo)
 
