@@ -10,7 +10,8 @@ by ``span_map``:
 
 * the elements up to ``dst``'s first 64-byte boundary, one lane at a time;
 * the body, one 64-byte line per iteration: load each input's lanes, evaluate the formula,
-  store the line, non-temporal and aligned when the caller asks to stream, else ordinary;
+  store the line, non-temporal and aligned when the caller asks to stream, else ordinary
+  (a streamed body also prefetches its inputs ``PREFETCH_AHEAD`` bytes ahead);
 * the tail, one lane at a time; an SFENCE after a streamed span.
 
 The same formula gives the single lanes and the lines, so the edges cannot disagree with
@@ -30,6 +31,12 @@ from numba.extending import intrinsic
 from ._stream import fence_ir, splat, vector_fma
 
 LINE = 64  # bytes per body iteration and per streaming store: one cache line
+# A streamed body asks for each input's line this many bytes ahead (a prefetch per line and
+# input): on one thread the hardware prefetcher alone left float64 g·relu′ over 2^25
+# elements 7-15% slower (two in-process A/B runs: 40.2 → 37.5 ms, 40.3 → 34.0 ms); every
+# streamed map gained a little or nothing, at 1 and 2 threads; 256 to 2048 bytes did
+# about as well.
+PREFETCH_AHEAD = 1024
 
 
 class Mask:
@@ -208,6 +215,8 @@ def _emit_span(context, builder, arg_types, args, formula, inputs) -> None:
             vector = ir.VectorType(context.get_value_type(ty.dtype), width).as_pointer()
             address = builder.bitcast(builder.gep(pointer, [index]), vector)
             loaded.append(Lanes(builder, builder.load(address, align=ty.dtype.bitwidth // 8)))
+            if streamed and PREFETCH_AHEAD:
+                _prefetch(builder, address, PREFETCH_AHEAD)
         double = ir.VectorType(ir.DoubleType(), width)
         constants = [Lanes(builder, splat(builder, p, double)) for p in params]
         value = formula(*loaded, *constants).to(out_element).v
@@ -241,6 +250,20 @@ def _emit_span(context, builder, arg_types, args, formula, inputs) -> None:
     tail = builder.add(first, builder.mul(lines, _c(lanes)))
     with cgutils.for_range(builder, builder.sub(stop, tail)) as loop:
         body(builder.add(tail, loop.index), 1, False)
+
+
+def _prefetch(builder: ir.IRBuilder, address: ir.Value, ahead: int) -> None:
+    """A read prefetch of the line ``ahead`` bytes past ``address``, marked as read once
+    (locality 0: prefetchnta); it cannot fault, so it may point past the array's end."""
+    i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+    name = "llvm.prefetch.p0i8"  # (address, read = 0, locality 0 = once, data cache = 1)
+    prefetch = builder.module.globals.get(name)
+    if prefetch is None:
+        prefetch = ir.Function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), name
+        )
+    target = builder.gep(builder.bitcast(address, i8p), [_c(ahead)])
+    builder.call(prefetch, [target, ir.Constant(i32, 0), ir.Constant(i32, 0), ir.Constant(i32, 1)])
 
 
 def _c(value: int) -> ir.Constant:
