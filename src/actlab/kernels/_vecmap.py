@@ -148,18 +148,37 @@ def where(mask: Mask, a: Lanes | float, b: Lanes | float) -> Lanes:
     return Lanes(lanes.b, pick)
 
 
-def span_map(formula: Callable[..., Lanes], inputs: int, scalars: int) -> Callable:
+def span_map(
+    formula: Callable[..., Lanes],
+    inputs: int,
+    scalars: int,
+    *,
+    fence: bool = True,
+    prefetch: bool = True,
+    one_entry: bool = False,
+) -> Callable:
     """An intrinsic ``map(dst, start, stop, stream, *arrays, *params)`` that writes
     ``dst[i] = formula(arrays[i]..., params...)`` for start ≤ i < stop.
 
     ``formula`` gets one ``Lanes`` per input array (in that array's dtype) and one per
     float64 parameter (double lanes), and returns Lanes that are rounded to ``dst``'s dtype.
     All arrays are 1-D, C-contiguous, float32 or float64, as long as ``dst``; ``stream``
-    (a bool) makes the body's stores non-temporal."""
+    (a bool) makes the body's stores non-temporal. ``fence=False`` leaves out the SFENCE
+    after a streamed span (the row kernels fence once per chunk of rows);
+    ``prefetch=False`` the prefetches of a streamed body (inputs already in cache).
+    ``one_entry=True`` takes two more arguments after the params, ``t`` (an integer) and
+    ``value``: dst[t] = value instead, written in the same pass (an ordinary store after
+    the pass would read back a line just streamed)."""
 
     @intrinsic
     def span(typingctx, dst, start, stop, stream, *rest):
         arrays, params = rest[:inputs], rest[inputs:]
+        if one_entry:
+            params, entry = params[:-2], params[-2:]
+            if len(entry) != 2 or not isinstance(entry[0], types.Integer):
+                return None
+            if not isinstance(entry[1], types.Float):
+                return None
         if len(arrays) != inputs or len(params) != scalars:
             return None
         for a in (dst, *arrays):
@@ -181,6 +200,9 @@ def span_map(formula: Callable[..., Lanes], inputs: int, scalars: int) -> Callab
                 (*args[:4], *rest_values),
                 formula,
                 inputs,
+                fence,
+                prefetch,
+                one_entry,
             )
             return context.get_dummy_value()
 
@@ -189,10 +211,18 @@ def span_map(formula: Callable[..., Lanes], inputs: int, scalars: int) -> Callab
     return span
 
 
-def _emit_span(context, builder, arg_types, args, formula, inputs) -> None:
-    """The span's IR; ``arg_types`` are dst's type then those of the arrays and params."""
+def _emit_span(
+    context, builder, arg_types, args, formula, inputs, fence, prefetch, one_entry
+) -> None:
+    """The span's IR; ``arg_types`` are dst's type then those of the arrays and params
+    (then of t and value with ``one_entry``)."""
     i64 = ir.IntType(64)
     dst_ty, dst_val, start, stop, stream = (arg_types[0], args[0], *args[1:4])
+    entry = None
+    if one_entry:
+        t = context.cast(builder, args[-2], arg_types[-2], types.int64)
+        entry = (t, context.cast(builder, args[-1], arg_types[-1], dst_ty.dtype))
+        arg_types, args = arg_types[:-2], args[:-2]
     array_tys = arg_types[1 : 1 + inputs]
     pointers = [
         context.make_array(ty)(context, builder, value).data
@@ -215,11 +245,17 @@ def _emit_span(context, builder, arg_types, args, formula, inputs) -> None:
             vector = ir.VectorType(context.get_value_type(ty.dtype), width).as_pointer()
             address = builder.bitcast(builder.gep(pointer, [index]), vector)
             loaded.append(Lanes(builder, builder.load(address, align=ty.dtype.bitwidth // 8)))
-            if streamed and PREFETCH_AHEAD:
+            if streamed and prefetch and PREFETCH_AHEAD:
                 _prefetch(builder, address, PREFETCH_AHEAD)
         double = ir.VectorType(ir.DoubleType(), width)
         constants = [Lanes(builder, splat(builder, p, double)) for p in params]
         value = formula(*loaded, *constants).to(out_element).v
+        if entry is not None:
+            lanes_at = ir.VectorType(i64, width)
+            offsets = ir.Constant(lanes_at, [ir.Constant(i64, k) for k in range(width)])
+            indices = builder.add(splat(builder, index, lanes_at), offsets)
+            hit = builder.icmp_signed("==", indices, splat(builder, entry[0], lanes_at))
+            value = builder.select(hit, splat(builder, entry[1], value.type), value)
         target = builder.bitcast(builder.gep(pointers[0], [index]), value.type.as_pointer())
         store = builder.store(value, target, align=LINE if streamed else size)
         if streamed:
@@ -244,7 +280,8 @@ def _emit_span(context, builder, arg_types, args, formula, inputs) -> None:
         with streamed:
             with cgutils.for_range(builder, lines) as loop:
                 body(builder.add(first, builder.mul(loop.index, _c(lanes))), lanes, True)
-            fence_ir(builder)
+            if fence:
+                fence_ir(builder)
         with ordinary, cgutils.for_range(builder, lines) as loop:
             body(builder.add(first, builder.mul(loop.index, _c(lanes))), lanes, False)
     tail = builder.add(first, builder.mul(lines, _c(lanes)))

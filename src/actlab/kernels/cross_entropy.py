@@ -24,8 +24,8 @@ from ._exp_rows32 import UNSCALE
 from ._exp_rows64 import UNSCALE as UNSCALE_D
 from ._numba_math import PARALLEL
 from ._order_keys import first_max, from_key, max_key
-from ._stream import fence, store_pair_scaled, store_pair_scaled_top
-from ._stream64 import store_pair_scaled_at
+from ._row_stores import store_pair_scaled_at, store_pair_scaled_top
+from ._stream import fence
 from .rows import _sum_compensated, _two_sum, log1p_dd
 from .rows32 import _exp_row_tau, _sum_and_count, tau_lean_w
 from .rows64 import new_lanes, tau_d, tau_lean_d
@@ -65,9 +65,8 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
                 # The lean pairs: e = 1 exactly at the maxima, so s·y_j needs no special case
                 # there; entries below −104 hold e^−104 (not 0), invisible after rounding
                 # since |s·y| ≤ e^−104 < 2^−150. y_t − 1 does not cancel: τ is not small.
-                store_pair_scaled(eh, el, s * inv * UNSCALE, grad[r])
                 g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - 1.0
-                grad[r][t] = s * g
+                store_pair_scaled_at(eh, el, s * inv * UNSCALE, t, s * g, grad[r])
                 continue
             # A small τ or a large scale: the pairs again with the maxima and the far entries
             # at 0, s·y_j for every entry (streamed), then the target's entry: s·(y_t − 1),

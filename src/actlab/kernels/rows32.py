@@ -3,7 +3,7 @@ and the τ passes that the fused float32 cross-entropy shares.
 
 Per row: the exponentials e_j = e^(x_j − m) as exact float32 pairs from the lean exp of
 ``_exp_rows32`` (8 lanes per register), in two per-thread scratch rows; their sum, the
-scaling and the logarithms in float64; one rounding at a streaming store (``_stream``).
+scaling and the logarithms in float64; one rounding at a streaming store (``_row_stores``).
 
 The row max is the one pass that waits on memory (a row arrives from DRAM), and the exp pass
 is the one that waits on arithmetic. So they are pipelined: the exp loop of row r also finds
@@ -30,7 +30,8 @@ from numba import njit, prange
 from ._exp_rows32 import LOW, UNSCALE, exp_neg_pair
 from ._numba_math import KERNEL, PARALLEL, REDUCE
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
-from ._stream import fence, store_pair_scaled, store_shifted
+from ._row_stores import store_pair_scaled, store_shifted
+from ._stream import fence
 
 _Z32 = np.float32(0.0)
 

@@ -5,7 +5,7 @@ Per row, as in ``rows32``: the exponentials e_j = e^(x_j − m)·2^64 from the l
 of ``_exp_rows64`` (the exact x − m, a pair good to ~2^−60) into per-thread scratch rows
 (never a full-size temporary); their compensated (TwoSum) sum in 32 vectorised lanes; the
 output, streamed to memory
-(``_stream``, ``_stream64``). The exp pass of row r also finds the max of row r + 1
+(``_row_stores``). The exp pass of row r also finds the max of row r + 1
 (integer order keys), so the core computes while the next row streams in.
 
 log_softmax and the cross-entropy take τ = Σe − 1 from that same exp pass, as ``rows32``
@@ -31,8 +31,8 @@ from numba import njit, prange
 from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d
 from ._numba_math import KERNEL, PARALLEL, REDUCE
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
-from ._stream import fence, store_quotient
-from ._stream64 import store_shifted_pair
+from ._row_stores import store_quotient, store_shifted_pair
+from ._stream import fence
 from .rows import _two_sum, log1p_dd
 
 LANES = 32

@@ -261,7 +261,7 @@ def _recip_d(s, c, m, sh, sl, inv, bad):
 @njit(**SCALAR)
 def _quotient_d(eh, el, n, width, sh, sl, inv, yt):
     """yt = (eh + el)/(sh + sl) to about half an ULP: y0 = eh·inv, then one correction with
-    the exact residual eh − y0·sh (an FMA), as ``_stream.quotient8``."""
+    the exact residual eh − y0·sh (an FMA), as ``_row_stores.store_quotient``."""
     for k in range(n):
         for i in range(width):
             h = eh[k * width + i]

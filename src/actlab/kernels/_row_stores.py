@@ -1,0 +1,93 @@
+"""The output passes of the row kernels: one formula per pass, as line maps (``_vecmap``)
+whose whole cache lines are streamed.
+
+A row kernel writes its output once and never reads it back, so the body of each row goes
+out with non-temporal stores (no read of the destination lines first); the elements of the
+lines a row shares with the rows beside it get ordinary stores. The inputs are the row
+itself or the per-thread scratch rows of its exponentials, already in cache, so the maps do
+not prefetch; and they do not fence: the kernels call ``_stream.fence`` once per chunk of
+rows, before the chunk's work is reported done.
+
+Each pass computes in float64 and rounds once to the output's dtype:
+
+* ``store_pair_scaled``: y = (eh + el)·c (softmax and the cross-entropy gradient from the
+  exponentials as pairs);
+* ``store_pair_scaled_top``: the same, with ``top`` where the row equals its max m;
+* ``store_pair_scaled_at``: the same, with a given value at one index (the cross-entropy
+  gradient's target entry, stored in the pass);
+* ``store_quotient``: y = (eh + el)/(sh + sl) for float64 pairs, to about half an ULP:
+  y0 = eh/sh by a product with 1/sh, then one correction with the exact residual (an FMA);
+* ``store_shifted``: z = (x − m) − big (float32 log_softmax; x − m exact in float64);
+* ``store_shifted_pair``: z = x − (Mh + Ml), x − Mh an exact TwoSum with Ml added to its
+  error (float64 log_softmax, M = m + log1p(τ) as a pair); an x − Mh of −∞ stays −∞.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from ._numba_math import KERNEL
+from ._vecmap import Lanes, span_map, where
+
+
+def _pair_scaled(eh: Lanes, el: Lanes, c: Lanes) -> Lanes:
+    return (eh.wide() + el.wide()) * c
+
+
+def _pair_scaled_top(eh: Lanes, el: Lanes, row: Lanes, c: Lanes, m: Lanes, top: Lanes) -> Lanes:
+    return where(row.wide() == m, top, _pair_scaled(eh, el, c))
+
+
+def _quotient(eh: Lanes, el: Lanes, sh: Lanes, sl: Lanes, inv: Lanes) -> Lanes:
+    y0 = eh * inv
+    return y0 + (((-y0).fma(sh, eh) + el) - y0 * sl) * inv
+
+
+def _shifted(x: Lanes, m: Lanes, big: Lanes) -> Lanes:
+    return (x.wide() - m) - big
+
+
+def _shifted_pair(x: Lanes, neg_mh: Lanes, neg_ml: Lanes) -> Lanes:
+    s = x + neg_mh
+    bv = s - x
+    err = (x - (s - bv)) + (neg_mh - bv)
+    return where(s > float("-inf"), s + (err + neg_ml), s)
+
+
+_ROWS = {"fence": False, "prefetch": False}
+_pair_scaled_span = span_map(_pair_scaled, inputs=2, scalars=1, **_ROWS)
+_pair_scaled_top_span = span_map(_pair_scaled_top, inputs=3, scalars=3, **_ROWS)
+_pair_scaled_at_span = span_map(_pair_scaled, inputs=2, scalars=1, one_entry=True, **_ROWS)
+_quotient_span = span_map(_quotient, inputs=2, scalars=3, **_ROWS)
+_shifted_span = span_map(_shifted, inputs=1, scalars=2, **_ROWS)
+_shifted_pair_span = span_map(_shifted_pair, inputs=1, scalars=2, **_ROWS)
+
+
+@njit(**KERNEL)
+def store_pair_scaled(eh, el, c, dst):
+    _pair_scaled_span(dst, 0, dst.shape[0], True, eh, el, c)
+
+
+@njit(**KERNEL)
+def store_pair_scaled_top(eh, el, c, row, m, top, dst):
+    _pair_scaled_top_span(dst, 0, dst.shape[0], True, eh, el, row, c, m, top)
+
+
+@njit(**KERNEL)
+def store_pair_scaled_at(eh, el, c, t, value, dst):
+    _pair_scaled_at_span(dst, 0, dst.shape[0], True, eh, el, c, t, value)
+
+
+@njit(**KERNEL)
+def store_quotient(eh, el, sh, sl, dst):
+    _quotient_span(dst, 0, dst.shape[0], True, eh, el, sh, sl, 1.0 / sh)
+
+
+@njit(**KERNEL)
+def store_shifted(x, m, big, dst):
+    _shifted_span(dst, 0, dst.shape[0], True, x, m, big)
+
+
+@njit(**KERNEL)
+def store_shifted_pair(x, neg_mh, neg_ml, dst):
+    _shifted_pair_span(dst, 0, dst.shape[0], True, x, neg_mh, neg_ml)
