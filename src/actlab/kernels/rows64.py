@@ -3,10 +3,10 @@ passes that the fused float64 cross-entropy shares.
 
 Per row, as in ``rows32``: the exponentials e_j = e^(x_j − m)·2^64 from the lean pair exp
 of ``_exp_rows64`` (the exact x − m, a pair good to ~2^−60) into per-thread scratch rows
-(never a full-size temporary); their compensated (TwoSum) sum in 32 vectorised lanes; the
-output, streamed to memory
-(``_row_stores``). The exp pass of row r also finds the max of row r + 1
-(integer order keys), so the core computes while the next row streams in.
+(never a full-size temporary); their compensated sum in 16 lanes held in registers
+(``_lane_sums``); the output, streamed to memory (``_row_stores``). The exp pass of row r
+also finds the max of row r + 1 (integer order keys), so the core computes while the next
+row streams in.
 
 log_softmax and the cross-entropy take τ = Σe − 1 from that same exp pass, as ``rows32``
 does (``tau_lean_d``): no drop of the maxima in the exp loop, no count of them; τ is
@@ -29,13 +29,12 @@ import numpy as np
 from numba import njit, prange
 
 from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d
+from ._lane_sums import LANES, TOP, lane_sums
 from ._numba_math import KERNEL, PARALLEL, REDUCE
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
 from ._row_stores import store_quotient, store_shifted_pair
 from ._stream import fence
 from .rows import _two_sum, log1p_dd
-
-LANES = 32
 
 
 @njit(**KERNEL)
@@ -77,41 +76,24 @@ def _exp_row_tau(row, m, eh, el, nxt):
     return k
 
 
-# Every scaled exponential is at most e^0·2^64: the lanes start there, so each addition's
-# error is recovered by a Fast2Sum (3 operations; a TwoSum takes 6).
-_TOP = 2.0**64
-
-
 @njit(**KERNEL)
 def _sum_lanes(a, b, s, c):
     """Σ a + Σ b as a pair (hi, lo): a compensated sum of ``a`` (0 ≤ a ≤ 2^64, the scaled
     exponentials) plus the small terms ``b``.
 
-    The row is read as rows of LANES lanes, each lane a Fast2Sum chain whose sum and error
-    live in the small arrays s and c: the lane loop is elementwise, so it vectorises (scalar
-    lanes in registers were left scalar by LLVM), and s, c stay in L1. (Fused into the exp
-    loop, the lanes cost twice the exp: that loop then no longer vectorised well.) Each lane
-    starts at 2^64 ≥ every term, which Fast2Sum needs, and gives it back exactly at the end
-    (s ≥ 2^64 is a multiple of 2^64's ULP, so s − 2^64 is exact).
+    The row in LANES Fast2Sum chains started at 2^64 (``_lane_sums``, in registers), each
+    lane then less its 2^64 (exact: s ≥ 2^64 is a multiple of 2^64's ULP), the last
+    entries and the lanes added by TwoSum. (Fused into the exp loop, the lanes cost twice
+    the exp: that loop then no longer vectorised well.)
     """
-    for k in range(LANES):
-        s[k] = _TOP
-        c[k] = 0.0
-    for i in range(a.shape[0] // LANES):
-        ai = a[i * LANES : (i + 1) * LANES]
-        bi = b[i * LANES : (i + 1) * LANES]
-        for k in range(LANES):
-            v = ai[k]
-            h = s[k] + v
-            c[k] += (v - (h - s[k])) + bi[k]
-            s[k] = h
+    lane_sums(a, b, s, c)
     h = 0.0
     lo = 0.0
     for j in range(LANES * (a.shape[0] // LANES), a.shape[0]):
         h, e = _two_sum(h, a[j])
         lo += e + b[j]
     for k in range(LANES):
-        h, e = _two_sum(h, s[k] - _TOP)
+        h, e = _two_sum(h, s[k] - TOP)
         lo += e + c[k]
     return _two_sum(h, lo)
 

@@ -1,0 +1,80 @@
+"""The compensated lane sums of the float64 row kernels, as an LLVM IR loop whose lanes stay
+in registers.
+
+``lane_sums(a, b, s, c)`` sums the float64 rows a (0 ≤ a ≤ 2^64: the scaled exponentials)
+and b (their small low parts) in ``LANES`` lanes, LANES·⌊n/LANES⌋ entries, and writes each
+lane's sum to s and its error to c. Each lane starts at 2^64 ≥ every term, so a Fast2Sum
+recovers each addition's error exactly: h = s + v, c += (v − (h − s)) + b. The caller takes
+2^64 back from each lane (exact), adds the last entries and combines the lanes.
+
+The same loop in numba kept the lanes in the small arrays s and c and loaded and stored
+them for every group of entries (the arrays may alias the rows, so LLVM cannot keep them
+in registers); here they are stack slots that LLVM promotes to registers (16 lanes: four
+4-wide vectors of sums and four of errors).
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from ._stream import splat
+
+LANES = 16
+WIDTH = 4  # doubles per 32-byte register
+TOP = 2.0**64
+
+
+@intrinsic
+def lane_sums(typingctx, a, b, s, c):
+    """s[k], c[k] for k < LANES: lane k's Fast2Sum chain over a[k::LANES] (whole groups of
+    LANES entries only), started at 2^64, and its errors plus b[k::LANES]."""
+    for x in (a, b, s, c):
+        if not (isinstance(x, types.Array) and x.ndim == 1 and x.dtype == types.float64):
+            return None
+
+    def gen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        double = ir.DoubleType()
+        vector = ir.VectorType(double, WIDTH)
+        rows = [
+            context.make_array(ty)(context, builder, value)
+            for ty, value in zip(signature.args, args, strict=True)
+        ]
+        data = [row.data for row in rows]
+        n = builder.extract_value(rows[0].shape, 0)
+        groups = builder.sdiv(n, ir.Constant(i64, LANES))
+        vectors = LANES // WIDTH
+        sums = [cgutils.alloca_once(builder, vector) for _ in range(vectors)]
+        errors = [cgutils.alloca_once(builder, vector) for _ in range(vectors)]
+        for slot in sums:
+            builder.store(splat(builder, ir.Constant(double, TOP), vector), slot)
+        for slot in errors:
+            builder.store(ir.Constant(vector, [ir.Constant(double, 0.0)] * WIDTH), slot)
+
+        def load(pointer, index):
+            address = builder.bitcast(builder.gep(pointer, [index]), vector.as_pointer())
+            return builder.load(address, align=8)
+
+        with cgutils.for_range(builder, groups) as loop:
+            base = builder.mul(loop.index, ir.Constant(i64, LANES))
+            for u in range(vectors):
+                index = builder.add(base, ir.Constant(i64, u * WIDTH))
+                v = load(data[0], index)
+                low = load(data[1], index)
+                total = builder.load(sums[u])
+                h = builder.fadd(total, v)
+                err = builder.fsub(v, builder.fsub(h, total))
+                builder.store(h, sums[u])
+                c = builder.fadd(builder.load(errors[u]), builder.fadd(err, low))
+                builder.store(c, errors[u])
+        for u in range(vectors):
+            for target, slot in ((data[2], sums[u]), (data[3], errors[u])):
+                address = builder.gep(target, [ir.Constant(i64, u * WIDTH)])
+                address = builder.bitcast(address, vector.as_pointer())
+                builder.store(builder.load(slot), address, align=8)
+        return context.get_dummy_value()
+
+    return types.none(a, b, s, c), gen
