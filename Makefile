@@ -22,8 +22,8 @@ test: $(VENV)/.installed lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
 
 ## backends: the optional array libraries whose tests otherwise skip (PyTorch CPU, JAX)
 backends: $(VENV)/.installed
