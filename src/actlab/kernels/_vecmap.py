@@ -12,7 +12,7 @@ by ``span_map``:
 * the body, one 64-byte line per iteration: load each input's lanes, evaluate the formula,
   store the line, non-temporal and aligned when the caller asks to stream, else ordinary
   (a streamed body also prefetches its inputs ``PREFETCH_AHEAD`` bytes ahead);
-* the tail, one lane at a time; an SFENCE after a streamed span.
+* the tail, one lane at a time; an SFENCE after a streamed span (unless its caller fences).
 
 The same formula gives the single lanes and the lines, so the edges cannot disagree with
 the body. Formulas use only IEEE operations without fast-math flags (LLVM folds none of
