@@ -1,6 +1,6 @@
 """Times the working tree's actlab against an earlier revision's, in one process, interleaved.
 
-    python benchmarks/ab.py REV [--cases rows1000,ce] [--threads 1,2] [--rounds 8]
+    python benchmarks/ab.py REV [--cases softmax1000,ce] [--threads 1,2] [--rounds 8]
 
 Separate runs of one kernel on this 2-core virtual machine differ by up to ~20% (the
 placement of large arrays in memory changes from process to process), which hides a 5%
@@ -43,87 +43,85 @@ def unpack(rev: str, into: pathlib.Path) -> None:
         path.write_text(pattern.sub(r"\1 actlab_rev", text))
 
 
-def cases(names: set[str]) -> dict[str, Callable[[object], Callable[[], object]]]:
-    """name → (module → call): each builds its arrays once and times a call with out=."""
-    rng = np.random.default_rng(0)
-    made: dict[str, Callable[[object], Callable[[], object]]] = {}
+# name → (shape, function, arguments): "x" the input alone, "xg" with an upstream gradient g,
+# "xt" with integer targets.
+CASES = {
+    "softmax8192": ((8192, 8192), "softmax", "x"),
+    "log_softmax8192": ((8192, 8192), "log_softmax", "x"),
+    "softmax1000": ((65536, 1000), "softmax", "x"),
+    "log_softmax1000": ((65536, 1000), "log_softmax", "x"),
+    "softmax10": ((4_000_000, 10), "softmax", "x"),
+    "ce": ((65536, 1000), "cross_entropy_with_grad", "xt"),
+    **{f: ((N,), f, "xg") for f in ("relu_vjp", "leaky_relu_vjp", "silu_vjp")},
+    "sigmoid_vjp_from_output": ((N,), "sigmoid_vjp_from_output", "xg"),
+    **{f: ((N,), f, "x") for f in ("relu", "sigmoid", "silu")},
+}
+DEFAULT = "softmax8192,log_softmax8192,softmax1000,log_softmax1000,softmax10,ce"
 
-    def rows(name: str, shape: tuple[int, int], func: str) -> None:
-        for dtype in ("float32", "float64"):
-            key = f"{name} {dtype}"
-            if name not in names:
-                continue
-            x = (rng.standard_normal(shape) * 4).astype(dtype)
-            out = np.empty_like(x)
-            made[key] = lambda m, x=x, out=out, func=func: lambda: getattr(m, func)(x, out=out)
 
-    rows("softmax8192", (8192, 8192), "softmax")
-    rows("log_softmax8192", (8192, 8192), "log_softmax")
-    rows("softmax1000", (65536, 1000), "softmax")
-    rows("log_softmax1000", (65536, 1000), "log_softmax")
-    rows("softmax10", (4_000_000, 10), "softmax")
-    for dtype in ("float32", "float64"):
-        if "ce" in names:
-            x = (rng.standard_normal((65536, 1000)) * 4).astype(dtype)
-            t = rng.integers(0, 1000, 65536)
-            g = np.empty_like(x)
-            made[f"ce {dtype}"] = lambda m, x=x, t=t, g=g: (
-                lambda: m.cross_entropy_with_grad(x, t, out=g)
-            )
-        for func in ("relu_vjp", "leaky_relu_vjp", "silu_vjp", "sigmoid_vjp_from_output"):
-            if func not in names:
-                continue
-            x = (rng.standard_normal(N) * 8).astype(dtype)
-            g = rng.standard_normal(N).astype(dtype)
-            out = np.empty_like(x)
-            made[f"{func} {dtype}"] = lambda m, x=x, g=g, out=out, func=func: (
-                lambda: getattr(m, func)(x, g, out=out)
-            )
-        for func in ("relu", "sigmoid", "silu"):
-            if func not in names:
-                continue
-            x = (rng.standard_normal(N) * 8).astype(dtype)
-            out = np.empty_like(x)
-            made[f"{func} {dtype}"] = lambda m, x=x, out=out, func=func: (
-                lambda: getattr(m, func)(x, out=out)
-            )
-    return made
+def arguments(shape: tuple[int, ...], dtype: str, kind: str, rng) -> tuple[list, np.ndarray]:
+    """The call's arguments (x spread to ±25, where the functions saturate) and its out=."""
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    args: list = [x]
+    if kind == "xg":
+        args.append(rng.standard_normal(shape).astype(dtype))
+    elif kind == "xt":
+        args.append(rng.integers(0, shape[-1], shape[0]))
+    return args, np.empty_like(x)
+
+
+def bound(module, func: str, args: list, out: np.ndarray) -> Callable[[], object]:
+    return lambda: getattr(module, func)(*args, out=out)
+
+
+def timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("rev", help="the git revision to compare with (e.g. HEAD, a1b2c3d)")
-    every = "softmax8192,log_softmax8192,softmax1000,log_softmax1000,softmax10,ce"
-    parser.add_argument(
-        "--cases",
-        default=every,
-        help=f"comma-separated (default {every}; "
-        "also relu_vjp, leaky_relu_vjp, silu_vjp, sigmoid_vjp_from_output, "
-        "relu, sigmoid, silu)",
-    )
+    parser.add_argument("--cases", default=DEFAULT, help=f"comma-separated, of: {', '.join(CASES)}")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--rounds", type=int, default=8)
     args = parser.parse_args(argv)
+    names = args.cases.split(",")
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        parser.error(f"--cases: unknown {', '.join(unknown)} (known: {', '.join(CASES)})")
+    rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         unpack(args.rev, pathlib.Path(tmp))
         sys.path.insert(0, tmp)
-        new, old = (importlib.import_module(p) for p in ("actlab", "actlab_rev"))
-        made = cases(set(args.cases.split(",")))
-        print(f"working tree ({new.__file__}) against {args.rev}; median ms of {args.rounds}")
+        packages = {
+            "old": importlib.import_module("actlab_rev"),
+            "new": importlib.import_module("actlab"),
+        }
+        made = [
+            (
+                f"{name} {dtype}",
+                CASES[name][1],
+                arguments(CASES[name][0], dtype, CASES[name][2], rng),
+            )
+            for name in names
+            for dtype in ("float32", "float64")
+        ]
+        where = packages["new"].__file__
+        print(f"working tree ({where}) against {args.rev}; median ms of {args.rounds}")
         print("| case | threads | rev | working tree | ratio |\n|---|---|---|---|---|")
         for threads in (int(t) for t in args.threads.split(",")):
             for package in ("actlab", "actlab_rev"):
                 importlib.import_module(f"{package}.kernels.config").set_num_threads(threads)
-            for key, build in made.items():
-                calls = {"old": build(old), "new": build(new)}
+            for key, func, (call_args, out) in made:
+                calls = {side: bound(m, func, call_args, out) for side, m in packages.items()}
                 for call in calls.values():
                     call()  # compile, fault the pages in
                 times: dict[str, list[float]] = {"old": [], "new": []}
                 for r in range(args.rounds):
                     for side in ("old", "new") if r % 2 else ("new", "old"):
-                        start = time.perf_counter()
-                        calls[side]()
-                        times[side].append(time.perf_counter() - start)
+                        times[side].append(timed(calls[side]))
                 o, n = (float(np.median(times[s])) * 1e3 for s in ("old", "new"))
                 print(f"| {key} | {threads} | {o:.1f} | {n:.1f} | {n / o:.3f} |", flush=True)
     return 0
