@@ -80,8 +80,8 @@ def streamed_range(dst):
 
     A line must be streamed whole or not at all: a line that gets both streamed and
     ordinary stores (the rows of a 2-D output share the lines at their ends) is flushed
-    from the write-combining buffer half-written and read back, which made short rows
-    several times slower (1 KiB float64 rows: 5× the time of ordinary stores)."""
+    from the write-combining buffer half-written and read back, which made the stores of
+    short rows several times slower than ordinary ones."""
     n = dst.shape[0]
     per_line = LINE // dst.itemsize
     start = min(head(dst), n)

@@ -32,10 +32,9 @@ from ._stream import fence_ir, splat, vector_fma
 
 LINE = 64  # bytes per body iteration and per streaming store: one cache line
 # A streamed body asks for each input's line this many bytes ahead (a prefetch per line and
-# input): on one thread the hardware prefetcher alone left float64 g·relu′ over 2^25
-# elements 7-15% slower (two in-process A/B runs: 40.2 → 37.5 ms, 40.3 → 34.0 ms); every
-# streamed map gained a little or nothing, at 1 and 2 threads; 256 to 2048 bytes did
-# about as well.
+# input): the hardware prefetcher alone left float64 g·relu′ over 2^25 elements 10% slower
+# at 1 and 2 threads (`python benchmarks/ab.py f208fbe --cases relu_vjp`: 0.90×); no
+# streamed map measured slower with it, and 256 to 2048 bytes did about as well.
 PREFETCH_AHEAD = 1024
 
 
