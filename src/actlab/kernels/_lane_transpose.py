@@ -19,8 +19,11 @@ row (``tiles``); every tile stays inside its rows, so the copies never touch a n
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ._numba_math import KERNEL, SCALAR
@@ -151,36 +154,48 @@ def _valid(w, lanes) -> bool:
     return w in (lanes, lanes // 2) or (w == 2 and lanes == 8)
 
 
-def _make_rows_to_lanes(w):
-    @intrinsic
-    def rows_to_lanes(typingctx, xt, x, start, n, k0, i0, width, m, first):
-        lanes = _lanes(x.dtype)
+@intrinsic
+def rows_to_lanes(typingctx, xt, x, start, n, tl, i0, width, m):
+    """xt[k·width + i0 + j] = x[start + j·n + k] for the L rows j of a group and every tile
+    (k0, w) of ``tl``; m[i0:i0+L] = each row's max. The tiles run in one loop of IR, so the
+    running max stays in a register: merged through ``m`` per tile (a select between the
+    tile's max and the loaded one), LLVM stored it with a masked store (VMASKMOVPD), which the
+    next tile's load of the same slot waited for."""
+    lanes = _lanes(x.dtype)
 
-        def gen(context, builder, signature, args):
-            if not _valid(w, lanes):  # a branch the caller never takes for this dtype
-                return context.get_dummy_value()
-            xt_v, x_v, start_v, n_v, k0_v, i0_v, width_v, m_v, first_v = args
-            align = x.dtype.bitwidth // 8
-            src = _data(context, builder, signature.args[1], x_v)
-            dst = _data(context, builder, signature.args[0], xt_v)
-            cols = _load_columns(builder, src, builder.add(start_v, k0_v), n_v, lanes, w, align)
-            top = None
-            for c, col in enumerate(cols):
-                at = _lane_at(builder, k0_v, c, width_v, i0_v)
-                builder.store(col, _address(builder, dst, at, lanes), align=align)
-                if top is None:
-                    top = col
-                else:
-                    top = builder.select(builder.fcmp_ordered(">", col, top), col, top)
-            slot = _address(builder, _data(context, builder, signature.args[7], m_v), i0_v, lanes)
-            old = builder.load(slot, align=align)
-            merged = builder.select(builder.fcmp_ordered(">", top, old), top, old)
-            builder.store(builder.select(first_v, top, merged), slot, align=align)
-            return context.get_dummy_value()
+    def gen(context, builder, signature, args):
+        ir = _ir()
+        xt_v, x_v, start_v, n_v, tl_v, i0_v, width_v, m_v = args
+        align = x.dtype.bitwidth // 8
+        src = _data(context, builder, signature.args[1], x_v)
+        dst = _data(context, builder, signature.args[0], xt_v)
+        plan = context.make_array(signature.args[4])(context, builder, tl_v)
+        count = builder.extract_value(plan.shape, 0)
+        element = src.type.pointee
+        vector = ir.VectorType(element, lanes)
+        top = cgutils.alloca_once_value(
+            builder, ir.Constant(vector, [ir.Constant(element, -math.inf)] * lanes)
+        )
+        with cgutils.for_range(builder, count) as loop:
+            at = builder.mul(loop.index, _const(2, loop.index))
+            k0 = builder.load(builder.gep(plan.data, [at]))
+            w_v = builder.load(builder.gep(plan.data, [builder.add(at, _const(1, at))]))
+            for w in (width_ for width_ in (8, 4, 2) if _valid(width_, lanes)):
+                with builder.if_then(builder.icmp_signed("==", w_v, _const(w, w_v))):
+                    cols = _load_columns(
+                        builder, src, builder.add(start_v, k0), n_v, lanes, w, align
+                    )
+                    best = builder.load(top)
+                    for c, col in enumerate(cols):
+                        lane = _lane_at(builder, k0, c, width_v, i0_v)
+                        builder.store(col, _address(builder, dst, lane, lanes), align=align)
+                        best = builder.select(builder.fcmp_ordered(">", col, best), col, best)
+                    builder.store(best, top)
+        m_data = _data(context, builder, signature.args[7], m_v)
+        builder.store(builder.load(top), _address(builder, m_data, i0_v, lanes), align=align)
+        return context.get_dummy_value()
 
-        return types.none(xt, x, start, n, k0, i0, width, m, first), gen
-
-    return rows_to_lanes
+    return types.none(xt, x, start, n, tl, i0, width, m), gen
 
 
 def _make_lanes_to_rows(w):
@@ -207,7 +222,6 @@ def _make_lanes_to_rows(w):
     return lanes_to_rows
 
 
-_to_lanes_8, _to_lanes_4, _to_lanes_2 = (_make_rows_to_lanes(w) for w in (8, 4, 2))
 _to_rows_8, _to_rows_4, _to_rows_2 = (_make_lanes_to_rows(w) for w in (8, 4, 2))
 
 
@@ -248,21 +262,9 @@ def tiles(n, lanes):
 
 
 @njit(**SCALAR)
-def tile_to_lanes(xt, x, start, n, k0, w, i0, width, m, first):
-    """``xt`` (lane-major, ``width`` lanes per entry) ← the tile (k0, w) of the L rows that
-    start at x[start]; m[i0:i0+L] ← their max (merged with m's unless ``first``)."""
-    if w == 8:
-        _to_lanes_8(xt, x, start, n, k0, i0, width, m, first)
-    elif w == 4:
-        _to_lanes_4(xt, x, start, n, k0, i0, width, m, first)
-    else:
-        _to_lanes_2(xt, x, start, n, k0, i0, width, m, first)
-
-
-@njit(**SCALAR)
 def tile_to_rows(out, start, n, yt, k0, w, i0, width):
-    """The inverse of ``tile_to_lanes`` (no max): the tile (k0, w) of yt's lanes i0..i0+L−1
-    to the L rows that start at out[start]."""
+    """The inverse of ``rows_to_lanes`` for one tile (no max): the tile (k0, w) of yt's
+    lanes i0..i0+L−1 to the L rows that start at out[start]."""
     if w == 8:
         _to_rows_8(out, start, n, yt, k0, i0, width)
     elif w == 4:

@@ -36,7 +36,7 @@ from numba import njit, prange
 
 from ._exp_rows32 import exp_neg_pair
 from ._exp_rows64 import exp_neg_pair_d
-from ._lane_transpose import stream_out, tile_to_lanes, tile_to_rows, tiles
+from ._lane_transpose import rows_to_lanes, stream_out, tile_to_rows, tiles
 from ._numba_math import KERNEL, PARALLEL, SCALAR, fma
 from ._stream import fence
 
@@ -67,8 +67,7 @@ def _to_lanes(x, base, rows, n, xt, m, width, lanes, tl):
     i < rows: whole groups of ``lanes`` rows by tiles (``tl``), the rest one by one."""
     full = rows // lanes * lanes if tl.shape[0] > 0 else 0
     for i0 in range(0, full, lanes):
-        for t in range(tl.shape[0]):
-            tile_to_lanes(xt, x, base + i0 * n, n, tl[t, 0], tl[t, 1], i0, width, m, t == 0)
+        rows_to_lanes(xt, x, base + i0 * n, n, tl, i0, width, m)
     for i in range(full, rows):
         top = x[base + i * n]
         for k in range(n):
