@@ -160,7 +160,12 @@ def rows_to_lanes(typingctx, xt, x, start, n, tl, i0, width, m):
     (k0, w) of ``tl``; m[i0:i0+L] = each row's max. The tiles run in one loop of IR, so the
     running max stays in a register: merged through ``m`` per tile (a select between the
     tile's max and the loaded one), LLVM stored it with a masked store (VMASKMOVPD), which the
-    next tile's load of the same slot waited for."""
+    next tile's load of the same slot waited for. The max starts at −∞ and passes over NaN
+    entries (the caller flags such a row by its NaN sum); a row of −∞ or NaN keeps −∞.
+    ``tl`` is the C-contiguous int64 plan of ``tiles``."""
+    plan_ok = isinstance(tl, types.Array) and tl.ndim == 2 and tl.layout == "C"
+    if not (plan_ok and tl.dtype == types.int64 and x.dtype == xt.dtype == m.dtype):
+        return None
     lanes = _lanes(x.dtype)
 
     def gen(context, builder, signature, args):
