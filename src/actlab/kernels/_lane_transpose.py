@@ -5,7 +5,8 @@ is held transposed, entry k of every row side by side, so that the row max, the 
 scaling are plain elementwise loops. A scalar copy into that layout costs a load and a store
 per element (as much as the whole exp pass on 1 thread); here L rows (L = 8 float32 or 4
 float64: one 32-byte register) and w of their entries (a tile) move with vector loads, a few
-shuffles and vector stores.
+shuffles and vector stores, and ``rows_to_lanes`` finds each row's max on the way (held in a
+register across a group's tiles).
 
 A tile of width w = L loads each row's two 16-byte halves, pairs row j with row j + L/2 in
 one register (the second half loaded straight into the upper 128 bits), and transposes
