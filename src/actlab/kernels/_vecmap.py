@@ -30,7 +30,6 @@ from numba.extending import intrinsic
 
 from ._stream import LINE, fence_ir, splat, vector_fma  # LINE: bytes per body iteration
 
-
 # A streamed body asks for each input's line this many bytes ahead (a prefetch per line and
 # input): the hardware prefetcher alone left float64 g·relu′ over 2^25 elements 10% slower
 # at 1 and 2 threads (`python benchmarks/ab.py f208fbe --cases relu_vjp`: 0.90×); no
