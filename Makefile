@@ -25,10 +25,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
-## backends: the optional array libraries whose tests otherwise skip (PyTorch CPU, JAX)
+## backends: the optional array libraries whose tests otherwise skip (PyTorch CPU, JAX, Dask)
 backends: $(VENV)/.installed
 	$(PIP) torch==2.13.0
 	$(PIP) 'jax[cpu]>=0.4.30'
+	$(PIP) 'dask[array]>=2024.8'
 
 ## audit-full: the whole-float-range audit (every finite float16, dense float32/float64)
 audit-full: $(VENV)/.installed

@@ -8,6 +8,8 @@ itself, and the error is measured, not assumed (see test_strict_float64_*).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -225,3 +227,82 @@ def test_jax_grad_equals_analytic_grad(jax, entry, params):
     np.testing.assert_allclose(
         np.asarray(grad(jax.numpy.asarray(xs))), entry.grad(xs, **params), rtol=1e-11, atol=1e-15
     )
+
+
+# ------------------------------------------------------------- parameters that are lazy arrays
+
+# A scalar parameter (softplus β, elu α, leaky_relu's slope, swish β) given as a traced JAX
+# array under jit, or a 0-d Dask array: its value cannot be read when the call is made.
+
+
+def _outside(domain) -> float:
+    """A value outside ``domain`` (+∞ for the whole real line: parameters must be finite)."""
+    return domain.lo - 1.0 if math.isfinite(domain.lo) else math.inf
+
+
+LAZY_PARAM_CASES = [
+    pytest.param(e, param, id=f"{e.name}-{param.name}")
+    for e in ELEMENTWISE
+    for param in e.params
+    if len(e.params) == 1 and isinstance(param.default, float)  # rrelu's bounds are a pair
+]
+
+
+def _lazy_runner(kind):
+    if kind == "jax.jit":
+        jax = pytest.importorskip("jax")
+
+        def run(fn, xs, name, value):
+            jitted = jax.jit(lambda t, p: fn(t, **{name: p}))
+            return np.asarray(jitted(jax.numpy.asarray(xs), jax.numpy.asarray(value)))
+
+        return run
+    da = pytest.importorskip("dask.array")
+
+    def run(fn, xs, name, value):
+        lazy = fn(da.from_array(xs, chunks=5), **{name: da.from_array(np.asarray(value))})
+        return np.asarray(lazy.compute(scheduler="synchronous"))
+
+    return run
+
+
+@pytest.fixture
+def _x64():
+    jax = pytest.importorskip("jax")
+    previous = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", True)
+    yield
+    jax.config.update("jax_enable_x64", previous)
+
+
+@pytest.mark.usefixtures("_x64")
+@pytest.mark.parametrize("kind", ["jax.jit", "dask"])
+@pytest.mark.parametrize(("entry", "param"), LAZY_PARAM_CASES)
+def test_a_lazy_parameter_is_used_and_out_of_its_domain_gives_nan(kind, entry, param):
+    run = _lazy_runner(kind)
+    xs = np.concatenate([MODERATE, [np.inf, -np.inf, np.nan, -0.0]])
+    value = 0.5 * param.default + 0.25  # inside every domain here, and not the default
+    bad = _outside(param.domain)
+    with pytest.raises(ValueError, match=param.name):
+        entry.fn(xs, **{param.name: bad})  # a readable value is checked
+    for order in ORDERS:
+        fn = entry.derivative(order)
+        got = run(fn, xs, param.name, value)
+        _assert_agrees_with_numpy(got, fn(xs, **{param.name: value}), "float64", xs, {})
+        assert np.isnan(run(fn, xs, param.name, bad)).all(), ORDER_NAMES[order]
+
+
+# ---------------------------------------------------------------------------------- Dask
+
+
+@pytest.mark.parametrize(("entry", "params", "what", "fn"), function_cases())
+def test_dask_stays_lazy_and_agrees_with_numpy(entry, params, what, fn):
+    da = pytest.importorskip("dask.array", reason="Dask is optional; its checks need it")
+    for dtype in ("float32", "float64"):
+        xs = np.concatenate([sample_points("float32")[::7], [np.inf, -np.inf, np.nan]])
+        xs = xs.astype(dtype)
+        lazy = fn(da.from_array(xs, chunks=len(xs) // 3), **params)
+        assert isinstance(lazy, da.Array)  # a graph: nothing computed yet
+        assert lazy.dtype == np.dtype(dtype)
+        got = lazy.compute(scheduler="synchronous")  # NumPy's error state is per thread
+        _assert_agrees_with_numpy(got, np.asarray(fn(xs, **params)), dtype, xs, params)

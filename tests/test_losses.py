@@ -317,6 +317,98 @@ def test_bad_input(call, error, message):
         call()
 
 
+# A lazy array (a JAX tracer under jit, a Dask graph) cannot be read without computing it:
+# an invalid target there gives NaN where it lies, never a finite loss.
+
+
+@pytest.fixture(params=["jax.jit", "dask"])
+def lazily(request):
+    """``run(fn, *arrays, **options)``: fn over the arrays as the backend's lazy arrays,
+    computed, as NumPy."""
+    if request.param == "jax.jit":
+        jax = pytest.importorskip("jax")
+        previous = jax.config.read("jax_enable_x64")
+        jax.config.update("jax_enable_x64", True)
+
+        def run(fn, *arrays, **options):
+            jitted = jax.jit(lambda *a: fn(*a, **options))
+            return np.asarray(jitted(*(jax.numpy.asarray(a) for a in arrays)))
+
+        yield run
+        jax.config.update("jax_enable_x64", previous)
+        return
+    da = pytest.importorskip("dask.array")
+
+    def run(fn, *arrays, **options):
+        lazy = [da.from_array(a, chunks=2) for a in arrays]
+        # One thread: NumPy's error state (raise, above) is per thread.
+        return np.asarray(fn(*lazy, **options).compute(scheduler="synchronous"))
+
+    yield run
+
+
+def _close(got, want):
+    """float64 without a wider type (JAX, Dask) is within a few ULP of NumPy's extended one."""
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("loss", "grad"),
+    [
+        (actlab.cross_entropy, actlab.cross_entropy_grad),
+        (actlab.nll_loss, actlab.nll_loss_grad),
+    ],
+)
+def test_lazy_class_targets_outside_the_classes_give_nan_rows(lazily, loss, grad):
+    x, t = _batch(21)
+    t[1], t[3], t[4] = 5, -1, -100  # outside [0, 5), negative, ignore_index
+    invalid = np.isin(np.arange(6), (1, 3))
+    ok = ~invalid
+    losses = lazily(loss, x, t, reduction="none")
+    assert np.isnan(losses[invalid]).all()
+    _close(losses[ok], loss(x[ok], t[ok], reduction="none"))
+    g = lazily(grad, x, t, reduction="none")
+    assert np.isnan(g[invalid]).all()
+    _close(g[ok], grad(x[ok], t[ok], reduction="none"))
+    assert np.isnan(lazily(loss, x, t))  # the mean
+    # Valid targets: the lazy result is the concrete one.
+    t[1], t[3] = 4, 0
+    _close(lazily(loss, x, t), loss(x, t))
+
+
+def test_lazy_probability_targets_that_are_negative_give_nan(lazily):
+    x, _ = _batch(22)
+    q = np.random.default_rng(22).dirichlet(np.ones(5), size=6)
+    q[2, 1] = -0.25
+    losses = lazily(actlab.cross_entropy, x, q, reduction="none")
+    assert np.isnan(losses[2])
+    _close(
+        np.delete(losses, 2),
+        actlab.cross_entropy(np.delete(x, 2, 0), np.delete(q, 2, 0), reduction="none"),
+    )
+    assert np.isnan(lazily(actlab.cross_entropy_grad, x, q)[2]).all()
+    p = np.clip(q, 0.0, 1.0)
+    p[4, 4] = 1.5
+    bad = np.zeros(p.shape, dtype=bool)
+    bad[4, 4] = True
+    for weight in (1.0, 0.0):  # a zero weight does not hide it
+        for fn in (
+            actlab.binary_cross_entropy_with_logits,
+            actlab.binary_cross_entropy_with_logits_grad,
+        ):
+            got = lazily(fn, x, p, reduction="none", weight=weight)
+            assert np.isnan(got[bad]).all()
+            assert not np.isnan(got[~bad]).any()
+
+
+def test_concrete_backend_targets_are_still_checked():
+    jnp = pytest.importorskip("jax.numpy")
+    x, t = _batch(23)
+    t[0] = 9
+    with pytest.raises(ValueError, match=re.escape("outside [0, 5)")):
+        actlab.cross_entropy(jnp.asarray(x, dtype=jnp.float32), jnp.asarray(t))
+
+
 def test_inputs_are_never_modified():
     x, t = _batch(13)
     q = np.random.default_rng(0).dirichlet(np.ones(5), size=6)

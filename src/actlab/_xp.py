@@ -134,7 +134,14 @@ def _has_float64(xp: Any, device: Any) -> bool:
 
 
 def is_concrete(x: Any) -> bool:
-    """Whether the values of ``x`` can be read now (False for JAX tracers, Dask graphs)."""
+    """Whether the values of ``x`` can be read now (False for JAX tracers, Dask graphs).
+
+    array-api-compat calls every JAX array lazy; an eager one (not a tracer) holds its values
+    and is read, as a PyTorch tensor is, so that bad input raises where it can."""
+    if array_api_compat.is_jax_array(x):
+        from jax.core import Tracer
+
+        return not isinstance(x, Tracer)
     return not array_api_compat.is_lazy_array(x)
 
 

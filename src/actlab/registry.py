@@ -64,6 +64,12 @@ class Domain:
         below = v < self.hi if self.hi_open else v <= self.hi
         return above and below
 
+    def holds(self, xp: Any, v: Any) -> Any:
+        """``contains`` for an array ``v`` of namespace ``xp``, elementwise (no value read)."""
+        above = v > self.lo if self.lo_open else v >= self.lo
+        below = v < self.hi if self.hi_open else v <= self.hi
+        return xp.isfinite(v) & above & below
+
     def describe(self) -> str:
         left = "(" if self.lo_open or self.lo == -math.inf else "["
         right = ")" if self.hi_open or self.hi == math.inf else "]"

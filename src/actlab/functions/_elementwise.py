@@ -39,15 +39,21 @@ def check_scalar(func: str, name: str, value: Any, domain: Domain) -> Any:
 
     A 0-d array of a backend stays an array so that the framework can differentiate through
     it (a learnable Swish β as a torch tensor); its value is checked whenever it can be read.
+    One that cannot be read yet (a JAX tracer under jit, a Dask array) becomes NaN where it
+    is outside the domain, so the result is NaN rather than a finite wrong answer.
     """
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return _in_domain(func, name, float(value), domain)
-    if isinstance(value, np.ndarray) or _is_array(value):
+    if isinstance(value, np.ndarray) or is_backend_array(value):
         if value.ndim != 0:
             raise ValueError(f"{func}: {name} must be a scalar, got shape {tuple(value.shape)}")
+        if isinstance(value, np.ndarray):
+            return _in_domain(func, name, float(value), domain)
         if _xp.is_concrete(value):
             _in_domain(func, name, _xp.scalar_value(value), domain)
-        return float(value) if isinstance(value, np.ndarray) else value
+            return value
+        xp = _xp.namespace(value)
+        return xp.where(domain.holds(xp, value), value, xp.full_like(value, math.nan))
     raise TypeError(f"{func}: {name} must be a real number, got {type(value).__name__} {value!r}")
 
 
@@ -55,10 +61,6 @@ def _in_domain(func: str, name: str, value: float, domain: Domain) -> float:
     if not domain.contains(value):
         raise ValueError(f"{func}: {name} must be in {domain.describe()}, got {value!r}")
     return value
-
-
-def _is_array(value: Any) -> bool:
-    return hasattr(value, "__array_namespace__") or hasattr(value, "__dlpack__")
 
 
 def limits_of(limits: Callable[..., tuple[Any, Any]], order: int) -> Limits:
@@ -165,6 +167,11 @@ def _compute(
         y = xp.where(xw == -math.inf, _as(xp, at_minus_inf, y), y)
         y = xp.where(xw == math.inf, _as(xp, at_plus_inf, y), y)
         y = xp.where(xp.isnan(xw), xw, y)
+        for value in wparams.values():
+            # A lazy parameter is NaN where check_scalar found it outside its domain (a
+            # readable one raised): the whole result is NaN then, not only where it enters.
+            if is_backend_array(value) and not _xp.is_concrete(value):
+                y = xp.where(xp.isnan(value), xp.full_like(y, math.nan), y)
         if ga is not None:
             return _xp.times_cotangent(xp, y, xp.astype(ga, wide), out_dtype)
         return xp.astype(y, out_dtype)

@@ -39,7 +39,7 @@ def _elu_grad_alpha(xp: Any, x: Any, alpha: Any) -> Any:
 
 def _elu_limits(order: int, alpha: Any = 1.0) -> tuple[Any, Any]:
     if order == 0:
-        return (-alpha if alpha != 0 else -0.0, math.inf)
+        return (-alpha, math.inf)  # −0.0 for α = 0; no branch on α (it may be a traced array)
     return [(0.0, 1.0), (0.0, 0.0), (-1.0, 0.0)][order - 1]
 
 

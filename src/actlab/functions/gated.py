@@ -11,6 +11,7 @@ import functools
 import math
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 from ..registry import REAL, Elementwise, Formulas, Param, register
@@ -46,12 +47,27 @@ def _swish_grad_beta(xp: Any, x: Any, beta: Any) -> Any:
 
 def _swish_limits(order: int, beta: Any = 1.0) -> tuple[float, float]:
     """(f(−∞), f(+∞)) of order 0, 1, 2; order 3 is ∂f/∂β. The signed zeros say from which
-    side the limit is approached (silu(−∞) = −0.0)."""
-    if beta > 0:
-        return [(-0.0, math.inf), (-0.0, 1.0), (-0.0, -0.0), (0.0, 0.0)][order]
-    if beta < 0:
-        return [(-math.inf, 0.0), (1.0, -0.0), (0.0, 0.0), (0.0, 0.0)][order]
-    return [(-math.inf, math.inf), (0.5, 0.5), (0.0, 0.0), (math.inf, math.inf)][order]
+    side the limit is approached (silu(−∞) = −0.0). A β that is an array (a learnable β
+    under jit, whose sign cannot be read) selects them elementwise; a NaN β gives NaN."""
+    positive = [(-0.0, math.inf), (-0.0, 1.0), (-0.0, -0.0), (0.0, 0.0)][order]
+    negative = [(-math.inf, 0.0), (1.0, -0.0), (0.0, 0.0), (0.0, 0.0)][order]
+    zero = [(-math.inf, math.inf), (0.5, 0.5), (0.0, 0.0), (math.inf, math.inf)][order]
+    if isinstance(beta, (int, float)):
+        return positive if beta > 0 else negative if beta < 0 else zero
+    xp = array_api_compat.array_namespace(beta)
+
+    def pick(end: int) -> Any:
+        def const(value: float) -> Any:
+            return xp.full_like(beta, value)
+
+        by_sign = xp.where(
+            beta > 0,
+            const(positive[end]),
+            xp.where(beta < 0, const(negative[end]), const(zero[end])),
+        )
+        return xp.where(xp.isnan(beta), beta, by_sign)
+
+    return pick(0), pick(1)
 
 
 def _swish_zeros(order: int, beta: Any = 1.0) -> tuple[float, ...]:

@@ -42,8 +42,11 @@ def _channel_weight(func: str, xp: Any, x: Any, weight: Any, axis: int) -> Any:
     w = _xp.to_namespace(weight, xp, x)
     if not xp.isdtype(w.dtype, ("real floating", "integral")):
         raise TypeError(f"{func}: weight must hold real numbers, got dtype {w.dtype}")
-    if _xp.is_concrete(w) and not bool(xp.all(xp.isfinite(w))):
-        raise ValueError(f"{func}: weight must be finite")
+    if _xp.is_concrete(w):
+        if not bool(xp.all(xp.isfinite(w))):
+            raise ValueError(f"{func}: weight must be finite")
+    elif xp.isdtype(w.dtype, "real floating"):  # lazy: a non-finite slope gives NaN
+        w = xp.where(xp.isfinite(w), w, xp.full_like(w, math.nan))
     if w.ndim == 0 or (w.ndim == 1 and w.shape[0] == 1):
         return xp.reshape(w, ())
     if w.ndim != 1:

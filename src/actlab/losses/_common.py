@@ -35,11 +35,19 @@ def float_operand(
     return a if shape is None else broadcast_to_shape(func, arg, xp, a, shape)
 
 
-def all_true(xp: Any, mask: Any) -> bool:
-    """Whether every entry of ``mask`` holds (True for lazy arrays, which cannot be read)."""
-    if not _xp.is_concrete(mask):
-        return True
-    return bool(xp.all(mask))
+def invalid_entries(func: str, xp: Any, ok: Any, message: str) -> Any:
+    """Where the check ``ok`` (a boolean array) fails, when that cannot be known yet.
+
+    A concrete ``ok`` is read now: any failure is a ValueError ``f"{func}: {message}"``, and
+    the result is None (nothing to mark). A lazy one (a JAX tracer under jit, a Dask graph)
+    cannot be read without computing it, so the failures are returned as a mask for the
+    caller to turn into NaN results there: a wrong input never becomes a finite answer.
+    """
+    if _xp.is_concrete(ok):
+        if not bool(xp.all(ok)):
+            raise ValueError(f"{func}: {message}")
+        return None
+    return ~ok
 
 
 def reduce(xp: Any, losses: Any, reduction: str, denominator: Any) -> Any:

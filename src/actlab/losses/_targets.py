@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import _xp
 from ..functions._rows import as_array_like
-from ._common import all_true, float_operand
+from ._common import float_operand, invalid_entries
 
 
 def class_weights(func: str, weight: Any, xp: Any, like: Any, ax: int, wide: Any) -> Any:
@@ -26,8 +26,10 @@ def class_weights(func: str, weight: Any, xp: Any, like: Any, ax: int, wide: Any
 
 def class_index_rows(
     func: str, target: Any, xp: Any, like: Any, ax: int, ignore_index: int
-) -> tuple[Any, Any]:
-    """(one-hot mask of the target class, ignored-row mask) for integer targets."""
+) -> tuple[Any, Any, Any]:
+    """(one-hot mask of the target class, ignored-row mask, invalid-row mask) for integer
+    targets. A class index outside [0, C) that is not ``ignore_index`` is a ValueError when
+    the target can be read; in a lazy target it marks its row invalid (None: none can be)."""
     batch = tuple(s for i, s in enumerate(like.shape) if i != ax)
     if tuple(target.shape) != batch:
         raise ValueError(
@@ -37,15 +39,16 @@ def class_index_rows(
     n = like.shape[ax]
     t = xp.expand_dims(target, axis=ax)
     ignored = t == ignore_index
-    if not all_true(xp, ((t >= 0) & (t < n)) | ignored):
-        raise ValueError(
-            f"{func}: target holds class indices outside [0, {n}) that are not "
-            f"ignore_index={ignore_index}"
-        )
+    invalid = invalid_entries(
+        func,
+        xp,
+        ((t >= 0) & (t < n)) | ignored,
+        f"target holds class indices outside [0, {n}) that are not ignore_index={ignore_index}",
+    )
     shape = [1] * like.ndim
     shape[ax] = n
     classes = xp.reshape(xp.arange(n, dtype=target.dtype, device=_xp.device(like)), tuple(shape))
-    return (classes == t) & ~ignored, ignored
+    return (classes == t) & ~ignored, ignored, invalid
 
 
 def integer_target(func: str, target: Any, xp: Any, like: Any) -> Any:

@@ -14,7 +14,14 @@ from typing import Any
 from .. import _xp
 from ..functions import _stable
 from ..functions._rows import finish, quiet, widen
-from ._common import all_true, check_reduction, float_operand, nan_like, reduce, upstream
+from ._common import (
+    check_reduction,
+    float_operand,
+    invalid_entries,
+    nan_like,
+    reduce,
+    upstream,
+)
 
 __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad"]
 
@@ -30,8 +37,13 @@ def _prepare(func, logits, target, weight, pos_weight, reduction):
             f"{func}: target must have the logits' shape {shape}, got {tuple(ta.shape)}"
         )
     tw = xp.astype(ta, wide)
-    if not all_true(xp, (tw >= 0.0) & (tw <= 1.0)):
-        raise ValueError(f"{func}: target must hold probabilities in [0, 1]")
+    # A lazy target is checked when computed: NaN there (whatever its weight) where it is
+    # outside [0, 1]; a concrete one was read and raised.
+    invalid = invalid_entries(
+        func, xp, (tw >= 0.0) & (tw <= 1.0), "target must hold probabilities in [0, 1]"
+    )
+    if invalid is not None:
+        tw = xp.where(invalid, xp.full_like(tw, math.nan), tw)
 
     def operand(name: str, value: Any) -> Any:
         if value is None:
@@ -80,7 +92,7 @@ def binary_cross_entropy_with_logits(
     term_pos = xp.where(c_pos == 0.0, zeros, c_pos * xp.where(c_pos == 0.0, zeros, sp_neg))
     term_neg = xp.where(c_neg == 0.0, zeros, c_neg * xp.where(c_neg == 0.0, zeros, sp_pos))
     loss = xp.where(w == 0.0, zeros, w * (term_pos + term_neg))
-    loss = xp.where(xp.isnan(xw), nan_like(xp, loss), loss)
+    loss = xp.where(xp.isnan(xw) | xp.isnan(tw), nan_like(xp, loss), loss)
     n = float(math.prod(xa.shape))
     return finish(
         xp, reduce(xp, loss, reduction, xp.asarray(n, dtype=xw.dtype)), xa.dtype, was_scalar
@@ -109,7 +121,7 @@ def binary_cross_entropy_with_logits_grad(
         s_pos = xp.where(finite, _stable.sigmoid(xp, xs), xp.where(xw > 0, ones, zeros))
         s_neg = xp.where(finite, _stable.sigmoid_complement(xp, xs), xp.where(xw > 0, zeros, ones))
     g = w * ((1.0 - tw) * s_pos - pw * tw * s_neg)
-    g = xp.where(xp.isnan(xw), nan_like(xp, g), g)
+    g = xp.where(xp.isnan(xw) | xp.isnan(tw), nan_like(xp, g), g)
     go = upstream(func, grad_output, xp, xa, reduction, tuple(xa.shape), xw.dtype)
     if reduction == "mean":
         n = math.prod(xa.shape)

@@ -37,9 +37,9 @@ from ..functions._rows import (
 from ..kernels.outputs import deliver
 from . import _fused
 from ._common import (
-    all_true,
     check_fraction,
     check_reduction,
+    invalid_entries,
     nan_like,
     reduce,
     upstream,
@@ -60,6 +60,7 @@ class _Targets:
     a: Any  # working dtype, logits' shape
     ignored: Any  # row mask (class axis kept, length 1)
     weight_of_row: Any  # what a row adds to the mean's denominator
+    invalid: Any  # row mask of targets found invalid only when computed (lazy), else None
 
 
 @dataclass
@@ -93,7 +94,7 @@ def _prepare(
     spread = on * (eps / xp.where(n_on > 0, n_on, xp.ones_like(n_on)))
     ta = as_array_like(func, "target", target, xp, xa)
     if ta.dtype != xp.bool and xp.isdtype(ta.dtype, "integral"):
-        onehot, ignored = class_index_rows(func, ta, xp, xa, ax, int(ignore_index))
+        onehot, ignored, invalid = class_index_rows(func, ta, xp, xa, ax, int(ignore_index))
         w_t = rows.row_sum(xp.where(onehot, wc + zeros, zeros))
         a = (1.0 - eps) * xp.where(onehot, wc + zeros, zeros) + spread * wc
         a = xp.where(ignored, zeros, a)
@@ -105,8 +106,12 @@ def _prepare(
                 f"got {tuple(ta.shape)}"
             )
         tw = xp.astype(ta, wide)
-        if not all_true(xp, xp.isfinite(tw) & (tw >= 0.0)):
-            raise ValueError(f"{func}: probability targets must be finite and non-negative")
+        invalid = invalid_entries(
+            func, xp, xp.isfinite(tw) & (tw >= 0.0), "probability targets must be finite and "
+            "non-negative",
+        )  # fmt: skip
+        if invalid is not None:
+            invalid = xp.any(invalid, axis=ax, keepdims=True)
         a = wc * ((1.0 - eps) * tw + spread)
         ignored = xp.zeros_like(rows.nan_row)
         weight_of_row = xp.ones_like(n_on)
@@ -118,8 +123,9 @@ def _prepare(
     counted = ~ignored & ~rows.empty_row
     weight_of_row = xp.where(counted, weight_of_row, xp.zeros_like(weight_of_row))
     return _Prepared(
-        xp, xa.dtype, ax, rows, _Targets(a, ignored, weight_of_row), reduction, was_scalar
-    )
+        xp, xa.dtype, ax, rows, _Targets(a, ignored, weight_of_row, invalid), reduction,
+        was_scalar,
+    )  # fmt: skip
 
 
 def _is_floating(xp: Any, dtype: Any) -> bool:
@@ -147,7 +153,14 @@ def _row_losses(p: _Prepared) -> Any:
     loss = xp.where(r.inf_row, limit, loss)
     skip = r.empty_row | p.targets.ignored
     loss = xp.where(skip, xp.zeros_like(loss), loss)
-    return xp.where(r.nan_row & ~skip, nan_like(xp, loss), loss)
+    return _poison(p, xp.where(r.nan_row & ~skip, nan_like(xp, loss), loss))
+
+
+def _poison(p: _Prepared, values: Any) -> Any:
+    """NaN in the rows whose target turned out invalid (lazy targets only)."""
+    if p.targets.invalid is None:
+        return values
+    return p.xp.where(p.targets.invalid, nan_like(p.xp, values), values)
 
 
 @quiet
@@ -209,7 +222,7 @@ def _cross_entropy_grad(
     g = xp.where(y > 0.5, r.sum_except_top(a) - total * r.one_minus_y, total * y - a)
     keep = r.usable & r.ordinary & ~p.targets.ignored
     g = xp.where(keep, g, zeros)
-    g = xp.where(r.nan_row & ~p.targets.ignored, nan_like(xp, g), g)
+    g = _poison(p, xp.where(r.nan_row & ~p.targets.ignored, nan_like(xp, g), g))
     g = g * _scale(func, p, grad_output)
     return finish(xp, g, p.dtype, False)
 

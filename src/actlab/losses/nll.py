@@ -22,11 +22,16 @@ def _prepare_nll(func, log_probs, target, axis, weight, ignore_index, reduction)
     ax = single_axis(func, axis, xa.ndim)
     wide, lw = widen(xp, xa)
     ta = integer_target(func, target, xp, xa)
-    onehot, ignored = class_index_rows(func, ta, xp, xa, ax, int(ignore_index))
+    onehot, _, invalid = class_index_rows(func, ta, xp, xa, ax, int(ignore_index))
     wc = class_weights(func, weight, xp, xa, ax, wide)
     zeros = xp.zeros_like(lw)
     w_t = xp.sum(xp.where(onehot, wc + zeros, zeros), axis=ax, keepdims=True)
-    return xp, xa, was_scalar, ax, lw, onehot, ignored, w_t, reduction
+    return xp, xa, was_scalar, ax, lw, onehot, invalid, w_t, reduction
+
+
+def _poison(xp: Any, invalid: Any, values: Any) -> Any:
+    """NaN in the rows whose target turned out invalid (lazy targets only: None otherwise)."""
+    return values if invalid is None else xp.where(invalid, xp.full_like(values, math.nan), values)
 
 
 @quiet
@@ -41,12 +46,12 @@ def nll_loss(
 ) -> Any:
     """−weight[t]·log_probs[t] per row (PyTorch's nll_loss), only the target entry is read."""
     func = "nll_loss"
-    xp, xa, was_scalar, ax, lw, onehot, _, w_t, reduction = _prepare_nll(
+    xp, xa, was_scalar, ax, lw, onehot, invalid, w_t, reduction = _prepare_nll(
         func, log_probs, target, axis, weight, ignore_index, reduction
     )
     picked = xp.sum(xp.where(onehot, lw, xp.zeros_like(lw)), axis=ax, keepdims=True)
     # A zero weight removes the row's term even where log p is −∞ (no 0·∞).
-    losses = xp.where(w_t == 0.0, xp.zeros_like(w_t), -(w_t * picked))
+    losses = _poison(xp, invalid, xp.where(w_t == 0.0, xp.zeros_like(w_t), -(w_t * picked)))
     out = reduce(xp, losses, reduction, xp.sum(w_t))
     if reduction == "none":
         out = xp.squeeze(out, axis=ax)
@@ -66,7 +71,7 @@ def nll_loss_grad(
 ) -> Any:
     """∂(nll_loss)/∂log_probs: −weight[t] (times the upstream, over the mean's denominator)."""
     func = "nll_loss_grad"
-    xp, xa, _, ax, lw, onehot, _, w_t, reduction = _prepare_nll(
+    xp, xa, _, ax, lw, onehot, invalid, w_t, reduction = _prepare_nll(
         func, log_probs, target, axis, weight, ignore_index, reduction
     )
     zeros = xp.zeros_like(lw)
@@ -77,7 +82,7 @@ def nll_loss_grad(
     elif reduction == "mean":
         den = xp.sum(w_t)
         go = xp.where(den == 0.0, xp.zeros_like(den), go / xp.where(den == 0.0, 1.0 + den, den))
-    g = xp.where(onehot, -(w_t * go) + zeros, zeros)
+    g = _poison(xp, invalid, xp.where(onehot, -(w_t * go) + zeros, zeros))
     return finish(xp, g, xa.dtype, False)
 
 
