@@ -1,7 +1,9 @@
-"""Test options: ``--full`` runs the whole-float-range audit (the ``full`` marker)."""
+"""Test options (``--full`` runs the whole-float-range audit, the ``full`` marker) and the
+fixtures of the optional backends: JAX with float64 enabled, and lazy evaluation."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -34,3 +36,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("full") is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def jax_x64():
+    """JAX with float64 enabled for the module's tests (skipped when JAX is absent)."""
+    jax = pytest.importorskip("jax", reason="JAX is optional; its checks need it")
+    previous = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", True)
+    yield jax
+    jax.config.update("jax_enable_x64", previous)
+
+
+@pytest.fixture(params=["jax.jit", "dask"])
+def lazily(request):
+    """``run(fn, *arrays, **options)``: fn over NumPy ``arrays`` given as lazy arrays (JAX
+    tracers under jit, or Dask graphs in chunks of 2), computed, back as NumPy."""
+    if request.param == "jax.jit":
+        jax = request.getfixturevalue("jax_x64")
+
+        def run(fn, *arrays, **options):
+            jitted = jax.jit(lambda *a: fn(*a, **options))
+            return np.asarray(jitted(*(jax.numpy.asarray(a) for a in arrays)))
+
+        return run
+    da = pytest.importorskip("dask.array", reason="Dask is optional; its checks need it")
+
+    def run(fn, *arrays, **options):
+        lazy = [da.from_array(np.asarray(a), chunks=2) for a in arrays]
+        # One thread: NumPy's error state is per thread, and the tests raise on errors.
+        return np.asarray(fn(*lazy, **options).compute(scheduler="synchronous"))
+
+    return run

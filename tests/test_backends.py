@@ -201,12 +201,8 @@ def test_torch_autograd_of_a_tensor_parameter_equals_param_grad(torch, entry, pa
 
 
 @pytest.fixture(scope="module")
-def jax():
-    jax = pytest.importorskip("jax", reason="JAX is optional; its checks need it")
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    yield jax
-    jax.config.update("jax_enable_x64", previous)
+def jax(jax_x64):
+    return jax_x64
 
 
 @pytest.mark.parametrize(("entry", "params", "what", "fn"), function_cases())
@@ -248,38 +244,8 @@ LAZY_PARAM_CASES = [
 ]
 
 
-def _lazy_runner(kind):
-    if kind == "jax.jit":
-        jax = pytest.importorskip("jax")
-
-        def run(fn, xs, name, value):
-            jitted = jax.jit(lambda t, p: fn(t, **{name: p}))
-            return np.asarray(jitted(jax.numpy.asarray(xs), jax.numpy.asarray(value)))
-
-        return run
-    da = pytest.importorskip("dask.array")
-
-    def run(fn, xs, name, value):
-        lazy = fn(da.from_array(xs, chunks=5), **{name: da.from_array(np.asarray(value))})
-        return np.asarray(lazy.compute(scheduler="synchronous"))
-
-    return run
-
-
-@pytest.fixture
-def _x64():
-    jax = pytest.importorskip("jax")
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
-
-
-@pytest.mark.usefixtures("_x64")
-@pytest.mark.parametrize("kind", ["jax.jit", "dask"])
 @pytest.mark.parametrize(("entry", "param"), LAZY_PARAM_CASES)
-def test_a_lazy_parameter_is_used_and_out_of_its_domain_gives_nan(kind, entry, param):
-    run = _lazy_runner(kind)
+def test_a_lazy_parameter_is_used_and_out_of_its_domain_gives_nan(lazily, entry, param):
     xs = np.concatenate([MODERATE, [np.inf, -np.inf, np.nan, -0.0]])
     value = 0.5 * param.default + 0.25  # inside every domain here, and not the default
     bad = _outside(param.domain)
@@ -287,9 +253,13 @@ def test_a_lazy_parameter_is_used_and_out_of_its_domain_gives_nan(kind, entry, p
         entry.fn(xs, **{param.name: bad})  # a readable value is checked
     for order in ORDERS:
         fn = entry.derivative(order)
-        got = run(fn, xs, param.name, value)
+
+        def with_param(t, p, fn=fn):
+            return fn(t, **{param.name: p})
+
+        got = lazily(with_param, xs, value)
         _assert_agrees_with_numpy(got, fn(xs, **{param.name: value}), "float64", xs, {})
-        assert np.isnan(run(fn, xs, param.name, bad)).all(), ORDER_NAMES[order]
+        assert np.isnan(lazily(with_param, xs, bad)).all(), ORDER_NAMES[order]
 
 
 # ---------------------------------------------------------------------------------- Dask

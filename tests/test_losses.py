@@ -317,34 +317,9 @@ def test_bad_input(call, error, message):
         call()
 
 
-# A lazy array (a JAX tracer under jit, a Dask graph) cannot be read without computing it:
-# an invalid target there gives NaN where it lies, never a finite loss.
-
-
-@pytest.fixture(params=["jax.jit", "dask"])
-def lazily(request):
-    """``run(fn, *arrays, **options)``: fn over the arrays as the backend's lazy arrays,
-    computed, as NumPy."""
-    if request.param == "jax.jit":
-        jax = pytest.importorskip("jax")
-        previous = jax.config.read("jax_enable_x64")
-        jax.config.update("jax_enable_x64", True)
-
-        def run(fn, *arrays, **options):
-            jitted = jax.jit(lambda *a: fn(*a, **options))
-            return np.asarray(jitted(*(jax.numpy.asarray(a) for a in arrays)))
-
-        yield run
-        jax.config.update("jax_enable_x64", previous)
-        return
-    da = pytest.importorskip("dask.array")
-
-    def run(fn, *arrays, **options):
-        lazy = [da.from_array(a, chunks=2) for a in arrays]
-        # One thread: NumPy's error state (raise, above) is per thread.
-        return np.asarray(fn(*lazy, **options).compute(scheduler="synchronous"))
-
-    yield run
+# A lazy array (a JAX tracer under jit, a Dask graph; the ``lazily`` fixture of conftest.py)
+# cannot be read without computing it: an invalid target there gives NaN where it lies,
+# never a finite loss.
 
 
 def _close(got, want):

@@ -11,9 +11,9 @@ import functools
 import math
 from typing import Any
 
-import array_api_compat
 import numpy as np
 
+from .. import _xp
 from ..registry import REAL, Elementwise, Formulas, Param, register
 from . import _stable
 from ._elementwise import check_scalar, evaluate, limits_of
@@ -54,7 +54,7 @@ def _swish_limits(order: int, beta: Any = 1.0) -> tuple[float, float]:
     zero = [(-math.inf, math.inf), (0.5, 0.5), (0.0, 0.0), (math.inf, math.inf)][order]
     if isinstance(beta, (int, float)):
         return positive if beta > 0 else negative if beta < 0 else zero
-    xp = array_api_compat.array_namespace(beta)
+    xp = _xp.namespace(beta)
 
     def pick(end: int) -> Any:
         def const(value: float) -> Any:
