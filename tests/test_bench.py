@@ -15,6 +15,8 @@ from actlab.bench import (
     measure,
     summarise,
 )
+from actlab.bench.ratios import median_interval
+from actlab.bench.report import _summary
 
 
 class FakeClock:
@@ -276,6 +278,67 @@ def test_copy_bar_and_missing_floor() -> None:
     assert v.x_peer == pytest.approx(0.05 / 0.09)
     assert v.passed is None
     assert v.why == ["exp floor not measured"]
+
+
+def test_median_interval_is_the_sign_test_interval() -> None:
+    # n = 5: only the full range reaches 90% (1 − 2/32 = 93.75%).
+    assert median_interval([3.0, 1.0, 5.0, 2.0, 4.0]) == (1.0, 5.0, pytest.approx(0.9375))
+    # n = 10: [v2, v9] covers 1 − 2·11/1024 = 97.9%; [v3, v8] only 89.1% < 90%.
+    lo, hi, cov = median_interval([float(v) for v in range(10, 0, -1)])
+    assert (lo, hi) == (2.0, 9.0)
+    assert cov == pytest.approx(1 - 22 / 1024)
+    # n = 3: the full range, and the coverage says it is only 75%.
+    assert median_interval([2.0, 1.0, 3.0]) == (1.0, 3.0, pytest.approx(0.75))
+    assert all(math.isnan(v) for v in median_interval([]))
+
+
+def _rounds_table(bar: Bar, actlab_times: list[float], floor_times: list[float]):
+    cands = [
+        Candidate("actlab 1T", "actlab", "actlab", 1, lambda: None),
+        Candidate("floor 1T", "floor", "floor", 1, lambda: None),
+    ]
+    timings = {
+        "actlab 1T": Timing("actlab 1T", actlab_times, actlab_times, 0.0),
+        "floor 1T": Timing("floor 1T", floor_times, floor_times, 0.0),
+    }
+    return summarise(
+        key="k", workload="W3", title="rows", dtype="float32", bar=bar, candidates=cands,
+        timings=timings, copy_scale=1.0, errors={}, skipped=[], thread_counts=(1,), ncores=2,
+    )  # fmt: skip
+
+
+def test_ratios_pair_the_rounds_and_verdicts_near_the_bar_are_within_noise() -> None:
+    actlab_times = [10.0, 12.0, 14.0, 16.0, 18.0]
+    floor_times = [8.0, 12.0, 10.0, 16.0, 12.0]
+    # Per round: 1.25, 1.0, 1.4, 1.0, 1.5; their median is 1.25, where the ratio of the
+    # medians would be 14/12 = 1.17.
+    (v,) = _rounds_table(Bar(floor=1.2), actlab_times, floor_times).verdicts
+    assert v.x_floor == pytest.approx(1.25)
+    assert (v.x_floor_lo, v.x_floor_hi) == (pytest.approx(1.0), pytest.approx(1.5))
+    assert v.passed is False
+    assert v.within_noise == ["exp floor"]
+    assert v.coverage == pytest.approx(0.9375)
+    (row,) = [r for r in _rounds_table(Bar(floor=1.2), actlab_times, floor_times).rows
+              if r.name == "actlab 1T"]  # fmt: skip
+    assert row.x_floor == pytest.approx(1.25)
+    # Above the whole interval: a clear pass; below it: a clear fail.
+    (v,) = _rounds_table(Bar(floor=1.6), actlab_times, floor_times).verdicts
+    assert (v.passed, v.within_noise) == (True, [])
+    (v,) = _rounds_table(Bar(floor=0.9), actlab_times, floor_times).verdicts
+    assert (v.passed, v.within_noise) == (False, [])
+    # A pass whose interval reaches over the bar is within noise too.
+    (v,) = _rounds_table(Bar(floor=1.3), actlab_times, floor_times).verdicts
+    assert (v.passed, v.within_noise) == (True, ["exp floor"])
+
+
+def test_the_summary_names_and_counts_the_verdicts_within_noise() -> None:
+    from types import SimpleNamespace
+
+    times = ([10.0, 12.0, 14.0, 16.0, 18.0], [8.0, 12.0, 10.0, 16.0, 12.0])
+    tables = [_rounds_table(Bar(floor=limit), *times) for limit in (1.2, 1.3, 1.6, 0.9)]
+    text = "\n".join(_summary(SimpleNamespace(tables=tables)))
+    assert text.count("within noise: exp floor 1.00–1.50 (94% interval)") == 2
+    assert "Pass 2 (1 within noise), fail 2 (1 within noise)" in text
 
 
 def test_actlab_without_thread_control_is_compared_at_every_thread_count() -> None:

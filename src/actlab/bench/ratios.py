@@ -10,17 +10,37 @@ Definitions (the report repeats them):
   A library that picks its own thread count (XLA) counts as using all cores, so at 1 thread
   the comparison is against the 1-thread peers only, as the issue asks.
 - *× floor* = median ÷ the exp-only loop over the same data with the same thread count.
+
+Each ratio is the median over the rounds of the two candidates' ratio within a round, not the
+ratio of their medians: the harness runs every candidate once per round, so a drift of the
+machine's speed while a table runs moves both times of a round alike and cancels in their
+quotient. The verdicts also carry an interval for each ratio, from the order statistics of
+those per-round ratios (the sign-test interval for a median, ≥ 90% coverage where the rounds
+allow it); a ratio whose interval contains its bar is *within noise*: another run may give
+the other verdict.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .harness import Candidate, Skipped, Timing
 
-__all__ = ["Bar", "Row", "TableResult", "Verdict", "effective_threads", "summarise"]
+__all__ = [
+    "Bar",
+    "Row",
+    "TableResult",
+    "Verdict",
+    "effective_threads",
+    "median_interval",
+    "summarise",
+]
+
+# The coverage the verdicts' intervals aim for (reached from 5 rounds on).
+COVERAGE = 0.9
 
 
 @dataclass(frozen=True)
@@ -80,6 +100,16 @@ class Verdict:
     x_floor: float
     passed: bool | None
     why: list[str] = field(default_factory=list)
+    # The interval of each ratio (see the module's docstring) and its coverage.
+    x_peer_lo: float = math.nan
+    x_peer_hi: float = math.nan
+    x_floor_lo: float = math.nan
+    x_floor_hi: float = math.nan
+    x_copy1_lo: float = math.nan
+    x_copy1_hi: float = math.nan
+    coverage: float = math.nan
+    # The parts of the bar whose interval contains the limit ("best peer", "exp floor", …).
+    within_noise: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -107,10 +137,34 @@ def _threads_label(threads: int | None) -> str:
     return "own (all cores)" if threads is None else str(threads)
 
 
-def _ratio(a: float, b: float) -> float:
-    if not (math.isfinite(a) and math.isfinite(b)) or b <= 0:
-        return math.nan
-    return a / b
+def _per_round(a: Sequence[float], b: Sequence[float], scale: float) -> list[float]:
+    """a[r] ÷ (b[r]·scale) for the rounds both ran (a candidate dropped after some rounds
+    keeps the times of its first ones, so the lists align from the start)."""
+    return [x / (y * scale) for x, y in zip(a, b, strict=False) if y > 0 and math.isfinite(x)]
+
+
+def median_interval(
+    values: Sequence[float], coverage: float = COVERAGE
+) -> tuple[float, float, float]:
+    """(low, high, achieved coverage): the sign-test interval for the median of ``values``.
+
+    With n values sorted, [v_k, v_(n+1−k)] holds the median of their distribution with
+    probability 1 − 2·P(Binomial(n, ½) < k): the widest k ≥ 1 that still reaches
+    ``coverage`` is taken; with too few values for it (n ≤ 4 at 90%), k = 1, the full range,
+    and the achieved coverage says how much less it is.
+    """
+    v = sorted(values)
+    n = len(v)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+
+    def covered(k: int) -> float:
+        return 1.0 - 2.0 * sum(math.comb(n, i) for i in range(k)) / 2.0**n
+
+    k = 1
+    while k + 1 <= (n + 1) // 2 and covered(k + 1) >= coverage:
+        k += 1
+    return v[k - 1], v[n - k], covered(k)
 
 
 def _pick(cands: Sequence[Candidate], role: str, threads: int, ncores: int) -> Candidate | None:
@@ -145,11 +199,14 @@ def summarise(
     ok = [c for c in candidates if timings[c.name].times]
     med = {c.name: timings[c.name].median for c in ok}
 
-    def copy_eq(threads: int) -> float:
-        c = next((c for c in ok if c.role == "copy" and c.threads == threads), None)
-        return med[c.name] * copy_scale if c is not None else math.nan
+    def copy_of(threads: int) -> Candidate | None:
+        return next((c for c in ok if c.role == "copy" and c.threads == threads), None)
 
-    copy1, copy2 = copy_eq(1), copy_eq(2)
+    def ratios(name: str, ref: Candidate | None, scale: float = 1.0) -> list[float]:
+        """The per-round ratios of candidate ``name`` to ``ref`` (none without a ref)."""
+        if ref is None:
+            return []
+        return _per_round(timings[name].times, timings[ref.name].times, scale)
 
     def best_peer(threads: int) -> Candidate | None:
         peers = [
@@ -157,16 +214,14 @@ def summarise(
         ]
         return min(peers, key=lambda c: med[c.name]) if peers else None
 
-    def floor_time(threads: int) -> float:
-        f = _pick(ok, "floor", threads, ncores)
-        return med[f.name] if f is not None else math.nan
+    def floor_of(threads: int) -> Candidate | None:
+        return _pick(ok, "floor", threads, ncores)
 
+    copy1, copy2 = copy_of(1), copy_of(2)
     rows = []
     for c in candidates:
         t = timings[c.name]
         eff = effective_threads(c.threads, ncores)
-        bp = best_peer(eff)
-        m = t.median
         is_ref = c.role in ("copy", "floor")
         rows.append(
             Row(
@@ -175,13 +230,13 @@ def summarise(
                 role=c.role,
                 threads=_threads_label(c.threads),
                 alloc=c.alloc,
-                median_ms=m * 1e3,
+                median_ms=t.median * 1e3,
                 min_ms=t.min * 1e3,
                 cpu_per_wall=t.cpu_per_wall,
-                x_copy1=_ratio(m, copy1),
-                x_copy2=_ratio(m, copy2),
-                x_peer=_ratio(m, med[bp.name]) if bp is not None else math.nan,
-                x_floor=math.nan if is_ref else _ratio(m, floor_time(eff)),
+                x_copy1=_median(ratios(c.name, copy1, copy_scale)),
+                x_copy2=_median(ratios(c.name, copy2, copy_scale)),
+                x_peer=_median(ratios(c.name, best_peer(eff))),
+                x_floor=math.nan if is_ref else _median(ratios(c.name, floor_of(eff))),
                 err_abs=errors.get(c.name, (math.nan, math.nan))[0],
                 err_ulp=errors.get(c.name, (math.nan, math.nan))[1],
                 first_call_s=t.first_call_s,
@@ -192,9 +247,28 @@ def summarise(
             )
         )
 
-    verdicts = [
-        _verdict(T, ok, med, bar, best_peer(T), floor_time(T), copy1, ncores) for T in thread_counts
-    ]
+    verdicts = []
+    for T in thread_counts:
+        mine = _pick(ok, "actlab", T, ncores)
+        if mine is None:
+            nan = math.nan
+            verdicts.append(
+                Verdict(T, None, nan, nan, None, nan, nan, None, why=["actlab did not run"])
+            )
+            continue
+        peer = best_peer(T)
+        verdicts.append(
+            _verdict(
+                T,
+                mine.name,
+                med[mine.name],
+                peer.name if peer is not None else None,
+                bar,
+                peer=ratios(mine.name, peer),
+                floor=ratios(mine.name, floor_of(T)),
+                copy1=ratios(mine.name, copy1, copy_scale),
+            )
+        )
     return TableResult(
         key=key,
         workload=workload,
@@ -204,64 +278,65 @@ def summarise(
         rows=rows,
         verdicts=verdicts,
         skipped=list(skipped),
-        copy1_ms=copy1 * 1e3,
-        copy2_ms=copy2 * 1e3,
+        copy1_ms=med[copy1.name] * copy_scale * 1e3 if copy1 is not None else math.nan,
+        copy2_ms=med[copy2.name] * copy_scale * 1e3 if copy2 is not None else math.nan,
         other_load=other_load,
         note=note,
     )
 
 
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
 def _verdict(
     threads: int,
-    ok: Sequence[Candidate],
-    med: Mapping[str, float],
+    actlab: str,
+    median_s: float,
+    best_peer: str | None,
     bar: Bar,
-    peer: Candidate | None,
-    floor: float,
-    copy1: float,
-    ncores: int,
+    *,
+    peer: Sequence[float],
+    floor: Sequence[float],
+    copy1: Sequence[float],
 ) -> Verdict:
-    mine = _pick(ok, "actlab", threads, ncores)
-    if mine is None:
-        return Verdict(
-            threads,
-            None,
-            math.nan,
-            math.nan,
-            None,
-            math.nan,
-            math.nan,
-            None,
-            ["actlab did not run"],
-        )
-    m = med[mine.name]
+    """actlab's verdict at ``threads`` from its per-round ratios to each reference."""
     v = Verdict(
         threads=threads,
-        actlab=mine.name,
-        median_ms=m * 1e3,
-        x_copy1=_ratio(m, copy1),
-        best_peer=peer.name if peer is not None else None,
-        x_peer=_ratio(m, med[peer.name]) if peer is not None else math.nan,
-        x_floor=_ratio(m, floor),
+        actlab=actlab,
+        median_ms=median_s * 1e3,
+        x_copy1=_median(copy1),
+        best_peer=best_peer,
+        x_peer=_median(peer),
+        x_floor=_median(floor),
         passed=None,
     )
+    v.x_peer_lo, v.x_peer_hi, cov_peer = median_interval(peer)
+    v.x_floor_lo, v.x_floor_hi, cov_floor = median_interval(floor)
+    v.x_copy1_lo, v.x_copy1_hi, cov_copy = median_interval(copy1)
     checks = [
-        ("best peer", bar.peer, v.x_peer),
-        ("exp floor", bar.floor, v.x_floor),
-        ("copy 1T", bar.copy, v.x_copy1),
+        ("best peer", bar.peer, v.x_peer, v.x_peer_lo, v.x_peer_hi, cov_peer),
+        ("exp floor", bar.floor, v.x_floor, v.x_floor_lo, v.x_floor_hi, cov_floor),
+        ("copy 1T", bar.copy, v.x_copy1, v.x_copy1_lo, v.x_copy1_hi, cov_copy),
     ]
     results = []
-    for label, limit, value in checks:
+    coverages = []
+    for label, limit, value, lo, hi, cov in checks:
         if limit is None:
             continue
         if math.isnan(value):
             v.why.append(f"{label} not measured")
             results.append(None)
-        elif value > limit:
+            continue
+        coverages.append(cov)
+        if lo <= limit < hi:
+            v.within_noise.append(label)
+        if value > limit:
             v.why.append(f"{value:.2f}× {label} > {limit:g}×")
             results.append(False)
         else:
             results.append(True)
+    v.coverage = min(coverages) if coverages else math.nan
     if False in results:
         v.passed = False
     elif results and None not in results:

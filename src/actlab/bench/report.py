@@ -86,10 +86,16 @@ def _header(res: SuiteResult) -> list[str]:
             if res.options.get("long_call_s")
             else ""
         ),
-        "- × copy 1T / 2T: median ÷ `np.copyto` of the same bytes (input read + output "
+        "- ratios: the median over the rounds of the two candidates' ratio within a round "
+        "(a drift of the machine's speed during a table moves both times of a round alike); "
+        "the times in the ms columns are each candidate's median.",
+        "- × copy 1T / 2T: ÷ `np.copyto` of the same bytes (input read + output "
         'written) on 1 / 2 threads. The bars\' "memory copy" is the 1-thread copy.',
         "- × best peer: ÷ the fastest peer (seed NumPy, SciPy, numexpr, PyTorch, JAX) allowed "
         "the same number of threads or fewer.",
+        "- within noise: the verdict's ratio has an interval (the sign-test interval for the "
+        "median of the per-round ratios, ≥ 90% coverage from 5 rounds on) that contains its "
+        "bar; such a row can give the other verdict in another run.",
         "- × floor: ÷ `actlab.kernels.exp_floor` (exp only, same code as the kernels, over "
         "the same data shifted by its maximum, as the kernels exponentiate x − max ≤ 0) at the "
         "same thread count.",
@@ -149,22 +155,40 @@ def _summary(res: SuiteResult) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     counts = {True: 0, False: 0, None: 0}
+    noisy = {True: 0, False: 0, None: 0}
     for t in res.tables:
         for v in t.verdicts:
             if t.bar != Bar():  # informational tables (W7) have no bar to count
                 counts[v.passed] += 1
-            why = f" ({'; '.join(v.why)})" if v.why else ""
+                noisy[v.passed] += bool(v.within_noise)
+            why = "; ".join(v.why + _noise(v))
             lines.append(
                 f"| {t.title} | {v.threads} | {_f(v.median_ms, 1)} | {_f(v.x_copy1)} | "
                 f"{v.best_peer or ''} | {_f(v.x_peer)} | {_f(v.x_floor)} | {t.bar.describe()} "
-                f"| {_pass(v.passed)}{why} |"
+                f"| {_pass(v.passed)}{f' ({why})' if why else ''} |"
             )
     lines += [
         "",
-        f"Pass {counts[True]}, fail {counts[False]}, not measurable {counts[None]} "
-        "(the W7 layout tables are informational and have no bar).",
+        f"Pass {counts[True]} ({noisy[True]} within noise), fail {counts[False]} "
+        f"({noisy[False]} within noise), not measurable {counts[None]} (the W7 layout tables "
+        "are informational and have no bar). Within noise: the ratio's interval contains the "
+        "bar.",
     ]
     return lines
+
+
+def _noise(v: Verdict) -> list[str]:
+    """'within noise: …' for the parts of the bar whose ratio interval contains the limit."""
+    bounds = {
+        "best peer": (v.x_peer_lo, v.x_peer_hi),
+        "exp floor": (v.x_floor_lo, v.x_floor_hi),
+        "copy 1T": (v.x_copy1_lo, v.x_copy1_hi),
+    }
+    return [
+        f"within noise: {label} {_f(bounds[label][0])}–{_f(bounds[label][1])}"
+        f" ({v.coverage:.0%} interval)"
+        for label in v.within_noise
+    ]
 
 
 def _column(r: Any) -> str:

@@ -50,7 +50,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="timed rounds per table (default 3 to 4 within a 3 s budget)",
+        help="timed rounds per table (default 5, or 6 within a 3 s budget)",
     )
     p.add_argument(
         "--all-rounds",
