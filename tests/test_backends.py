@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pytest
 
+import actlab
 from actlab import oracle
 from actlab.accuracy import _near_roots, sample_points, scale_of
 from support import (
@@ -260,6 +261,44 @@ def test_a_lazy_parameter_is_used_and_out_of_its_domain_gives_nan(lazily, entry,
         got = lazily(with_param, xs, value)
         _assert_agrees_with_numpy(got, fn(xs, **{param.name: value}), "float64", xs, {})
         assert np.isnan(lazily(with_param, xs, bad)).all(), ORDER_NAMES[order]
+
+
+RRELU_BOUND_FUNCTIONS = [
+    actlab.rrelu,
+    actlab.rrelu_grad,
+    actlab.rrelu_grad2,
+    actlab.rrelu_grad_lower,
+    actlab.rrelu_grad_upper,
+]
+
+
+@pytest.mark.parametrize("fn", RRELU_BOUND_FUNCTIONS, ids=lambda f: f.__name__)
+def test_rrelu_bounds_as_lazy_arrays(lazily, fn):
+    xs = np.concatenate([MODERATE, [np.inf, -np.inf, np.nan, -0.0]])
+    got = lazily(lambda t, lo, up: fn(t, lo, up), xs, 0.1, 0.3)
+    _assert_agrees_with_numpy(got, fn(xs, 0.1, 0.3), "float64", xs, {})
+    with pytest.raises(ValueError, match="lower must be ≤ upper"):
+        fn(xs, 0.3, 0.1)  # readable bounds are checked ...
+    # ... lazy ones cannot be: disordered, they make the result NaN, never a finite answer.
+    assert np.isnan(lazily(lambda t, lo, up: fn(t, lo, up), xs, 0.3, 0.1)).all()
+
+
+@pytest.mark.parametrize("fn", [actlab.rrelu_grad_lower, actlab.rrelu_grad_upper])
+def test_rrelu_bound_gradients_from_drawn_slopes_with_lazy_bounds(lazily, fn):
+    xs = -np.abs(MODERATE) - 0.5
+    slopes = np.random.default_rng(3).uniform(0.1, 0.3, xs.shape)
+    got = lazily(lambda t, lo, up, s: fn(t, lo, up, True, s), xs, 0.1, 0.3, slopes)
+    np.testing.assert_allclose(got, fn(xs, 0.1, 0.3, True, slopes), rtol=1e-15)
+    # Equal bounds: the weight is 1/2 (0/0 otherwise), as for readable bounds.
+    got = lazily(lambda t, lo, up, s: fn(t, lo, up, True, s), xs, 0.2, 0.2, slopes * 0 + 0.2)
+    np.testing.assert_array_equal(got, fn(xs, 0.2, 0.2, True, slopes * 0 + 0.2))
+    np.testing.assert_array_equal(got, xs / 2)
+
+
+def test_rrelu_training_with_lazy_bounds_says_it_needs_their_values(lazily):
+    xs = MODERATE
+    with pytest.raises(TypeError, match="training mode draws the slopes with NumPy, so lower"):
+        lazily(lambda t, lo, up: actlab.rrelu(t, lo, up, training=True, rng=0), xs, 0.1, 0.3)
 
 
 # ---------------------------------------------------------------------------------- Dask

@@ -111,6 +111,22 @@ def test_peers_far_behind_after_one_round_are_not_timed_again() -> None:
     assert len(t["slow peer"].times) == 3
 
 
+def test_a_peer_is_far_behind_only_against_candidates_with_no_more_threads() -> None:
+    clock, log = FakeClock(), []
+    cands = [
+        _fake("mine 2T", clock, 0.004, log, role="actlab", threads=2),
+        _fake("mine 1T", clock, 0.010, log, role="actlab", threads=1),
+        # 5× the 2-thread kernel but 3× the 1-thread one: the best 1-thread peer, timed on.
+        _fake("peer 1T", clock, 0.030, log, threads=1),
+        _fake("peer 2T", clock, 0.020, log, threads=2),  # 5× mine 2T: dropped
+        _fake("xla", clock, 0.030, log, threads=None),  # all cores: against mine 2T too
+    ]
+    t = measure(cands, min_rounds=3, max_rounds=3, clock=clock, cpu_clock=clock, slow_factor=4.0)
+    assert {n: len(v.times) for n, v in t.items()} == {
+        "mine 2T": 3, "mine 1T": 3, "peer 1T": 3, "peer 2T": 1, "xla": 1
+    }  # fmt: skip
+
+
 def test_a_very_long_call_is_timed_once() -> None:
     clock, log = FakeClock(), []
     cands = [_fake("long", clock, 20.0, log, role="actlab"), _fake("short", clock, 0.1, log)]
@@ -317,7 +333,7 @@ def test_ratios_pair_the_rounds_and_verdicts_near_the_bar_are_within_noise() -> 
     assert (v.x_floor_lo, v.x_floor_hi) == (pytest.approx(1.0), pytest.approx(1.5))
     assert v.passed is False
     assert v.within_noise == ["exp floor"]
-    assert v.coverage == pytest.approx(0.9375)
+    assert v.x_floor_cov == pytest.approx(0.9375)
     (row,) = [r for r in _rounds_table(Bar(floor=1.2), actlab_times, floor_times).rows
               if r.name == "actlab 1T"]  # fmt: skip
     assert row.x_floor == pytest.approx(1.25)

@@ -11,6 +11,7 @@ The clocks are parameters so that the tests can drive the harness with a fake cl
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -114,9 +115,10 @@ def measure(
     call in the first round, outside the timed interval.
 
     ``slow_factor``: after the first round, a peer (or an "info" candidate) slower than
-    ``slow_factor`` × the fastest actlab or peer candidate of that round is not timed again.
-    It cannot be the best peer, and the rounds it would take are what makes the suite
-    long; actlab, the copies and the floor always run every round.
+    ``slow_factor`` × the fastest actlab or peer candidate of that round with no more
+    threads than it is not timed again. It cannot be the best peer at its thread count,
+    and the rounds it would take are what makes the suite long; actlab, the copies and the
+    floor always run every round.
     ``long_call_s``: a candidate whose first call took longer is timed in one round only
     (a call of many seconds is far from every bar, and three of them would dominate the run).
     """
@@ -165,12 +167,26 @@ def measure(
         if rounds == 1 and long_call_s is not None:
             live = [c for c in live if not timings[c.name].first_call_s > long_call_s]
         if rounds == 1 and slow_factor is not None:
-            contenders = [timings[c.name].times[0] for c in live if c.role in ("actlab", "peer")]
-            if contenders:
-                limit = slow_factor * min(contenders)
-                live = [
-                    c
-                    for c in live
-                    if c.role not in ("peer", "info") or timings[c.name].times[0] <= limit
-                ]
+            live = [c for c in live if not _far_behind(c, live, timings, slow_factor)]
     return timings
+
+
+def _width(c: Candidate) -> float:
+    """The threads a candidate may use, for comparisons (its library's own choice: all)."""
+    return math.inf if c.threads is None else c.threads
+
+
+def _far_behind(
+    c: Candidate, live: Sequence[Candidate], timings: dict[str, Timing], factor: float
+) -> bool:
+    """Whether peer (or info) ``c`` took more than ``factor`` × the fastest actlab or peer
+    candidate allowed no more threads than it in the first round. Only those compete with
+    it: a 1-thread peer far behind a 2-thread kernel can still be the best 1-thread peer."""
+    if c.role not in ("peer", "info"):
+        return False
+    rivals = [
+        timings[r.name].times[0]
+        for r in live
+        if r.role in ("actlab", "peer") and _width(r) <= _width(c)
+    ]
+    return bool(rivals) and timings[c.name].times[0] > factor * min(rivals)

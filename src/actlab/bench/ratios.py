@@ -107,7 +107,10 @@ class Verdict:
     x_floor_hi: float = math.nan
     x_copy1_lo: float = math.nan
     x_copy1_hi: float = math.nan
-    coverage: float = math.nan
+    # Each interval's coverage (lower than 90% where a reference ran fewer rounds).
+    x_peer_cov: float = math.nan
+    x_floor_cov: float = math.nan
+    x_copy1_cov: float = math.nan
     # The parts of the bar whose interval contains the limit ("best peer", "exp floor", …).
     within_noise: list[str] = field(default_factory=list)
 
@@ -311,24 +314,22 @@ def _verdict(
         x_floor=_median(floor),
         passed=None,
     )
-    v.x_peer_lo, v.x_peer_hi, cov_peer = median_interval(peer)
-    v.x_floor_lo, v.x_floor_hi, cov_floor = median_interval(floor)
-    v.x_copy1_lo, v.x_copy1_hi, cov_copy = median_interval(copy1)
+    v.x_peer_lo, v.x_peer_hi, v.x_peer_cov = median_interval(peer)
+    v.x_floor_lo, v.x_floor_hi, v.x_floor_cov = median_interval(floor)
+    v.x_copy1_lo, v.x_copy1_hi, v.x_copy1_cov = median_interval(copy1)
     checks = [
-        ("best peer", bar.peer, v.x_peer, v.x_peer_lo, v.x_peer_hi, cov_peer),
-        ("exp floor", bar.floor, v.x_floor, v.x_floor_lo, v.x_floor_hi, cov_floor),
-        ("copy 1T", bar.copy, v.x_copy1, v.x_copy1_lo, v.x_copy1_hi, cov_copy),
+        ("best peer", bar.peer, v.x_peer, v.x_peer_lo, v.x_peer_hi),
+        ("exp floor", bar.floor, v.x_floor, v.x_floor_lo, v.x_floor_hi),
+        ("copy 1T", bar.copy, v.x_copy1, v.x_copy1_lo, v.x_copy1_hi),
     ]
     results = []
-    coverages = []
-    for label, limit, value, lo, hi, cov in checks:
+    for label, limit, value, lo, hi in checks:
         if limit is None:
             continue
         if math.isnan(value):
             v.why.append(f"{label} not measured")
             results.append(None)
             continue
-        coverages.append(cov)
         if lo <= limit < hi:
             v.within_noise.append(label)
         if value > limit:
@@ -336,7 +337,6 @@ def _verdict(
             results.append(False)
         else:
             results.append(True)
-    v.coverage = min(coverages) if coverages else math.nan
     if False in results:
         v.passed = False
     elif results and None not in results:

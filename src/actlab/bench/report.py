@@ -74,9 +74,9 @@ def _header(res: SuiteResult) -> list[str]:
         "every candidate once per round, interleaved, the order rotated each round; the "
         "first call (compilation, page faults) is not timed; the time is the median."
         + (
-            f" A peer more than {res.options['slow_factor']:g}× slower than the fastest "
-            "candidate after the first round is not timed again (it cannot be the best peer; "
-            "see its rounds column)."
+            f" A peer more than {res.options['slow_factor']:g}× slower after the first "
+            "round than the fastest candidate with no more threads is not timed again (it "
+            "cannot be the best peer at its thread count; see its rounds column)."
             if res.options.get("slow_factor")
             else ""
         )
@@ -179,15 +179,15 @@ def _summary(res: SuiteResult) -> list[str]:
 
 def _noise(v: Verdict) -> list[str]:
     """'within noise: …' for the parts of the bar whose ratio interval contains the limit."""
-    bounds = {
-        "best peer": (v.x_peer_lo, v.x_peer_hi),
-        "exp floor": (v.x_floor_lo, v.x_floor_hi),
-        "copy 1T": (v.x_copy1_lo, v.x_copy1_hi),
+    intervals = {
+        "best peer": (v.x_peer_lo, v.x_peer_hi, v.x_peer_cov),
+        "exp floor": (v.x_floor_lo, v.x_floor_hi, v.x_floor_cov),
+        "copy 1T": (v.x_copy1_lo, v.x_copy1_hi, v.x_copy1_cov),
     }
     return [
-        f"within noise: {label} {_f(bounds[label][0])}–{_f(bounds[label][1])}"
-        f" ({v.coverage:.0%} interval)"
+        f"within noise: {label} {_f(lo)}–{_f(hi)} ({cov:.0%} interval)"
         for label in v.within_noise
+        for lo, hi, cov in [intervals[label]]
     ]
 
 

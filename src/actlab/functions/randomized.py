@@ -7,6 +7,7 @@ so that the backward pass uses the very slopes the forward pass used.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -28,12 +29,39 @@ _LOWER = Param("lower", 1 / 8, NON_NEGATIVE, "smallest slope drawn for x ≤ 0")
 _UPPER = Param("upper", 1 / 3, NON_NEGATIVE, "largest slope drawn for x ≤ 0")
 
 
-def _bounds(func: str, lower: Any, upper: Any) -> tuple[float, float]:
+def _bounds(func: str, lower: Any, upper: Any) -> tuple[Any, Any]:
     lower = check_scalar(func, "lower", lower, _LOWER.domain)
     upper = check_scalar(func, "upper", upper, _UPPER.domain)
-    if lower > upper:
-        raise ValueError(f"{func}: lower must be ≤ upper, got lower={lower!r}, upper={upper!r}")
-    return lower, upper
+    lazy = _lazy(lower, upper)
+    if not lazy:
+        if lower > upper:
+            raise ValueError(f"{func}: lower must be ≤ upper, got lower={lower!r}, upper={upper!r}")
+        return lower, upper
+    # A bound that cannot be read yet (a JAX tracer under jit, a Dask array) cannot be
+    # compared here: lower > upper makes both bounds NaN, so the result is NaN (the lazy
+    # contract, docs/contract.md), never a finite wrong answer.
+    xp = _xp.namespace(lazy[0])
+    disordered = lower > upper
+    return (
+        xp.where(disordered, math.nan, lower),
+        xp.where(disordered, math.nan, upper),
+    )
+
+
+def _lazy(*values: Any) -> list[Any]:
+    """The values that are backend arrays whose values cannot be read yet."""
+    return [v for v in values if _xp.is_backend_array(v) and not _xp.is_concrete(v)]
+
+
+def _readable(func: str, lower: Any, upper: Any) -> None:
+    """Training draws its slopes with NumPy, which needs the bounds' values now."""
+    for name, bound in (("lower", lower), ("upper", upper)):
+        if _lazy(bound):
+            raise TypeError(
+                f"{func}: training mode draws the slopes with NumPy, so {name} must have a "
+                f"value now, not be traced or lazy ({type(bound).__name__}); pass it as a "
+                "number, or use eval mode (training=False)"
+            )
 
 
 def _generator(func: str, rng: Any) -> np.random.Generator:
@@ -76,6 +104,7 @@ def rrelu(
     lower, upper = _bounds("rrelu", lower, upper)
     xp, xa, was_scalar = _xp.as_float_array(x, "rrelu")
     if training:
+        _readable("rrelu", lower, upper)
         drawn = _generator("rrelu", rng).uniform(lower, upper, size=tuple(xa.shape))
         # The slopes are kept in x's dtype: those are the slopes applied and returned.
         slopes = xp.astype(_xp.from_numpy(xp, drawn, xa), xa.dtype)
@@ -158,13 +187,24 @@ def _grad_bound(
     # with U ~ U(0, 1), so ∂a/∂l = 1 − U = (u − a)/(u − l) and ∂a/∂u = U = (a − l)/(u − l).
     lower, upper = _bounds(func, lower, upper)
     xp, xa, was_scalar = _xp.as_float_array(x, func)
-    if (slopes is None and not training) or upper == lower:
+    lazy = _lazy(lower, upper)
+    if slopes is None and not training:
         weight: Any = 0.5
+        if lazy:  # disordered lazy bounds are NaN (``_bounds``): so is the gradient
+            bxp = _xp.namespace(*lazy)
+            weight = bxp.where(bxp.isnan(lower + upper), math.nan, weight)
+    elif not lazy and upper == lower:
+        weight = 0.5
     else:
         a = xp.astype(_slope_for_backward(func, xp, xa, lower, upper, training, slopes), xa.dtype)
-        weight = (
-            (upper - a) / (upper - lower) if which == "lower" else (a - lower) / (upper - lower)
-        )
+        span = upper - lower
+        if lazy:  # equal bounds, known only when the graph runs: 1/2 there, not 0/0
+            bxp = _xp.namespace(*lazy)
+            equal = span == 0
+            span = bxp.where(equal, 1.0, span)
+        weight = (upper - a) / span if which == "lower" else (a - lower) / span
+        if lazy:
+            weight = bxp.where(equal, 0.5, weight)
     y = evaluate(func, _leaky_grad_slope, _leaky_limits_xp(3), xa, slope=0.0, extended=False)
     # x·weight underflows for subnormal x: that is the correctly rounded result, not an error
     # (under np.errstate(all="raise") it would otherwise raise).

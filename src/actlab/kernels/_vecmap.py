@@ -32,8 +32,8 @@ from ._stream import LINE, fence_ir, splat, vector_fma  # LINE: bytes per body i
 
 # A streamed body asks for each input's line this many bytes ahead (a prefetch per line and
 # input): the hardware prefetcher alone left float64 g·relu′ over 2^25 elements 10% slower
-# at 1 and 2 threads (`python benchmarks/ab.py f208fbe --cases relu_vjp`: 0.90×); no
-# streamed map measured slower with it, and 256 to 2048 bytes did about as well.
+# at 1 and 2 threads (`python benchmarks/ab.py f208fbe --cases relu_vjp`: 0.90×), and no
+# streamed map measured slower with it.
 PREFETCH_AHEAD = 1024
 
 
