@@ -50,25 +50,32 @@ def _store_nt(context, builder, array_type, array, index, value):
 LINE = 64  # bytes in a cache line: the unit that a streamed store must fill whole
 
 
+def elements_to_line(builder, address, size, unaligned):
+    """IR: how many elements of ``size`` bytes lie from ``address`` (an i64) to the next
+    64-byte boundary; ``unaligned`` (an i64) where the address is not a multiple of the
+    element size (a NumPy view into a byte buffer can be): then no element starts a line."""
+    ir = _llvm()
+    i64 = ir.IntType(64)
+    gap = builder.and_(builder.sub(ir.Constant(i64, 0), address), ir.Constant(i64, LINE - 1))
+    odd = builder.icmp_unsigned(
+        "!=", builder.and_(address, ir.Constant(i64, size - 1)), ir.Constant(i64, 0)
+    )
+    return builder.select(odd, unaligned, builder.udiv(gap, ir.Constant(i64, size)))
+
+
 @intrinsic
 def head(typingctx, dst):
     """How many elements from ``dst``'s start to its first 64-byte (cache-line) boundary;
-    for an array not aligned to its element size (a NumPy view into a byte buffer can be),
-    2^62: the callers then store every element the ordinary way."""
+    for an array not aligned to its element size, 2^62: the callers then store every
+    element the ordinary way."""
 
     def gen(context, builder, signature, args):
         ir = _llvm()
         i64 = ir.IntType(64)
         data = context.make_array(signature.args[0])(context, builder, args[0]).data
-        address = builder.ptrtoint(data, i64)
-        gap = builder.and_(builder.sub(ir.Constant(i64, 0), address), ir.Constant(i64, LINE - 1))
         size = signature.args[0].dtype.bitwidth // 8
-        odd = builder.icmp_unsigned(
-            "!=", builder.and_(address, ir.Constant(i64, size - 1)), ir.Constant(i64, 0)
-        )
-        return builder.select(
-            odd, ir.Constant(i64, 2**62), builder.udiv(gap, ir.Constant(i64, size))
-        )
+        address = builder.ptrtoint(data, i64)
+        return elements_to_line(builder, address, size, ir.Constant(i64, 2**62))
 
     return types.int64(dst), gen
 

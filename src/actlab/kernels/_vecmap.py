@@ -28,7 +28,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._stream import LINE, fence_ir, splat, vector_fma  # LINE: bytes per body iteration
+from ._stream import LINE, elements_to_line, fence_ir, splat, vector_fma  # LINE: line bytes
 
 # A streamed body asks for each input's line this many bytes ahead (a prefetch per line and
 # input): the hardware prefetcher alone left float64 g·relu′ over 2^25 elements 10% slower
@@ -263,10 +263,7 @@ def _emit_span(
     # Elements before dst's first line boundary (all of them if dst is not even aligned to
     # its element size, which a view into a byte buffer can be: no aligned line exists).
     address = builder.ptrtoint(builder.gep(pointers[0], [start]), i64)
-    to_line = builder.and_(builder.sub(_c(0), address), _c(LINE - 1))
-    gap = builder.udiv(to_line, _c(size))
-    odd = builder.icmp_unsigned("!=", builder.and_(address, _c(size - 1)), _c(0))
-    head = builder.select(odd, count, gap)
+    head = elements_to_line(builder, address, size, count)
     head = builder.select(builder.icmp_signed("<", count, head), count, head)
     with cgutils.for_range(builder, head) as loop:
         body(builder.add(start, loop.index), 1, False)
