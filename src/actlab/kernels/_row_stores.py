@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from ._numba_math import KERNEL
+from ._numba_math import KERNEL, SCALAR
 from ._vecmap import Lanes, span_map, where
 
 
@@ -55,6 +55,14 @@ def _shifted_pair(x: Lanes, neg_mh: Lanes, neg_ml: Lanes) -> Lanes:
 
 
 _ROWS = {"fence": False, "prefetch": False}
+
+# The stores are inlined into the row loops (SCALAR), as are ``tau_lean_w``/``tau_lean_d``
+# and float32's ``_exp_row``: called once per row, the separate functions made the
+# cross-entropy and log_softmax over rows of 1000 slower (float32 cross-entropy 0.93×,
+# log_softmax 0.84–0.88×, float64 0.90–0.95× once inlined: `python benchmarks/ab.py
+# b865cd1 --cases ce,log_softmax1000`). Not float64's quotient (inlined, softmax over rows
+# of 1000 measured no faster), nor the float64 exp and sums (``rows64._exp_row``,
+# ``_sum_lanes``: inlined, float64 softmax measured slower).
 _pair_scaled_span = span_map(_pair_scaled, inputs=2, scalars=1, **_ROWS)
 _pair_scaled_top_span = span_map(_pair_scaled_top, inputs=3, scalars=3, **_ROWS)
 _pair_scaled_at_span = span_map(_pair_scaled, inputs=2, scalars=1, one_entry=True, **_ROWS)
@@ -63,17 +71,17 @@ _shifted_span = span_map(_shifted, inputs=1, scalars=2, **_ROWS)
 _shifted_pair_span = span_map(_shifted_pair, inputs=1, scalars=2, **_ROWS)
 
 
-@njit(**KERNEL)
+@njit(**SCALAR)
 def store_pair_scaled(eh, el, c, dst):
     _pair_scaled_span(dst, 0, dst.shape[0], True, eh, el, c)
 
 
-@njit(**KERNEL)
+@njit(**SCALAR)
 def store_pair_scaled_top(eh, el, c, row, m, top, dst):
     _pair_scaled_top_span(dst, 0, dst.shape[0], True, eh, el, row, c, m, top)
 
 
-@njit(**KERNEL)
+@njit(**SCALAR)
 def store_pair_scaled_at(eh, el, c, t, value, dst):
     _pair_scaled_at_span(dst, 0, dst.shape[0], True, eh, el, c, t, value)
 
@@ -83,11 +91,11 @@ def store_quotient(eh, el, sh, sl, dst):
     _quotient_span(dst, 0, dst.shape[0], True, eh, el, sh, sl, 1.0 / sh)
 
 
-@njit(**KERNEL)
+@njit(**SCALAR)
 def store_shifted(x, m, big, dst):
     _shifted_span(dst, 0, dst.shape[0], True, x, m, big)
 
 
-@njit(**KERNEL)
+@njit(**SCALAR)
 def store_shifted_pair(x, neg_mh, neg_ml, dst):
     _shifted_pair_span(dst, 0, dst.shape[0], True, x, neg_mh, neg_ml)

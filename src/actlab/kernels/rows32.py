@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._exp_rows32 import LOW, UNSCALE, exp_neg_pair
-from ._numba_math import KERNEL, PARALLEL, REDUCE
+from ._numba_math import KERNEL, PARALLEL, REDUCE, SCALAR
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
 from ._row_stores import store_pair_scaled, store_shifted
 from ._stream import fence
@@ -36,7 +36,7 @@ from ._stream import fence
 _Z32 = np.float32(0.0)
 
 
-@njit(**KERNEL)
+@njit(**SCALAR)
 def _exp_row(row, m, eh, el, nxt):
     """eh_j + el_j = e^(x_j − m)·2^32; returns the max key of ``nxt`` (the next row).
 
@@ -109,7 +109,7 @@ def _tau_exact(eh, el, row, m):
     return s, c
 
 
-@njit(**KERNEL)
+@njit(**SCALAR)
 def tau_lean_w(row, m, eh, el, nxt):
     """(τ, the next row's max key, whether τ was summed again) for log_softmax, logsumexp
     and the cross-entropy loss, which need no count of the maxima.

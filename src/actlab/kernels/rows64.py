@@ -30,7 +30,7 @@ from numba import njit, prange
 
 from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d
 from ._lane_sums import LANES, TOP, lane_sums
-from ._numba_math import KERNEL, PARALLEL, REDUCE
+from ._numba_math import KERNEL, PARALLEL, REDUCE, SCALAR
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
 from ._row_stores import store_quotient, store_shifted_pair
 from ._stream import fence
@@ -128,7 +128,7 @@ def tau_d(row, m, eh, el, nxt, s, c):
 TAU_EXACT_BELOW = 2.0**-32
 
 
-@njit(**KERNEL)
+@njit(**SCALAR)
 def tau_lean_d(row, m, eh, el, nxt, s, c):
     """(th, tl, the next row's max key, whether τ was summed again): τ = th + tl for
     log_softmax and the cross-entropy, from softmax's exp pass (no drop, no count of the
