@@ -23,6 +23,7 @@ __all__ = [
     "from_numpy",
     "is_backend_array",
     "is_concrete",
+    "is_lazy_value",
     "namespace",
     "quiet_underflow",
     "scalar_value",
@@ -143,6 +144,12 @@ def is_concrete(x: Any) -> bool:
 
         return not isinstance(x, Tracer)
     return not array_api_compat.is_lazy_array(x)
+
+
+def is_lazy_value(x: Any) -> bool:
+    """Whether ``x`` (a parameter: a number or an array) is a backend array whose values
+    cannot be read yet; numbers and NumPy arrays always can."""
+    return is_backend_array(x) and not is_concrete(x)
 
 
 def scalar_value(x: Any) -> float:

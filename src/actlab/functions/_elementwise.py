@@ -170,7 +170,7 @@ def _compute(
         for value in wparams.values():
             # A lazy parameter is NaN where check_scalar found it outside its domain (a
             # readable one raised): the whole result is NaN then, not only where it enters.
-            if is_backend_array(value) and not _xp.is_concrete(value):
+            if _xp.is_lazy_value(value):
                 y = xp.where(xp.isnan(value), xp.full_like(y, math.nan), y)
         if ga is not None:
             return _xp.times_cotangent(xp, y, xp.astype(ga, wide), out_dtype)

@@ -50,7 +50,7 @@ def _bounds(func: str, lower: Any, upper: Any) -> tuple[Any, Any]:
 
 def _lazy(*values: Any) -> list[Any]:
     """The values that are backend arrays whose values cannot be read yet."""
-    return [v for v in values if _xp.is_backend_array(v) and not _xp.is_concrete(v)]
+    return [v for v in values if _xp.is_lazy_value(v)]
 
 
 def _readable(func: str, lower: Any, upper: Any) -> None:
