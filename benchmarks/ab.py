@@ -52,7 +52,19 @@ CASES = {
     "log_softmax1000": ((65536, 1000), "log_softmax", "x"),
     "softmax10": ((4_000_000, 10), "softmax", "x"),
     "ce": ((65536, 1000), "cross_entropy_with_grad", "xt"),
-    **{f: ((N,), f, "xg") for f in ("relu_vjp", "leaky_relu_vjp", "silu_vjp")},
+    **{
+        f: ((N,), f, "xg")
+        for f in (
+            "relu_vjp",
+            "leaky_relu_vjp",
+            "silu_vjp",
+            "swish_vjp",
+            "sigmoid_vjp",
+            "log_sigmoid_vjp",
+            "softplus_vjp",
+            "elu_vjp",
+        )
+    },
     "sigmoid_vjp_from_output": ((N,), "sigmoid_vjp_from_output", "xg"),
     **{f: ((N,), f, "x") for f in ("relu", "sigmoid", "silu")},
 }

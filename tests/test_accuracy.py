@@ -8,8 +8,8 @@ import pytest
 
 import actlab
 from actlab import oracle
-from actlab.accuracy import audit
-from support import DTYPES, ELEMENTWISE, entries_cases
+from actlab.accuracy import NEAR_ZERO_EPS, audit, near_roots, sample_points, scale_of
+from support import DTYPES, ELEMENTWISE, entries_cases, param_cases
 from test_kernels_support import TIERS, on_tier
 
 
@@ -59,6 +59,40 @@ def test_audit_covers_every_elementwise_entry_and_rejects_other_kinds():
     for entry in others:
         with pytest.raises(ValueError, match="elementwise"):
             audit([entry.name])
+
+
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("entry", "params"), param_cases())
+def test_products_with_g_against_the_oracle(entry, params, dtype, tier):
+    """g·f′(x) (``NAME_vjp``) against the exact product, at the audit's sample points and a
+    g of random sign and magnitude 2^±30 (float32) or 2^±300 (float64): within f′'s bar,
+    float64 plus half an ULP for the product's own rounding (the compiled tier rounds f′ to
+    float64 first). A large g times an f′ in the far tails is where a product computed from
+    f′ in float64 loses it (σ′(−720)·10^300). Near a root of f′ the bar is absolute, in eps
+    of the dtype times |g|, as in the audit."""
+    roots = entry.zeros(1, **params)
+    xs = sample_points(dtype, False, scale_of(params), roots)
+    rng = np.random.default_rng(7)
+    span = 30 if dtype == "float32" else 300
+    g = (rng.choice([-1.0, 1.0], xs.size) * np.exp2(rng.uniform(-span, span, xs.size))).astype(
+        dtype
+    )
+    mp = oracle.mpmath()
+    derivative = oracle.exact(entry, 1, xs.astype(np.float64), params)
+    exact = [d * mp.mpf(float(gi)) for d, gi in zip(derivative, g, strict=True)]
+    with on_tier(tier):
+        got = np.asarray(getattr(actlab, f"{entry.name}_vjp")(xs, g, **params))
+    errs = oracle.ulp_errors(got, exact, dtype)
+    bar = entry.ulp_bar(dtype, 1) + (0.5 if dtype == "float64" else 0.0)
+    near = near_roots(xs.astype(np.float64), roots)
+    far = ~near & (errs > bar)
+    assert not far.any(), f"x={xs[far][:3]}, g={g[far][:3]}: {errs[far][:3]} ULP (bar {bar})"
+    if near.any():
+        scale = np.finfo(dtype).eps * np.abs(g[near].astype(np.float64))
+        abs_err = oracle.abs_errors(got[near], [e for e, m in zip(exact, near, strict=True) if m])
+        off = (errs[near] > bar) & (abs_err / scale > NEAR_ZERO_EPS[dtype][1])
+        assert not off.any(), f"near a root: x={xs[near][off][:3]}, g={g[near][off][:3]}"
 
 
 # The exact inputs of research/accuracy.md, section 5, where a peer is wrong: (name, params,

@@ -201,3 +201,31 @@ def test_from_output_products_match_the_derivative(dtype, tier):
             assert got.dtype == x.dtype
             # y carries half an ULP; f′ amplifies it by |f″/f′|·|f|/|f′| ≤ 2 here.
             np.testing.assert_allclose(got, ref, rtol=8 * eps, atol=4 * eps * np.abs(g).max())
+
+
+VJP_NAMES = [e.name for e in ELEMENTWISE if e.name != "rrelu"]
+
+
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("size", [(40, 30), (400, 300)], ids=["small", "blocked"])
+@pytest.mark.parametrize("name", VJP_NAMES)
+def test_products_into_g_or_x_in_place(name, size, dtype, tier):
+    """``NAME_vjp(x, g, out=g)`` and ``out=x`` equal the call without ``out``, for a strided
+    x too (whose copy must not land in g's buffer before g is read: it once did, on both
+    tiers), and with far-tail x times a large g, whose float64 products the compiled tier
+    takes from the NumPy path after its loop (which then still needs x and g)."""
+    base = (RNG.standard_normal((size[0], 2 * size[1])) * 6).astype(dtype)
+    base[0, :8] = [-745.0, -800.0, 720.0, -3000.0, 400.0, -400.0, 30.0, -0.5]
+    g = (RNG.standard_normal(size) * (1e300 if dtype == "float64" else 1e30)).astype(dtype)
+    fn = getattr(actlab, f"{name}_vjp")
+    with on_tier(tier):
+        for x in (np.ascontiguousarray(base[:, ::2]), base[:, ::2]):
+            expected = fn(x, g)
+            buffer = g.copy()
+            assert fn(x, buffer, out=buffer) is buffer
+            np.testing.assert_array_equal(buffer, expected)
+            if x.flags.c_contiguous:
+                buffer = x.copy()
+                assert fn(buffer, g, out=buffer) is buffer
+                np.testing.assert_array_equal(buffer, expected)

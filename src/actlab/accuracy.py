@@ -192,7 +192,7 @@ def audit_one(
     got = np.asarray(fn(xs, **params))
     ex = oracle.exact(entry, order, xs.astype(np.float64), params)
     errs = oracle.ulp_errors(got, ex, dtype)
-    near = _near_roots(xs.astype(np.float64), roots)
+    near = near_roots(xs.astype(np.float64), roots)
     nonfinite = int(np.sum(~np.isfinite(got)))
     eps = float(np.finfo(dtype).eps)
     near_abs = 0.0
@@ -217,7 +217,8 @@ def audit_one(
     )
 
 
-def _near_roots(xs: np.ndarray, roots: Iterable[float]) -> np.ndarray:
+def near_roots(xs: np.ndarray, roots: Iterable[float]) -> np.ndarray:
+    """Where x counts as near one of ``roots`` (there the bars are absolute)."""
     near = np.zeros(xs.shape, dtype=bool)
     for r in roots:
         near |= np.abs(xs - r) <= NEAR_ZERO_RADIUS * max(1.0, abs(r))

@@ -124,7 +124,15 @@ def evaluate(
     # to be cut into the same blocks; such calls run on the whole array.
     scalar_params = all(isinstance(v, float) for v in params.values())
     if numpy_in and xa.size > 0 and scalar_params:
-        fast = dispatch.elementwise(func, xa, params, limits(xp, **params), out, ga)
+        fast = dispatch.elementwise(
+            func,
+            xa,
+            params,
+            limits(xp, **params),
+            out,
+            ga,
+            lambda xs, gs: _compute(func, kernel, limits, xp, xs, gs, extended, params),
+        )
         if fast is not None:
             return fast[()] if was_scalar and out is None else fast
         if xa.size > blocked.BLOCK:
@@ -183,7 +191,7 @@ def _evaluate_blocked(
 ) -> np.ndarray:  # fmt: skip
     """The NumPy path on blocks of the flattened array, written into the result in place."""
     result = out if out is not None and out.flags.c_contiguous else np.empty_like(xa, order="C")
-    src = blocked.contiguous_into(xa, result)
+    src = blocked.contiguous_into(xa, result, keep=ga)
     gflat = None if ga is None else np.ascontiguousarray(ga).reshape(-1)
     dst = result.reshape(-1)
     ns = array_api_compat.numpy

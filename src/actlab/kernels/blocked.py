@@ -53,9 +53,13 @@ def run_blocks(work: Callable[[slice], Any], pieces: list[slice]) -> None:
     list(_pool(threads).map(work, pieces))
 
 
-def contiguous_into(x: np.ndarray, result: np.ndarray) -> np.ndarray:
-    """A C-contiguous 1-D view of x's values: x itself, or x copied into ``result``."""
+def contiguous_into(x: np.ndarray, result: np.ndarray, keep: Any = None) -> np.ndarray:
+    """A C-contiguous 1-D view of x's values: x itself, or x copied into ``result``, unless
+    ``result`` may share memory with ``keep`` (an input still to be read, such as g of
+    ``silu_vjp(x, g, out=g)``): then a copy of its own."""
     if x.flags.c_contiguous:
         return x.reshape(-1)
+    if keep is not None and np.may_share_memory(result, keep):
+        return np.ascontiguousarray(x).reshape(-1)
     np.copyto(result, x)
     return result.reshape(-1)

@@ -14,11 +14,12 @@ not meet the float64 bars); anything else stays on the NumPy path.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import config
+from . import blocked, config
 
 # evaluate()'s function name -> (scalar kernel name, also exact for float64 input)
 ELEMENTWISE: dict[str, tuple[str, bool]] = {
@@ -140,12 +141,20 @@ def _flat(a: np.ndarray) -> np.ndarray | None:
 
 
 def elementwise(
-    func: str, x: np.ndarray, params: dict[str, Any], lim: tuple[Any, Any], out: Any, g: Any
+    func: str,
+    x: np.ndarray,
+    params: dict[str, Any],
+    lim: tuple[Any, Any],
+    out: Any,
+    g: Any,
+    numpy_path: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> np.ndarray | None:
     """f(x) (or g·f′(x) when ``g`` is given) by the compiled loop, into ``out`` if given.
 
     Returns None when no exact compiled loop applies; the caller then runs the NumPy path.
-    ``lim`` are the limits at (−∞, +∞) for these parameters.
+    ``lim`` are the limits at (−∞, +∞) for these parameters. ``numpy_path(x, g)`` is the
+    caller's g·f′ on the NumPy path, for the few float64 products the loops cannot give
+    (``_redo_lost_products``).
     """
     spec = ELEMENTWISE.get(func)
     if spec is None or not use_numba() or x.size == 0:
@@ -169,10 +178,7 @@ def elementwise(
         if g.dtype.itemsize > 8 or _flat(g) is None:
             return None
     result = out if out is not None and out.flags.c_contiguous else np.empty_like(x, order="C")
-    src = _flat(x)
-    if src is None:  # strided input: copy it into the output, then work in place
-        np.copyto(result, x)
-        src = result.reshape(-1)
+    src = blocked.contiguous_into(x, result, keep=g)  # strided x: copied, then in place
     mod = _modules()
     flat, stream = result.reshape(-1), result.nbytes >= STREAM_BYTES
     same = g is None or g.dtype == x.dtype
@@ -193,12 +199,45 @@ def elementwise(
             getattr(kernels, f"{name}_vjp")(src, _wide(_flat(g)), flat, stream, p, lo, hi)
     elif g is None:
         getattr(mod, f"{name}_f")(src, flat, p, lo, hi)
+    elif dd:
+        kernel = getattr(mod, f"{name}_vjp")
+        _double_double_products(kernel, src, _flat(g), flat, (p, lo, hi), numpy_path)
     else:
         getattr(mod, f"{name}_vjp")(src, _flat(g), flat, p, lo, hi)
     if out is not None and result is not out:
         np.copyto(out, result)
         return out
     return result
+
+
+def _double_double_products(
+    kernel: Callable[..., int],
+    x: np.ndarray,
+    g: np.ndarray,
+    result: np.ndarray,
+    params: tuple[float, float, float],
+    numpy_path: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> None:
+    """g·f′ by a float64 loop of ``elementwise64`` into ``result`` (all flat), and from the
+    NumPy path the products the loop cannot give: f′ below float64's normal range with
+    |g| > 1 (the loop counts the f′ below it, see ``elementwise64._NORMAL_MIN``). Those are
+    found after the loop as |g·f′| ≤ 2^−1022·|g| (rounding is monotonic, so none escapes),
+    and need x and g then: where ``result`` overlaps either (in place, or x copied into it),
+    the loop writes a temporary first."""
+    target = result
+    if np.may_share_memory(result, x) or np.may_share_memory(result, g):
+        target = np.empty_like(result)
+    if kernel(x, g, target, *params):
+        g64 = np.abs(g.astype(np.float64, copy=False))
+        with np.errstate(under="ignore"):
+            lifted = (g64 > 1.0) & (g64 < math.inf) & (np.abs(target) <= _NORMAL_MIN * g64)
+        where = np.flatnonzero(lifted)
+        target[where] = numpy_path(x[where], g[where])
+    if target is not result:
+        np.copyto(result, target)
+
+
+_NORMAL_MIN = float(np.finfo(np.float64).smallest_normal)
 
 
 def _streamed() -> Any:
