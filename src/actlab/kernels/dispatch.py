@@ -113,6 +113,10 @@ DOUBLE_DOUBLE = {
     "mish_grad",
 }
 
+# float64's smallest normal number: products g·f′ whose f′ lies below it may be redone
+# (``_double_double_products``).
+_NORMAL_MIN = float(np.finfo(np.float64).smallest_normal)
+
 # A parameter outside this range goes to the NumPy path: the compiled exp returns 0 below
 # e^−708 (2^−1021), which only stays invisible in float32 while |parameter| is moderate.
 _PARAM_LIMIT = 1.0e4
@@ -154,7 +158,7 @@ def elementwise(
     Returns None when no exact compiled loop applies; the caller then runs the NumPy path.
     ``lim`` are the limits at (−∞, +∞) for these parameters. ``numpy_path(x, g)`` is the
     caller's g·f′ on the NumPy path, for the few float64 products the loops cannot give
-    (``_redo_lost_products``).
+    (``_double_double_products``).
     """
     spec = ELEMENTWISE.get(func)
     if spec is None or not use_numba() or x.size == 0:
@@ -235,9 +239,6 @@ def _double_double_products(
         target[where] = numpy_path(x[where], g[where])
     if target is not result:
         np.copyto(result, target)
-
-
-_NORMAL_MIN = float(np.finfo(np.float64).smallest_normal)
 
 
 def _streamed() -> Any:
