@@ -16,7 +16,7 @@ import actlab
 from actlab import kernels, oracle
 from actlab.kernels import blocked, config
 from actlab.losses.cross_entropy import _cross_entropy, _cross_entropy_grad
-from test_kernels_support import TIERS, on_tier
+from test_kernels_support import FLOAT64_KERNEL_ULPS, TIERS, on_tier
 
 needs_numba = pytest.mark.skipif(not config.numba_available(), reason="numba is not installed")
 
@@ -287,10 +287,10 @@ def test_lean_float32_building_blocks():
 
 def test_exp_floor_is_exp_on_both_tiers():
     """The compiled floor is the row kernels' exp over x ≤ 0 (the only arguments they take,
-    x − max), ≤ 1 ULP (float32: subnormal results included); the NumPy tier's is np.exp,
-    whose float32 loop is itself a few ULP off."""
+    x − max), ≤ 1 ULP (float32: subnormal results included; float64: 0.95); the NumPy
+    tier's is np.exp, whose float32 loop is itself a few ULP off."""
     rng = np.random.default_rng(1)
-    bars = {("numba", np.float32): 1.0, ("numba", np.float64): 0.6}
+    bars = {("numba", np.float32): 1.0, ("numba", np.float64): 0.95}
     for tier in ("numba", "numpy") if config.numba_available() else ("numpy",):
         with on_tier(tier):
             for dtype in (np.float32, np.float64):
@@ -393,7 +393,9 @@ def test_rows_on_every_axis_and_layout(func, dtype, tier):
 @pytest.mark.parametrize("tier", TIERS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_special_rows_follow_the_contract_among_ordinary_ones(dtype, tier):
-    """Rows with NaN, +∞ or only −∞ go to the NumPy contract; the others stay compiled."""
+    """Rows with NaN, +∞ or only −∞ go to the NumPy contract; the others stay compiled,
+    and a −∞ entry of an ordinary row (row 4) gives exactly 0 and −∞ (float32 flags such a
+    row for the NumPy path; float64 computes it)."""
     rng = np.random.default_rng(9)
     x = (rng.standard_normal((8, 50)) * 3).astype(dtype)
     x[1, 3] = np.nan
@@ -406,8 +408,10 @@ def test_special_rows_follow_the_contract_among_ordinary_ones(dtype, tier):
     with on_tier(tier):
         for f, e in expected.items():
             got = getattr(actlab, f)(x)
-            assert _ulp_diff(got, e) <= 1.0, f
-            np.testing.assert_array_equal(got[1:5], e[1:5])
+            compiled64 = tier == "numba" and dtype == "float64"
+            assert _ulp_diff(got, e) <= (FLOAT64_KERNEL_ULPS[f] + 0.5 if compiled64 else 1.0), f
+            np.testing.assert_array_equal(got[1:4], e[1:4])
+            assert got[4, 0] == e[4, 0] == (0.0 if f == "softmax" else -np.inf)
         np.testing.assert_array_equal(actlab.logsumexp(x, axis=-1)[1:5], lse[1:5])
     assert np.all(np.isnan(expected["softmax"][1]))
     np.testing.assert_array_equal(expected["softmax"][2, [4, 9]], [0.5, 0.5])

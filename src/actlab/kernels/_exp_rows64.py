@@ -1,4 +1,5 @@
-"""The float64 exp of the row kernels: e^(x − m) for x ≤ m, lean, as a pair good to ~2^−60.
+"""The float64 exp of the row kernels: e^(x − m) for x ≤ m, lean, rounded once to float64
+to within 0.95 ULP.
 
 The row kernels (softmax, log_softmax, cross-entropy) only ever exponentiate d = x − m ≤ 0,
 so this exp needs no overflow handling, and its result is returned scaled by 2^64: then it
@@ -8,17 +9,17 @@ division by S·2^64. NaN propagates (the kernels flag a row whose sum is NaN). P
 
 * the exact difference hi + lo = x − m (TwoSum: x − m itself can be off by half an ULP of
   d, i.e. |d|·2^−53 relative to e^d, ~370 ULP for d ≈ −745);
-* a Cody-Waite reduction hi = k·ln2 + r (k·LN2_HI exact), lo folded into r, and the
-  rounding error of r recovered (Fast2Sum) into the low part;
+* a Cody-Waite reduction hi = k·ln2 + r (k·LN2_HI exact), lo folded into r;
 * a degree-10 polynomial for (e^r − 1 − r)/r², |r| ≤ ln2/2 (Chebyshev-fitted: 3e−19
-  relative, where ``exp_dd``'s Taylor series needs degree 11 for 4e−18);
-* e^r = 1 + v + v_err with v = r + tail (Fast2Sum), then 1 + v by Fast2Sum: the pair
-  (q, q_lo), scaled by 2^(k+64) with one integer add and shift.
+  relative), e^r = 1 + (r + r²·P(r)), scaled by 2^(k+64) with one integer add and shift.
 
-About 44 float64 operations (12 of them the polynomial: Estrin then Horner), with one scale factor
-where ``exp_dd`` needs two and a floor. The pair is good to ~0.12 ULP of float64 (the
-rounding of the polynomial and its product with r²; ``tests/test_rows64.py``), so one
-rounding of eh + el is within 0.6 ULP (``exp_floor_d``).
+About 32 float64 operations. The loops that call it are bound by how many of them are in
+flight (each element's chain of dependent operations is long), so their count sets the
+speed: an earlier version kept e^r as an exact pair (e^r's rounding errors recovered, 0.12
+ULP as a pair, about 44 operations and a second store per element) and made float64
+softmax 1.3× slower (docs/performance.md). Rounded once, e is within 0.95 ULP
+(``tests/test_rows64.py``); the bars of softmax (4 ULP), log_softmax and the cross-entropy
+(2 ULP) leave room for it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 from numba import njit, types
 from numba.extending import intrinsic
 
-from ._numba_math import LN2_HI, LN2_LO, SCALAR, fma
+from ._numba_math import LN2_HI, LN2_LO, SCALAR
 
 _INV_LN2 = 1.4426950408889634
 _SHIFT = 6755399441055744.0  # 1.5·2^52: t = d/ln2 + SHIFT holds round(d/ln2) in its low bits
@@ -71,11 +72,12 @@ def _pow2_scaled(typingctx, t):
 
 
 @njit(**SCALAR)
-def exp_neg_pair_d(x, neg_m):
-    """(eh, el) with eh + el = e^(x − m)·2^64 for float64 x ≤ m (``neg_m`` = −m), finite.
+def exp_neg_d(x, neg_m):
+    """e^(x − m)·2^64 for float64 x ≤ m (``neg_m`` = −m), finite, within 0.95 ULP.
 
     Differences below −746 (and −∞) give e^−746·2^64, which rounds to 0 in every output
-    (callers that sum such entries into τ zero them); NaN gives NaN, and so does +∞ − ∞.
+    (callers that sum such entries into τ zero them); x = m gives exactly 2^64; NaN gives
+    NaN, and so does +∞ − ∞.
     """
     hi = x + neg_m
     bv = hi - x
@@ -86,14 +88,10 @@ def exp_neg_pair_d(x, neg_m):
     lo = 0.0 if far else lo  # −∞ entries: lo would be NaN (−∞ − −∞)
     t = h * _INV_LN2 + _SHIFT
     kf = t - _SHIFT
-    r1 = h - kf * LN2_HI  # exact
-    s = lo - kf * LN2_LO  # |s| < 2.1e−7: its rounding is far below 2^−60
-    r = r1 + s
-    r_err = (r1 - r) + s  # Fast2Sum (where |r1| < |s|, r is tiny and so is the error)
+    r = (h - kf * LN2_HI) + (lo - kf * LN2_LO)  # the first term exact, the second < 2.1e−7
     # The polynomial's terms from r³ on by Estrin's scheme, the last three by Horner's: a
-    # chain of 6 dependent FMAs instead of 10 (the loop waits on that chain: 8% faster
-    # measured), and its rounding as small as Horner's (the last steps dominate it; a full
-    # Estrin raised the pair's error from 0.13 to 0.21·2^−53).
+    # shorter chain of dependent FMAs than Horner's throughout, with Horner's rounding in
+    # the last steps (which dominate it).
     r2 = r * r
     r4 = r2 * r2
     high = ((_P[3] + _P[4] * r) + (_P[5] + _P[6] * r) * r2) + (
@@ -102,13 +100,4 @@ def exp_neg_pair_d(x, neg_m):
     p = _P[2] + r * high
     p = _P[1] + r * p
     p = _P[0] + r * p
-    tail = r2 * p + fma(r, r, -r2) * 0.5  # r² exact: its rounding would cost 0.03 ULP
-    # e^r = 1 + v + v_err with v = r + tail (Fast2Sum: r ≥ tail), then 1 + v by Fast2Sum:
-    # the tail (up to 0.07) never sits in the low part, where its rounding would cost
-    # 0.04 ULP; e^(r + r_err) = e^r·(1 + r_err), with q ≈ e^r to 6%.
-    v = r + tail
-    v_err = (r - v) + tail
-    q = 1.0 + v
-    q_lo = ((1.0 - q) + v) + fma(r_err, q, v_err)
-    a = _pow2_scaled(t)
-    return q * a, q_lo * a
+    return (1.0 + (r + r2 * p)) * _pow2_scaled(t)

@@ -1,11 +1,11 @@
 """The compensated lane sums of the float64 row kernels, as an LLVM IR loop whose lanes stay
 in registers.
 
-``lane_sums(a, b, s, c)`` sums the float64 rows a (0 ≤ a ≤ 2^64: the scaled exponentials)
-and b (their small low parts) in ``LANES`` lanes, LANES·⌊n/LANES⌋ entries, and writes each
-lane's sum to s and its error to c. Each lane starts at 2^64 ≥ every term, so a Fast2Sum
-recovers each addition's error exactly: h = s + v, c += (v − (h − s)) + b. The caller takes
-2^64 back from each lane (exact), adds the last entries and combines the lanes.
+``lane_sums(a, s, c)`` sums the float64 row a (0 ≤ a ≤ 2^64: the scaled exponentials) in
+``LANES`` lanes, LANES·⌊n/LANES⌋ entries, and writes each lane's sum to s and its error to
+c. Each lane starts at 2^64 ≥ every term, so a Fast2Sum recovers each addition's error
+exactly: h = s + v, c += v − (h − s). The caller takes 2^64 back from each lane (exact),
+adds the last entries and combines the lanes.
 
 The same loop in numba kept the lanes in the small arrays s and c and loaded and stored
 them for every group of entries (the arrays may alias the rows, so LLVM cannot keep them
@@ -28,10 +28,10 @@ TOP = 2.0**64
 
 
 @intrinsic
-def lane_sums(typingctx, a, b, s, c):
+def lane_sums(typingctx, a, s, c):
     """s[k], c[k] for k < LANES: lane k's Fast2Sum chain over a[k::LANES] (whole groups of
-    LANES entries only), started at 2^64, and its errors plus b[k::LANES]."""
-    for x in (a, b, s, c):
+    LANES entries only), started at 2^64, and its errors."""
+    for x in (a, s, c):
         if not (isinstance(x, types.Array) and x.ndim == 1 and x.dtype == types.float64):
             return None
 
@@ -63,18 +63,17 @@ def lane_sums(typingctx, a, b, s, c):
             for u in range(vectors):
                 index = builder.add(base, ir.Constant(i64, u * WIDTH))
                 v = load(data[0], index)
-                low = load(data[1], index)
                 total = builder.load(sums[u])
                 h = builder.fadd(total, v)
                 err = builder.fsub(v, builder.fsub(h, total))
                 builder.store(h, sums[u])
-                c = builder.fadd(builder.load(errors[u]), builder.fadd(err, low))
+                c = builder.fadd(builder.load(errors[u]), err)
                 builder.store(c, errors[u])
         for u in range(vectors):
-            for target, slot in ((data[2], sums[u]), (data[3], errors[u])):
+            for target, slot in ((data[1], sums[u]), (data[2], errors[u])):
                 address = builder.gep(target, [ir.Constant(i64, u * WIDTH)])
                 address = builder.bitcast(address, vector.as_pointer())
                 builder.store(builder.load(slot), address, align=8)
         return context.get_dummy_value()
 
-    return types.none(a, b, s, c), gen
+    return types.none(a, s, c), gen

@@ -10,13 +10,16 @@ rows, before the chunk's work is reported done.
 
 Each pass computes in float64 and rounds once to the output's dtype:
 
-* ``store_pair_scaled``: y = (eh + el)·c (softmax and the cross-entropy gradient from the
-  exponentials as pairs);
+* ``store_pair_scaled``: y = (eh + el)·c (float32 softmax and cross-entropy gradient from
+  the exponentials as float32 pairs);
 * ``store_pair_scaled_top``: the same, with ``top`` where the row equals its max m;
 * ``store_pair_scaled_at``: the same, with a given value at one index (the cross-entropy
   gradient's target entry, stored in the pass);
-* ``store_quotient``: y = (eh + el)/(sh + sl) for float64 pairs, to about half an ULP:
-  y0 = eh/sh by a product with 1/sh, then one correction with the exact residual (an FMA);
+* ``store_scaled_top``, ``store_scaled_at``: the last two for float64 exponentials, one
+  number each (the float64 cross-entropy gradient);
+* ``store_quotient``: y = e/(sh + sl), a float64 exponential over a pair, to about half an
+  ULP: y0 = e/sh by a product with 1/sh, then one correction with the exact residual (an
+  FMA);
 * ``store_shifted``: z = (x − m) − big (float32 log_softmax; x − m exact in float64);
 * ``store_shifted_pair``: z = x − (Mh + Ml), x − Mh an exact TwoSum with Ml added to its
   error (float64 log_softmax, M = m + log1p(τ) as a pair); an x − Mh of −∞ stays −∞.
@@ -38,9 +41,17 @@ def _pair_scaled_top(eh: Lanes, el: Lanes, row: Lanes, c: Lanes, m: Lanes, top: 
     return where(row.wide() == m, top, _pair_scaled(eh, el, c))
 
 
-def _quotient(eh: Lanes, el: Lanes, sh: Lanes, sl: Lanes, inv: Lanes) -> Lanes:
-    y0 = eh * inv
-    return y0 + (((-y0).fma(sh, eh) + el) - y0 * sl) * inv
+def _scaled(e: Lanes, c: Lanes) -> Lanes:
+    return e * c
+
+
+def _scaled_top(e: Lanes, row: Lanes, c: Lanes, m: Lanes, top: Lanes) -> Lanes:
+    return where(row == m, top, e * c)
+
+
+def _quotient(e: Lanes, sh: Lanes, sl: Lanes, inv: Lanes) -> Lanes:
+    y0 = e * inv
+    return y0 + ((-y0).fma(sh, e) - y0 * sl) * inv
 
 
 def _shifted(x: Lanes, m: Lanes, big: Lanes) -> Lanes:
@@ -66,7 +77,9 @@ _ROWS = {"fence": False, "prefetch": False}
 _pair_scaled_span = span_map(_pair_scaled, inputs=2, scalars=1, **_ROWS)
 _pair_scaled_top_span = span_map(_pair_scaled_top, inputs=3, scalars=3, **_ROWS)
 _pair_scaled_at_span = span_map(_pair_scaled, inputs=2, scalars=1, one_entry=True, **_ROWS)
-_quotient_span = span_map(_quotient, inputs=2, scalars=3, **_ROWS)
+_scaled_top_span = span_map(_scaled_top, inputs=2, scalars=3, **_ROWS)
+_scaled_at_span = span_map(_scaled, inputs=1, scalars=1, one_entry=True, **_ROWS)
+_quotient_span = span_map(_quotient, inputs=1, scalars=3, **_ROWS)
 _shifted_span = span_map(_shifted, inputs=1, scalars=2, **_ROWS)
 _shifted_pair_span = span_map(_shifted_pair, inputs=1, scalars=2, **_ROWS)
 
@@ -86,9 +99,19 @@ def store_pair_scaled_at(eh, el, c, t, value, dst):
     _pair_scaled_at_span(dst, 0, dst.shape[0], True, eh, el, c, t, value)
 
 
+@njit(**SCALAR)
+def store_scaled_top(e, c, row, m, top, dst):
+    _scaled_top_span(dst, 0, dst.shape[0], True, e, row, c, m, top)
+
+
+@njit(**SCALAR)
+def store_scaled_at(e, c, t, value, dst):
+    _scaled_at_span(dst, 0, dst.shape[0], True, e, c, t, value)
+
+
 @njit(**KERNEL)
-def store_quotient(eh, el, sh, sl, dst):
-    _quotient_span(dst, 0, dst.shape[0], True, eh, el, sh, sl, 1.0 / sh)
+def store_quotient(e, sh, sl, dst):
+    _quotient_span(dst, 0, dst.shape[0], True, e, sh, sl, 1.0 / sh)
 
 
 @njit(**SCALAR)

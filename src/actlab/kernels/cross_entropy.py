@@ -24,7 +24,12 @@ from ._exp_rows32 import UNSCALE
 from ._exp_rows64 import UNSCALE as UNSCALE_D
 from ._numba_math import PARALLEL
 from ._order_keys import first_max, from_key, max_key
-from ._row_stores import store_pair_scaled_at, store_pair_scaled_top
+from ._row_stores import (
+    store_pair_scaled_at,
+    store_pair_scaled_top,
+    store_scaled_at,
+    store_scaled_top,
+)
 from ._stream import fence
 from .rows import _sum_compensated, _two_sum, log1p_dd
 from .rows32 import _exp_row_tau, _sum_and_count, tau_lean_w
@@ -86,8 +91,7 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
 def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
-        eh = np.empty(n, dtype=np.float64)
-        el = np.empty(n, dtype=np.float64)
+        e = np.empty(n, dtype=np.float64)
         lane_s, lane_c = new_lanes()
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
         m = first_max(x, r0)  # later rows get their max from the exp pass of the row before
@@ -101,7 +105,7 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
                     grad[r][:] = 0.0
                 m = first_max(x, r + 1 if r + 1 < r1 else r)
                 continue
-            th, tl, key, exact = tau_lean_d(row, m, eh, el, nxt, lane_s, lane_c)
+            th, tl, key, exact = tau_lean_d(row, m, e, nxt, lane_s, lane_c)
             m_row = m
             m = from_key(key)
             if th != th:
@@ -117,20 +121,20 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
             # The target's entry: s·(y_t − 1), or s·(−τ/(1 + τ)) at a max, where y_t − 1
             # would cancel (y_t = 1/(1 + τ) there, any number of maxima).
             if not exact and abs(s) <= 1.0:
-                # The lean pairs: e = 2^64 exactly at the maxima, so s·y_j needs no special
+                # The lean exponentials: e = 2^64 exactly at the maxima, so s·y_j needs no special
                 # case there; entries below −746 hold e^−746·2^64, which rounds to 0 since
                 # |s·y| ≤ e^−746 < 2^−1076. The target's entry goes out in the same pass.
                 at_max = row[t] == m_row
-                g = -(tau * inv) if at_max else (eh[t] + el[t]) * (inv * UNSCALE_D) - 1.0
-                store_pair_scaled_at(eh, el, s * inv * UNSCALE_D, t, s * g, grad[r])
+                g = -(tau * inv) if at_max else e[t] * (inv * UNSCALE_D) - 1.0
+                store_scaled_at(e, s * inv * UNSCALE_D, t, s * g, grad[r])
                 continue
-            # A small τ or a large scale: ``tau_d``'s pairs (0 at the maxima and the far
+            # A small τ or a large scale: ``tau_d``'s exponentials (0 at the maxima and the far
             # entries; recomputed here for a large scale), the maxima set apart.
             if not exact:
-                tau_d(row, m_row, eh, el, row, lane_s, lane_c)
-            store_pair_scaled_top(eh, el, s * inv * UNSCALE_D, row, m_row, s * inv, grad[r])
+                tau_d(row, m_row, e, row, lane_s, lane_c)
+            store_scaled_top(e, s * inv * UNSCALE_D, row, m_row, s * inv, grad[r])
             at_max = row[t] == m_row
-            g = -(tau * inv) if at_max else (eh[t] + el[t]) * (inv * UNSCALE_D) - 1.0
+            g = -(tau * inv) if at_max else e[t] * (inv * UNSCALE_D) - 1.0
             grad[r][t] = s * g
         fence()  # the streamed stores of the chunk, visible before it is reported done
 

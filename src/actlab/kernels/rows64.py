@@ -1,9 +1,9 @@
 """Compiled float64 row kernels: softmax, log_softmax over the last axis (numba), and the τ
 passes that the fused float64 cross-entropy shares.
 
-Per row, as in ``rows32``: the exponentials e_j = e^(x_j − m)·2^64 from the lean pair exp
-of ``_exp_rows64`` (the exact x − m, a pair good to ~2^−60) into per-thread scratch rows
-(never a full-size temporary); their compensated sum in 16 lanes held in registers
+Per row, as in ``rows32``: the exponentials e_j = e^(x_j − m)·2^64 from the lean exp of
+``_exp_rows64`` (of the exact x − m, within 0.95 ULP) into a per-thread scratch row (never
+a full-size temporary); their compensated sum in 16 lanes held in registers
 (``_lane_sums``); the output, streamed to memory (``_row_stores``). The exp pass of row r
 also finds the max of row r + 1 (integer order keys), so the core computes while the next
 row streams in.
@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._exp_rows64 import LOW, UNSCALE, exp_neg_pair_d
+from ._exp_rows64 import LOW, UNSCALE, exp_neg_d
 from ._lane_sums import LANES, TOP, lane_sums
 from ._numba_math import KERNEL, PARALLEL, REDUCE, SCALAR
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
@@ -44,22 +44,20 @@ def new_lanes():
 
 
 @njit(**KERNEL)
-def _exp_row(row, m, eh, el, nxt):
-    """eh_j + el_j = e^(x_j − m)·2^64 (entries below −746 give e^−746·2^64, which rounds to
-    0 in y); returns the max key of ``nxt`` (the next row)."""
+def _exp_row(row, m, e, nxt):
+    """e_j = e^(x_j − m)·2^64 (entries below −746 give e^−746·2^64, which rounds to 0 in
+    y); returns the max key of ``nxt`` (the next row)."""
     neg_m = -m
     k = lowest_key(nxt)
     for j in range(row.shape[0]):
-        h, low = exp_neg_pair_d(row[j], neg_m)
-        eh[j] = h
-        el[j] = low
+        e[j] = exp_neg_d(row[j], neg_m)
         v = order_key(nxt[j])
         k = v if v > k else k
     return k
 
 
 @njit(**KERNEL)
-def _exp_row_tau(row, m, eh, el, nxt):
+def _exp_row_tau(row, m, e, nxt):
     """``_exp_row`` for τ = Σ_{x_j ≠ m} e^(x_j − m): the maxima and the entries below −746
     give exactly 0 (log_softmax's top entry is −τ, which may be subnormal: there e^−746
     would count)."""
@@ -67,31 +65,30 @@ def _exp_row_tau(row, m, eh, el, nxt):
     k = lowest_key(nxt)
     for j in range(row.shape[0]):
         v = row[j]
-        h, low = exp_neg_pair_d(v, neg_m)
+        h = exp_neg_d(v, neg_m)
         drop = (v == m) | (v + neg_m < LOW)
-        eh[j] = 0.0 if drop else h
-        el[j] = 0.0 if drop else low
+        e[j] = 0.0 if drop else h
         key = order_key(nxt[j])
         k = key if key > k else k
     return k
 
 
 @njit(**KERNEL)
-def _sum_lanes(a, b, s, c):
-    """Σ a + Σ b as a pair (hi, lo): a compensated sum of ``a`` (0 ≤ a ≤ 2^64, the scaled
-    exponentials) plus the small terms ``b``.
+def _sum_lanes(a, s, c):
+    """Σ a as a pair (hi, lo): a compensated sum of ``a`` (0 ≤ a ≤ 2^64, the scaled
+    exponentials).
 
     The row in LANES Fast2Sum chains started at 2^64 (``_lane_sums``, in registers), each
     lane then less its 2^64 (exact: s ≥ 2^64 is a multiple of 2^64's ULP), the last
     entries and the lanes added by TwoSum. (Fused into the exp loop, the lanes cost twice
     the exp: that loop then no longer vectorised well.)
     """
-    lane_sums(a, b, s, c)
+    lane_sums(a, s, c)
     h = 0.0
     lo = 0.0
     for j in range(LANES * (a.shape[0] // LANES), a.shape[0]):
         h, e = _two_sum(h, a[j])
-        lo += e + b[j]
+        lo += e
     for k in range(LANES):
         h, e = _two_sum(h, s[k] - TOP)
         lo += e + c[k]
@@ -109,67 +106,67 @@ def _count_top(row, m):
 
 
 @njit(**KERNEL)
-def tau_d(row, m, eh, el, nxt, s, c):
+def tau_d(row, m, e, nxt, s, c):
     """(τ as a pair th + tl, n_top, the next row's max key), τ = Σ_{x_j ≠ m} e^(x_j − m) +
-    (n_top − 1); the scaled exponentials stay in eh + el (0 at the max). th is NaN for a row
+    (n_top − 1); the scaled exponentials stay in e (0 at the max). th is NaN for a row
     holding NaN or +∞, or only −∞ (the caller flags it)."""
     if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
         return math.nan, 0.0, 0.0, max_key(nxt)
-    key = _exp_row_tau(row, m, eh, el, nxt)
-    sh, sl = _sum_lanes(eh, el, s, c)
+    key = _exp_row_tau(row, m, e, nxt)
+    sh, sl = _sum_lanes(e, s, c)
     n_top = _count_top(row, m)
-    th, e = _two_sum(sh * UNSCALE, n_top - 1.0)  # the unscaling is exact unless subnormal
-    return th, e + sl * UNSCALE, n_top, key
+    th, err = _two_sum(sh * UNSCALE, n_top - 1.0)  # the unscaling is exact unless subnormal
+    return th, err + sl * UNSCALE, n_top, key
 
 
 # Below this τ the lean τ (``tau_lean_d``) is summed again without the maxima and the far
 # entries: its absolute error (the far entries' e^−746 each, the sum's ~2^−100·(1 + τ))
-# would show there in log1p(τ) ≈ τ; above it, τ is good to its pairs' 0.15·2^−53.
+# would show there in log1p(τ) ≈ τ; above it, τ's relative error is at most its terms'
+# (0.95·2^−52, the exp's), as all terms are positive.
 TAU_EXACT_BELOW = 2.0**-32
 
 
 @njit(**SCALAR)
-def tau_lean_d(row, m, eh, el, nxt, s, c):
+def tau_lean_d(row, m, e, nxt, s, c):
     """(th, tl, the next row's max key, whether τ was summed again): τ = th + tl for
     log_softmax and the cross-entropy, from softmax's exp pass (no drop, no count of the
     maxima: a pass of its own, and the drop costs the exp loop a fifth of its speed).
 
     The sum then holds every maximum's e^0 = 2^64 exactly, and τ = Σ e_j·2^−64 − 1 (the
     subtraction exact, as a pair) is the same τ. Where τ < ``TAU_EXACT_BELOW`` (one entry
-    far above the rest) it is summed again by ``tau_d``, whose pairs then hold 0 at the
-    maxima and the far entries. th is NaN for a row holding NaN or +∞, or only −∞ (the
+    far above the rest) it is summed again by ``tau_d``, whose exponentials then hold 0
+    at the maxima and the far entries. th is NaN for a row holding NaN or +∞, or only −∞ (the
     caller flags it)."""
     if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
         return math.nan, 0.0, max_key(nxt), False
-    key = _exp_row(row, m, eh, el, nxt)
-    sh, sl = _sum_lanes(eh, el, s, c)
-    th, e = _two_sum(sh * UNSCALE, -1.0)  # S ≥ 2^64: the unscaling is exact
-    tl = e + sl * UNSCALE
+    key = _exp_row(row, m, e, nxt)
+    sh, sl = _sum_lanes(e, s, c)
+    th, err = _two_sum(sh * UNSCALE, -1.0)  # S ≥ 2^64: the unscaling is exact
+    tl = err + sl * UNSCALE
     exact = th < TAU_EXACT_BELOW
     if exact:
-        th, tl, _, _ = tau_d(row, m, eh, el, row, s, c)
+        th, tl, _, _ = tau_d(row, m, e, row, s, c)
     return th, tl, key, exact
 
 
 @njit(**PARALLEL)
 def softmax_d(x, out, flags, chunk):
-    """float64 softmax: y = (eh + el)/(sh + sl), the exponential and its compensated sum
-    (1 + τ)·2^64 as pairs, divided to about half an ULP (``store_quotient``)."""
+    """float64 softmax: y = e/(sh + sl), the exponential divided by its compensated sum
+    (1 + τ)·2^64 as a pair, to about half an ULP (``store_quotient``)."""
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
-        eh = np.empty(n, dtype=np.float64)
-        el = np.empty(n, dtype=np.float64)
+        e = np.empty(n, dtype=np.float64)
         lane_s, lane_c = new_lanes()
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
         m = first_max(x, r0)
         for r in range(r0, r1):
             nxt = x[r + 1] if r + 1 < r1 else x[r]
-            key = _exp_row(x[r], m, eh, el, nxt)
-            sh, sl = _sum_lanes(eh, el, lane_s, lane_c)  # the maxima included
+            key = _exp_row(x[r], m, e, nxt)
+            sh, sl = _sum_lanes(e, lane_s, lane_c)  # the maxima included
             if sh != sh or not abs(m) < math.inf:
                 flags[r] = 1
             else:
-                store_quotient(eh, el, sh, sl, out[r])
+                store_quotient(e, sh, sl, out[r])
             m = from_key(key)
         fence()  # the streamed stores of the chunk, visible before it is reported done
 
@@ -180,30 +177,27 @@ def log_softmax_d(x, out, flags, chunk):
     from ``log1p_dd``), x − M an exact TwoSum: one rounding."""
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
-        eh = np.empty(n, dtype=np.float64)
-        el = np.empty(n, dtype=np.float64)
+        e = np.empty(n, dtype=np.float64)
         lane_s, lane_c = new_lanes()
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
         m = first_max(x, r0)
         for r in range(r0, r1):
             nxt = x[r + 1] if r + 1 < r1 else x[r]
-            th, tl, key, _ = tau_lean_d(x[r], m, eh, el, nxt, lane_s, lane_c)
+            th, tl, key, _ = tau_lean_d(x[r], m, e, nxt, lane_s, lane_c)
             if th != th:
                 flags[r] = 1
             else:
                 big, corr, _ = log1p_dd(th, tl)
-                mh, e = _two_sum(m, big)  # M = m + log1p(τ) as a pair, once per row
-                store_shifted_pair(x[r], -mh, -(e + corr), out[r])
+                mh, ml = _two_sum(m, big)  # M = m + log1p(τ) as a pair, once per row
+                store_shifted_pair(x[r], -mh, -(ml + corr), out[r])
             m = from_key(key)
         fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
 @njit(**PARALLEL)
 def exp_floor_d(x, out):
-    """The exp-only floor of these kernels: the same exp (``exp_neg_pair_d``), its pair added
-    and unscaled, over x ≤ 0 (larger x are taken as 0: the kernels only exponentiate
-    x − max ≤ 0)."""
+    """The exp-only floor of these kernels: the same exp (``exp_neg_d``), unscaled, over
+    x ≤ 0 (larger x are taken as 0: the kernels only exponentiate x − max ≤ 0)."""
     for i in prange(x.shape[0]):
         v = x[i]
-        h, low = exp_neg_pair_d(v if v < 0.0 else 0.0, 0.0)
-        out[i] = (h + low) * UNSCALE
+        out[i] = exp_neg_d(v if v < 0.0 else 0.0, 0.0) * UNSCALE

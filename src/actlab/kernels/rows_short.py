@@ -8,8 +8,9 @@ moved by register shuffles, the row maxima found on the way), and every stage is
 elementwise loop over the lanes, contiguous and vectorised:
 
 1. entry k of every row side by side in ``xt`` (lane-major), and each row's max m;
-2. the exponentials e^(x − m) as pairs (the row kernels' own lean exps: the exact x − m, so
-   the result is within the bars however far an entry lies below its max);
+2. the exponentials e^(x − m) (the row kernels' own lean exps: float32 as pairs, float64 one
+   number within 0.95 ULP; both of the exact x − m, so the result is within the bars however
+   far an entry lies below its max);
 3. their sum per lane, compensated: it starts at the scale S (2^32 float32, 2^64 float64),
    above every term, so each addition's error is recovered exactly by Fast2Sum;
 4. per row: the sum as a normalised pair, its reciprocal, and whether the row must go to the
@@ -35,7 +36,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._exp_rows32 import exp_neg_pair
-from ._exp_rows64 import exp_neg_pair_d
+from ._exp_rows64 import exp_neg_d
 from ._lane_transpose import rows_to_lanes, stream_out, tile_to_rows, tiles
 from ._numba_math import KERNEL, PARALLEL, SCALAR, fma
 from ._stream import fence
@@ -213,31 +214,28 @@ def softmax_short_w(x, out, flags, chunk):
 
 
 @njit(**KERNEL)
-def _exp_d(xt, m, n, width, neg_m, eh, el):
-    """eh + el = e^(x − m)·2^64 per entry (``exp_neg_pair_d``: el below half an ULP of eh);
-    one flat loop, as ``_exp_w``."""
+def _exp_d(xt, m, n, width, neg_m, e):
+    """e = e^(x − m)·2^64 per entry (``exp_neg_d``); one flat loop, as ``_exp_w``."""
     for k in range(n):
         for i in range(width):
             neg_m[k * width + i] = -m[i]
     for j in range(n * width):
-        h, low = exp_neg_pair_d(xt[j], neg_m[j])
-        eh[j] = h
-        el[j] = low
+        e[j] = exp_neg_d(xt[j], neg_m[j])
 
 
 @njit(**SCALAR)
-def _sum_d(eh, el, n, width, s, c):
-    """s + c − 2^64 = Σ_k (eh + el) per lane: s starts at 2^64 ≥ every eh, so Fast2Sum
-    recovers each addition's error exactly (into c, with the low parts)."""
+def _sum_d(e, n, width, s, c):
+    """s + c − 2^64 = Σ_k e per lane: s starts at 2^64 ≥ every e, so Fast2Sum recovers each
+    addition's error exactly (into c)."""
     for i in range(width):
         s[i] = _START_D
         c[i] = 0.0
     for k in range(n):
         for i in range(width):
-            h = eh[k * width + i]
+            h = e[k * width + i]
             a = s[i]
             t = a + h
-            c[i] += (h - (t - a)) + el[k * width + i]
+            c[i] += h - (t - a)
             s[i] = t
 
 
@@ -258,21 +256,21 @@ def _recip_d(s, c, m, sh, sl, inv, bad):
 
 
 @njit(**SCALAR)
-def _quotient_d(eh, el, n, width, sh, sl, inv, yt):
-    """yt = (eh + el)/(sh + sl) to about half an ULP: y0 = eh·inv, then one correction with
-    the exact residual eh − y0·sh (an FMA), as ``_row_stores.store_quotient``."""
+def _quotient_d(e, n, width, sh, sl, inv, yt):
+    """yt = e/(sh + sl) to about half an ULP: y0 = e·inv, then one correction with the
+    exact residual e − y0·sh (an FMA), as ``_row_stores.store_quotient``."""
     for k in range(n):
         for i in range(width):
-            h = eh[k * width + i]
+            h = e[k * width + i]
             y0 = h * inv[i]
-            fix = (fma(-y0, sh[i], h) + el[k * width + i]) - y0 * sl[i]
+            fix = fma(-y0, sh[i], h) - y0 * sl[i]
             yt[k * width + i] = y0 + fix * inv[i]
 
 
 @njit(**PARALLEL)
 def softmax_short_d(x, out, flags, chunk):
-    """float64 ``softmax_short_w``: the same stages with the float64 pair exp, a compensated
-    float64 sum and the quotient of two pairs."""
+    """float64 ``softmax_short_w``: the same stages with the float64 exp, a compensated
+    float64 sum and the quotient by a pair."""
     n_rows, n = x.shape
     xf = x.reshape(n_rows * n)
     of = out.reshape(n_rows * n)
@@ -283,8 +281,7 @@ def softmax_short_d(x, out, flags, chunk):
     per_chunk = max(1, chunk // width)
     for c in prange((n_blocks + per_chunk - 1) // per_chunk):
         xt = np.zeros(size, dtype=np.float64)
-        eh = np.empty(size, dtype=np.float64)
-        el = np.empty(size, dtype=np.float64)
+        e = np.empty(size, dtype=np.float64)
         neg_m = np.empty(size, dtype=np.float64)
         staging = np.empty(width * n, dtype=np.float64)
         per_row = np.zeros((6, width), dtype=np.float64)
@@ -295,11 +292,11 @@ def softmax_short_d(x, out, flags, chunk):
             r0 = b * width
             rows = min(n_rows, r0 + width) - r0
             _to_lanes(xf, r0 * n, rows, n, xt, m, width, LANES_D, tl)
-            _exp_d(xt, m, n, width, neg_m, eh, el)
-            _sum_d(eh, el, n, width, s, cs)
+            _exp_d(xt, m, n, width, neg_m, e)
+            _sum_d(e, n, width, s, cs)
             _recip_d(s, cs, m, sh, sl, inv, bad)
             _flag(bad, rows, flags, r0)
-            _quotient_d(eh, el, n, width, sh, sl, inv, xt)
+            _quotient_d(e, n, width, sh, sl, inv, xt)
             _from_lanes(xt, n, width, rows, staging, LANES_D, tl)
             stream_out(staging[: rows * n], of[r0 * n : (r0 + rows) * n])
         fence()
