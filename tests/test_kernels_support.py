@@ -36,10 +36,10 @@ def on_tier(tier: str) -> Iterator[None]:
 
 
 # How far the compiled float64 row kernels may be from the exact value, in ULP. Their exp
-# is rounded once before the division (relative error ≤ 0.66·2^−52, ``_exp_rows64``), and
-# the sum's error may have the other sign: |δ_e − δ_S| ≤ 1.32·2^−52 relative, up to 2.64
+# is rounded once before the division (relative error ≤ 0.70·2^−52, ``_exp_rows64``), and
+# the sum's error may have the other sign: |δ_e − δ_S| ≤ 1.40·2^−52 relative, up to 2.80
 # ULP where y's significand is near 2, plus the quotient's half ULP (docs/softmax.md).
 # log_softmax: τ's relative error enters x − M scaled by τ/((1 + τ)·log1p(τ)) ≤ 1: at most
-# 1.32 ULP plus the rounding. The NumPy path is within half an ULP of the exact value, so
+# 1.40 ULP plus the rounding. The NumPy path is within half an ULP of the exact value, so
 # the two tiers may differ by these plus 0.5.
-FLOAT64_KERNEL_ULPS = {"softmax": 3.14, "log_softmax": 1.82}
+FLOAT64_KERNEL_ULPS = {"softmax": 3.3, "log_softmax": 1.9}

@@ -44,7 +44,7 @@ def exp_floor(x: Any, out: Any) -> Any:
     numba tier this is the exp of the row kernels (softmax, log_softmax, cross-entropy),
     which only ever exponentiate x − max ≤ 0: float32, the lean float32 exp returning an
     exact pair, added in float64 and rounded once (x > 0 is taken as 0); float64, the lean
-    float64 pair exp (``_exp_rows64``), added and rounded once (x > 0 likewise). On the
+    float64 exp (``_exp_rows64``, rounded once; x > 0 likewise). On the
     NumPy tier it is ``np.exp``. The benchmark times it on its
     data shifted by the maximum.
     """

@@ -1,5 +1,5 @@
 """The float64 exp of the row kernels: e^(x − m) for x ≤ m, lean, rounded once to float64
-to within 0.95 ULP.
+(within 0.95 ULP, 0.70·2^−52 relative).
 
 The row kernels (softmax, log_softmax, cross-entropy) only ever exponentiate d = x − m ≤ 0,
 so this exp needs no overflow handling, and its result is returned scaled by 2^64: then it
@@ -13,13 +13,15 @@ division by S·2^64. NaN propagates (the kernels flag a row whose sum is NaN). P
 * a degree-10 polynomial for (e^r − 1 − r)/r², |r| ≤ ln2/2 (Chebyshev-fitted: 3e−19
   relative), e^r = 1 + (r + r²·P(r)), scaled by 2^(k+64) with one integer add and shift.
 
-About 32 float64 operations. The loops that call it are bound by how many of them are in
-flight (each element's chain of dependent operations is long), so their count sets the
-speed: an earlier version kept e^r as an exact pair (e^r's rounding errors recovered, 0.12
-ULP as a pair, about 44 operations and a second store per element) and made float64
-softmax 1.3× slower (docs/performance.md). Rounded once, e is within 0.95 ULP
-(``tests/test_rows64.py``); the bars of softmax (4 ULP), log_softmax and the cross-entropy
-(2 ULP) leave room for it.
+About 32 float64 operations. The loops that call it are bound by how many operations the
+core holds in flight (each element's chain of dependent operations is long), so their
+count sets the speed: an earlier version kept e^r as an exact pair (its rounding errors
+recovered, 0.12 ULP as a pair, about 44 operations and a second store per element), and
+float64 softmax, log_softmax and the cross-entropy took 1.3–1.5× their time now
+(docs/performance.md). The relative error, at most 0.70·2^−52 (the final rounding, at
+most 0.35·2^−52 where e^r ≈ 0.71, that of v and of r, and the polynomial's;
+``tests/test_rows64.py``), bounds softmax to 3.3 ULP and log_softmax and the cross-entropy
+to 1.9 ULP (docs/softmax.md), within their bars of 4 and 2.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def _pow2_scaled(typingctx, t):
 
 @njit(**SCALAR)
 def exp_neg_d(x, neg_m):
-    """e^(x − m)·2^64 for float64 x ≤ m (``neg_m`` = −m), finite, within 0.95 ULP.
+    """e^(x − m)·2^64 for float64 x ≤ m (``neg_m`` = −m), finite, within 0.70·2^−52 relative.
 
     Differences below −746 (and −∞) give e^−746·2^64, which rounds to 0 in every output
     (callers that sum such entries into τ zero them); x = m gives exactly 2^64; NaN gives

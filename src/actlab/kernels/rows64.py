@@ -2,7 +2,7 @@
 passes that the fused float64 cross-entropy shares.
 
 Per row, as in ``rows32``: the exponentials e_j = e^(x_j − m)·2^64 from the lean exp of
-``_exp_rows64`` (of the exact x − m, within 0.95 ULP) into a per-thread scratch row (never
+``_exp_rows64`` (of the exact x − m, rounded once) into a per-thread scratch row (never
 a full-size temporary); their compensated sum in 16 lanes held in registers
 (``_lane_sums``); the output, streamed to memory (``_row_stores``). The exp pass of row r
 also finds the max of row r + 1 (integer order keys), so the core computes while the next
@@ -122,7 +122,7 @@ def tau_d(row, m, e, nxt, s, c):
 # Below this τ the lean τ (``tau_lean_d``) is summed again without the maxima and the far
 # entries: its absolute error (the far entries' e^−746 each, the sum's ~2^−100·(1 + τ))
 # would show there in log1p(τ) ≈ τ; above it, τ's relative error is at most its terms'
-# (0.95·2^−52, the exp's), as all terms are positive.
+# (0.70·2^−52, the exp's), as all terms are positive.
 TAU_EXACT_BELOW = 2.0**-32
 
 

@@ -9,7 +9,7 @@ elementwise loop over the lanes, contiguous and vectorised:
 
 1. entry k of every row side by side in ``xt`` (lane-major), and each row's max m;
 2. the exponentials e^(x − m) (the row kernels' own lean exps: float32 as pairs, float64 one
-   number within 0.95 ULP; both of the exact x − m, so the result is within the bars however
+   number rounded once; both of the exact x − m, so the result is within the bars however
    far an entry lies below its max);
 3. their sum per lane, compensated: it starts at the scale S (2^32 float32, 2^64 float64),
    above every term, so each addition's error is recovered exactly by Fast2Sum;
