@@ -19,11 +19,11 @@ count sets the speed: an earlier version kept e^r as an exact pair (its rounding
 recovered, 0.12 ULP as a pair, about 44 operations and a second store per element), and
 float64 softmax, log_softmax and the cross-entropy took 1.3–1.5× their time now
 (docs/performance.md). The relative error is at most 0.70·2^−52 (``tests/test_rows64.py``
-holds it there, the ends of the reduction included), largest where e^r ≈ 0.71: there the final rounding costs up to 0.35·2^−52,
-the roundings of r + r²·P and of r up to 0.18 and 0.13·2^−52, the polynomial the rest
-(near e^r = 1 the final rounding's 0.5·2^−52 is nearly all). It bounds softmax to 3.3 ULP
-and log_softmax and the cross-entropy to 1.9 ULP (docs/softmax.md), within their bars of 4
-and 2.
+holds it there, the ends of the reduction included), largest where e^r ≈ 0.71: there the
+final rounding costs up to 0.35·2^−52, the roundings of r + r²·P and of r up to 0.18 and
+0.13·2^−52, the polynomial the rest (near e^r = 1 the final rounding's 0.5·2^−52 is nearly
+all). It bounds softmax to 3.3 ULP and log_softmax and the cross-entropy to 1.9 ULP
+(docs/softmax.md), within their bars of 4 and 2.
 """
 
 from __future__ import annotations
