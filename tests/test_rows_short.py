@@ -141,3 +141,29 @@ def test_misaligned_output_and_tiny_results_against_mpmath(dtype):
         exact = np.array([float(v / total) for v in e], dtype=np.float64)
         exact_ld = np.array([np.longdouble(mpmath.nstr(v / total, 30)) for v in e])
         assert _ulps(out[r], exact_ld) <= _bound(dtype), (r, out[r], exact)
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [2, 3, 5, 10, 13, 32])
+def test_float64_whole_and_partial_blocks_agree_bit_for_bit(n):
+    """float64: a whole block of 64 rows is finished four rows at a time in registers
+    (``_lane_finish``), a last block of fewer rows by the staged loops. Both compute the same
+    formulas, so the same rows give the same bits and the same flags either way."""
+    rng = np.random.default_rng(7 + n)
+    x = rng.standard_normal((128, n)) * 20
+    x[5, 0] = np.nan
+    x[70, :] = -np.inf
+    x[100, n - 1] = np.inf
+    x[101, :] = 2.0
+    kernel = _kernel("float64")
+    whole = np.empty_like(x)
+    whole_flags = np.zeros(128, dtype=np.int8)
+    kernel(x, whole, whole_flags, 64)
+    assert set(np.flatnonzero(whole_flags)) == {5, 70, 100}
+    for b in (0, 64):
+        part = np.empty((63, n))
+        part_flags = np.zeros(63, dtype=np.int8)
+        kernel(x[b : b + 63], part, part_flags, 64)
+        np.testing.assert_array_equal(part_flags, whole_flags[b : b + 63])
+        ok = part_flags == 0
+        assert np.array_equal(part[ok].view(np.int64), whole[b : b + 63][ok].view(np.int64))

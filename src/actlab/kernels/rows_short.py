@@ -37,6 +37,7 @@ from numba import njit, prange
 
 from ._exp_rows32 import exp_neg_pair
 from ._exp_rows64 import exp_neg_d
+from ._lane_finish import finish_rows_d
 from ._lane_transpose import rows_to_lanes, stream_out, tile_to_rows, tiles
 from ._numba_math import KERNEL, PARALLEL, SCALAR, fma
 from ._stream import fence
@@ -293,10 +294,15 @@ def softmax_short_d(x, out, flags, chunk):
             rows = min(n_rows, r0 + width) - r0
             _to_lanes(xf, r0 * n, rows, n, xt, m, width, LANES_D, tl)
             _exp_d(xt, m, n, width, neg_m, e)
-            _sum_d(e, n, width, s, cs)
-            _recip_d(s, cs, m, sh, sl, inv, bad)
+            if rows == width and tl.shape[0] > 0:
+                # A whole block: sums to quotients four rows at a time, in registers.
+                for i0 in range(0, width, LANES_D):
+                    finish_rows_d(of, (r0 + i0) * n, n, e, tl, i0, width, m, bad)
+            else:
+                _sum_d(e, n, width, s, cs)
+                _recip_d(s, cs, m, sh, sl, inv, bad)
+                _quotient_d(e, n, width, sh, sl, inv, xt)
+                _from_lanes(xt, n, width, rows, staging, LANES_D, tl)
+                stream_out(staging[: rows * n], of[r0 * n : (r0 + rows) * n])
             _flag(bad, rows, flags, r0)
-            _quotient_d(e, n, width, sh, sl, inv, xt)
-            _from_lanes(xt, n, width, rows, staging, LANES_D, tl)
-            stream_out(staging[: rows * n], of[r0 * n : (r0 + rows) * n])
         fence()
