@@ -146,9 +146,9 @@ def test_misaligned_output_and_tiny_results_against_mpmath(dtype):
 @needs_numba
 @pytest.mark.parametrize("n", [2, 3, 5, 10, 13, 32])
 def test_float64_whole_and_partial_blocks_agree_bit_for_bit(n):
-    """float64: a whole block of 64 rows is finished four rows at a time in registers
-    (``_lane_finish``), a last block of fewer rows by the staged loops. Both compute the same
-    formulas, so the same rows give the same bits and the same flags either way."""
+    """float64 finishes every lane of a block (``_lane_finish``, four rows at a time), in a
+    last block of fewer rows also the lanes past its rows, which hold the rows of the block
+    before: the rows it has get the same bits and flags as in a whole block."""
     rng = np.random.default_rng(7 + n)
     x = rng.standard_normal((128, n)) * 20
     x[5, 0] = np.nan

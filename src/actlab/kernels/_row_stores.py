@@ -49,7 +49,8 @@ def _scaled_top(e: Lanes, row: Lanes, c: Lanes, m: Lanes, top: Lanes) -> Lanes:
     return where(row == m, top, e * c)
 
 
-def _quotient(e: Lanes, sh: Lanes, sl: Lanes, inv: Lanes) -> Lanes:
+def quotient(e: Lanes, sh: Lanes, sl: Lanes, inv: Lanes) -> Lanes:
+    """e/(sh + sl) with inv = 1/sh (also the short rows' quotient, ``_lane_finish``)."""
     y0 = e * inv
     return y0 + ((-y0).fma(sh, e) - y0 * sl) * inv
 
@@ -79,7 +80,7 @@ _pair_scaled_top_span = span_map(_pair_scaled_top, inputs=3, scalars=3, **_ROWS)
 _pair_scaled_at_span = span_map(_pair_scaled, inputs=2, scalars=1, one_entry=True, **_ROWS)
 _scaled_top_span = span_map(_scaled_top, inputs=2, scalars=3, **_ROWS)
 _scaled_at_span = span_map(_scaled, inputs=1, scalars=1, one_entry=True, **_ROWS)
-_quotient_span = span_map(_quotient, inputs=1, scalars=3, **_ROWS)
+_quotient_span = span_map(quotient, inputs=1, scalars=3, **_ROWS)
 _shifted_span = span_map(_shifted, inputs=1, scalars=2, **_ROWS)
 _shifted_pair_span = span_map(_shifted_pair, inputs=1, scalars=2, **_ROWS)
 

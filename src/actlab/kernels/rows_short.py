@@ -57,7 +57,6 @@ _UNSCALE_W = _F(2.0**-64)
 _ONE_W = _F(1.0)
 _ZERO_W = _F(0.0)
 _INF_W = _F(math.inf)
-_START_D = 2.0**64
 
 
 # ----------------------------------------------------------------------- both widths
@@ -225,84 +224,46 @@ def _exp_d(xt, m, n, width, neg_m, e):
 
 
 @njit(**SCALAR)
-def _sum_d(e, n, width, s, c):
-    """s + c − 2^64 = Σ_k e per lane: s starts at 2^64 ≥ every e, so Fast2Sum recovers each
-    addition's error exactly (into c)."""
-    for i in range(width):
-        s[i] = _START_D
-        c[i] = 0.0
-    for k in range(n):
-        for i in range(width):
-            h = e[k * width + i]
-            a = s[i]
-            t = a + h
-            c[i] += h - (t - a)
-            s[i] = t
-
-
-@njit(**SCALAR)
-def _recip_d(s, c, m, sh, sl, inv, bad):
-    """sh + sl = Σ as a normalised pair, inv = 1/sh, and bad = 1 for a row the NumPy path
-    must take."""
-    for i in range(s.shape[0]):
-        t = s[i] - _START_D  # exact
-        hi = t + c[i]
-        lo = (t - hi) + c[i]
-        ok = (hi == hi) & (abs(m[i]) < math.inf)
-        hi = hi if ok else 1.0
-        sh[i] = hi
-        sl[i] = lo if ok else 0.0
-        inv[i] = 1.0 / hi
-        bad[i] = 0 if ok else 1
-
-
-@njit(**SCALAR)
-def _quotient_d(e, n, width, sh, sl, inv, yt):
-    """yt = e/(sh + sl) to about half an ULP: y0 = e·inv, then one correction with the
-    exact residual e − y0·sh (an FMA), as ``_row_stores.store_quotient``."""
-    for k in range(n):
-        for i in range(width):
-            h = e[k * width + i]
-            y0 = h * inv[i]
-            fix = fma(-y0, sh[i], h) - y0 * sl[i]
-            yt[k * width + i] = y0 + fix * inv[i]
+def _single_entries(x, out, flags):
+    """Rows of one entry (no tiles): e^0/e^0 = 1 where the entry is finite; the others are
+    flagged for the NumPy path."""
+    for r in range(x.shape[0]):
+        out[r, 0] = 1.0
+        flags[r] = 0 if abs(x[r, 0]) < math.inf else 1
 
 
 @njit(**PARALLEL)
 def softmax_short_d(x, out, flags, chunk):
-    """float64 ``softmax_short_w``: the same stages with the float64 exp, a compensated
-    float64 sum and the quotient by a pair."""
+    """float64 ``softmax_short_w``: the same transposes and exp stage with the float64 exp,
+    then the sums, reciprocals and quotients four rows at a time in registers
+    (``_lane_finish.finish_rows_d``), into the staging block."""
     n_rows, n = x.shape
+    if n < 2:
+        _single_entries(x, out, flags)
+        return
     xf = x.reshape(n_rows * n)
     of = out.reshape(n_rows * n)
     width = BLOCK
     tl = tiles(n, LANES_D)
-    size = max(n, LANES_D) * width
+    size = n * width
     n_blocks = (n_rows + width - 1) // width
     per_chunk = max(1, chunk // width)
     for c in prange((n_blocks + per_chunk - 1) // per_chunk):
+        # Lanes past the rows of a last block are finished too (their staging rows are not
+        # streamed, their flags not copied): the zeros, or a previous block's rows.
         xt = np.zeros(size, dtype=np.float64)
         e = np.empty(size, dtype=np.float64)
         neg_m = np.empty(size, dtype=np.float64)
-        staging = np.empty(width * n, dtype=np.float64)
-        per_row = np.zeros((6, width), dtype=np.float64)
-        m, s, cs = per_row[0], per_row[1], per_row[2]
-        sh, sl, inv = per_row[3], per_row[4], per_row[5]
+        staging = np.empty(size, dtype=np.float64)
+        m = np.zeros(width, dtype=np.float64)
         bad = np.empty(width, dtype=np.int8)
         for b in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
             r0 = b * width
             rows = min(n_rows, r0 + width) - r0
             _to_lanes(xf, r0 * n, rows, n, xt, m, width, LANES_D, tl)
             _exp_d(xt, m, n, width, neg_m, e)
-            if rows == width and tl.shape[0] > 0:
-                # A whole block: sums to quotients four rows at a time, in registers.
-                for i0 in range(0, width, LANES_D):
-                    finish_rows_d(of, (r0 + i0) * n, n, e, tl, i0, width, m, bad)
-            else:
-                _sum_d(e, n, width, s, cs)
-                _recip_d(s, cs, m, sh, sl, inv, bad)
-                _quotient_d(e, n, width, sh, sl, inv, xt)
-                _from_lanes(xt, n, width, rows, staging, LANES_D, tl)
-                stream_out(staging[: rows * n], of[r0 * n : (r0 + rows) * n])
+            for i0 in range(0, width, LANES_D):
+                finish_rows_d(staging, i0 * n, n, e, tl, i0, width, m, bad)
             _flag(bad, rows, flags, r0)
+            stream_out(staging[: rows * n], of[r0 * n : (r0 + rows) * n])
         fence()
