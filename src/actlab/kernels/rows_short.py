@@ -4,8 +4,8 @@ float64 (numba).
 A loop per row would run its max, exp and sum over n values at a time: with n = 10 the
 exp's vectors are mostly empty and the per-row reductions are scalar chains. Here a block
 of rows is held transposed, one vector lane per row (``_lane_transpose``: tiles of rows
-moved by register shuffles, the row maxima found on the way), and every stage is a plain
-elementwise loop over the lanes, contiguous and vectorised:
+moved by register shuffles, the row maxima found on the way), and the stages work on whole
+vectors of rows:
 
 1. entry k of every row side by side in ``xt`` (lane-major), and each row's max m;
 2. the exponentials e^(x − m) (the row kernels' own lean exps: float32 as pairs, float64 one
@@ -16,16 +16,23 @@ elementwise loop over the lanes, contiguous and vectorised:
 4. per row: the sum as a normalised pair, its reciprocal, and whether the row must go to the
    NumPy path (a NaN sum, or a max that is not finite: NaN entries, +∞, a row of −∞; in
    float32 also a −∞ entry of an ordinary row, whose exact x − m the lean exp makes NaN);
-5. the quotients, rounded once, transposed back into a row-major staging block and streamed
-   to the output (whole cache lines with non-temporal stores: no read of the output
-   lines first).
+5. the quotients, rounded once and transposed back to rows.
 
-The stages stay apart on purpose: the exp loop is limited by its dependency chain and by how
-many iterations the core holds in flight, so anything fused into it (the sums) slows it by
-more than a pass of its own costs (measured). The short stages are inlined into the block
-loop (with a call per stage and block, numba's reference counting of the scratch arrays cost
-more than the transposes); the exp is one call per block, for its constants (``_exp_w``).
-The scratch is allocated once per parallel chunk of many blocks.
+float32 runs stages 3–5 as loops over all the block's lanes, each storing its results for
+the next, and streams the rows out of a staging block (whole cache lines with non-temporal
+stores: no read of the output lines first). float64 runs them four rows at a time in
+registers (``_lane_finish``) and stores the rows straight into the output with ordinary
+stores; only a last block of fewer rows goes through the staging block. That took float64
+rows of 10 to 0.88–0.94 × the time of the staged loops with the streamed copy, and the same
+fusion kept with the staging block and its copy to 0.93–0.99 × (docs/performance.md); for
+float32 the ordinary stores measured no faster.
+
+The exp stays a stage of its own on purpose: its loop is limited by its dependency chain and
+by how many iterations the core holds in flight, so anything fused into it (the sums) slows
+it by more than a pass of its own costs (measured). The short stages are inlined into the
+block loop (with a call per stage and block, numba's reference counting of the scratch
+arrays cost more than the transposes); the exp is one call per block, for its constants
+(``_exp_w``). The scratch is allocated once per parallel chunk of many blocks.
 """
 
 from __future__ import annotations
@@ -236,7 +243,7 @@ def _single_entries(x, out, flags):
 def softmax_short_d(x, out, flags, chunk):
     """float64 ``softmax_short_w``: the same transposes and exp stage with the float64 exp,
     then the sums, reciprocals and quotients four rows at a time in registers
-    (``_lane_finish.finish_rows_d``), into the staging block."""
+    (``_lane_finish.finish_rows_d``), stored into the output rows."""
     n_rows, n = x.shape
     if n < 2:
         _single_entries(x, out, flags)
@@ -262,8 +269,12 @@ def softmax_short_d(x, out, flags, chunk):
             rows = min(n_rows, r0 + width) - r0
             _to_lanes(xf, r0 * n, rows, n, xt, m, width, LANES_D, tl)
             _exp_d(xt, m, n, width, neg_m, e)
-            for i0 in range(0, width, LANES_D):
-                finish_rows_d(staging, i0 * n, n, e, tl, i0, width, m, bad)
+            if rows == width:  # straight into the output rows, ordinary stores
+                for i0 in range(0, width, LANES_D):
+                    finish_rows_d(of, (r0 + i0) * n, n, e, tl, i0, width, m, bad)
+            else:  # a last block: its lanes past the rows would write past the output
+                for i0 in range(0, width, LANES_D):
+                    finish_rows_d(staging, i0 * n, n, e, tl, i0, width, m, bad)
+                stream_out(staging[: rows * n], of[r0 * n : (r0 + rows) * n])
             _flag(bad, rows, flags, r0)
-            stream_out(staging[: rows * n], of[r0 * n : (r0 + rows) * n])
         fence()
