@@ -16,16 +16,15 @@ vectors of rows:
 4. per row: the sum as a normalised pair, its reciprocal, and whether the row must go to the
    NumPy path (a NaN sum, or a max that is not finite: NaN entries, +∞, a row of −∞; in
    float32 also a −∞ entry of an ordinary row, whose exact x − m the lean exp makes NaN);
-5. the quotients, rounded once and transposed back to rows.
+5. the quotients, rounded once, transposed back into a row-major staging block and streamed
+   to the output (whole cache lines with non-temporal stores: no read of the output lines
+   first).
 
 float32 runs stages 3–5 as loops over all the block's lanes, each storing its results for
-the next, and streams the rows out of a staging block (whole cache lines with non-temporal
-stores: no read of the output lines first). float64 runs them four rows at a time in
-registers (``_lane_finish``) and stores the rows straight into the output with ordinary
-stores; only a last block of fewer rows goes through the staging block. That took float64
-rows of 10 to 0.88–0.94 × the time of the staged loops with the streamed copy, and the same
-fusion kept with the staging block and its copy to 0.93–0.99 × (docs/performance.md); for
-float32 the ordinary stores measured no faster.
+the next. float64 runs them four rows at a time in registers (``_lane_finish``): rows of 10
+0.84–0.99 × the time of those loops (docs/performance.md). Storing its rows straight into
+the output with ordinary stores, not through the streamed staging block, measured no
+faster.
 
 The exp stays a stage of its own on purpose: its loop is limited by its dependency chain and
 by how many iterations the core holds in flight, so anything fused into it (the sums) slows
@@ -243,7 +242,7 @@ def _single_entries(x, out, flags):
 def softmax_short_d(x, out, flags, chunk):
     """float64 ``softmax_short_w``: the same transposes and exp stage with the float64 exp,
     then the sums, reciprocals and quotients four rows at a time in registers
-    (``_lane_finish.finish_rows_d``), stored into the output rows."""
+    (``_lane_finish.finish_rows_d``)."""
     n_rows, n = x.shape
     if n < 2:
         _single_entries(x, out, flags)
@@ -269,12 +268,8 @@ def softmax_short_d(x, out, flags, chunk):
             rows = min(n_rows, r0 + width) - r0
             _to_lanes(xf, r0 * n, rows, n, xt, m, width, LANES_D, tl)
             _exp_d(xt, m, n, width, neg_m, e)
-            if rows == width:  # straight into the output rows, ordinary stores
-                for i0 in range(0, width, LANES_D):
-                    finish_rows_d(of, (r0 + i0) * n, n, e, tl, i0, width, m, bad)
-            else:  # a last block: its lanes past the rows would write past the output
-                for i0 in range(0, width, LANES_D):
-                    finish_rows_d(staging, i0 * n, n, e, tl, i0, width, m, bad)
-                stream_out(staging[: rows * n], of[r0 * n : (r0 + rows) * n])
+            for i0 in range(0, width, LANES_D):
+                finish_rows_d(staging, i0 * n, n, e, tl, i0, width, m, bad)
             _flag(bad, rows, flags, r0)
+            stream_out(staging[: rows * n], of[r0 * n : (r0 + rows) * n])
         fence()
