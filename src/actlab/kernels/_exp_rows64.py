@@ -105,3 +105,46 @@ def exp_neg_d(x, neg_m):
     p = _P[1] + r * p
     p = _P[0] + r * p
     return (1.0 + (r + r2 * p)) * _pow2_scaled(t)
+
+
+def exp_neg_lanes(x, neg_m):
+    """``exp_neg_d`` on a vector of lanes (``_vecmap.Lanes``), for kernels written in LLVM IR
+    (``_lane_softmax``): the same operations in the same order, with an FMA wherever LLVM
+    fuses exp_neg_d's products into its sums, so the results agree bit for bit
+    (``tests/test_rows_short.py``)."""
+    from ._vecmap import where
+
+    hi = x + neg_m
+    bv = hi - x
+    av = hi - bv
+    lo = (x - av) + (neg_m - bv)
+    far = hi < LOW
+    h = where(far, LOW, hi)
+    lo = where(far, 0.0, lo)
+    t = h.fma(_INV_LN2, _SHIFT)
+    neg_kf = -(t - _SHIFT)
+    r = neg_kf.fma(LN2_HI, h) + neg_kf.fma(LN2_LO, lo)
+    r2 = r * r
+    r4 = r2 * r2
+    low_pair = r.fma(_P[6], _P[5]).fma(r2, r.fma(_P[4], _P[3]))
+    high_pair = r.fma(_P[10], _P[9]).fma(r2, r.fma(_P[8], _P[7]))
+    p = r.fma(high_pair.fma(r4, low_pair), _P[2])
+    p = r.fma(p, _P[1])
+    p = r.fma(p, _P[0])
+    return (r2.fma(p, r) + 1.0) * _pow2_scaled_lanes(t)
+
+
+def _pow2_scaled_lanes(t):
+    """``_pow2_scaled`` on lanes."""
+    from llvmlite import ir
+
+    from ._vecmap import Lanes
+
+    b, count = t.b, t.width
+    ints = ir.VectorType(ir.IntType(64), count)
+
+    def splat(value):
+        return ir.Constant(ints, [ir.Constant(ir.IntType(64), value)] * count)
+
+    biased = b.sub(b.bitcast(t.v, ints), splat(_SHIFT_BITS - 1023 - SCALE_BITS))
+    return Lanes(b, b.bitcast(b.shl(biased, splat(52)), t.v.type))

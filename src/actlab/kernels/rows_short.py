@@ -39,11 +39,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import literally, njit, prange
 
 from ._exp_rows32 import exp_neg_pair
-from ._exp_rows64 import exp_neg_d
-from ._lane_finish import finish_rows_d
+from ._lane_softmax import softmax_rows_d
 from ._lane_transpose import rows_to_lanes, stream_out, tile_to_rows, tiles
 from ._numba_math import KERNEL, PARALLEL, SCALAR, fma
 from ._stream import fence
@@ -219,16 +218,6 @@ def softmax_short_w(x, out, flags, chunk):
 # ----------------------------------------------------------------------- float64
 
 
-@njit(**KERNEL)
-def _exp_d(xt, m, n, width, neg_m, e):
-    """e = e^(x − m)·2^64 per entry (``exp_neg_d``); one flat loop, as ``_exp_w``."""
-    for k in range(n):
-        for i in range(width):
-            neg_m[k * width + i] = -m[i]
-    for j in range(n * width):
-        e[j] = exp_neg_d(xt[j], neg_m[j])
-
-
 @njit(**SCALAR)
 def _single_entries(x, out, flags):
     """Rows of one entry (no tiles): e^0/e^0 = 1 where the entry is finite; the others are
@@ -239,37 +228,45 @@ def _single_entries(x, out, flags):
 
 
 @njit(**PARALLEL)
-def softmax_short_d(x, out, flags, chunk):
-    """float64 ``softmax_short_w``: the same transposes and exp stage with the float64 exp,
-    then the sums, reciprocals and quotients four rows at a time in registers
-    (``_lane_finish.finish_rows_d``)."""
-    n_rows, n = x.shape
-    if n < 2:
-        _single_entries(x, out, flags)
-        return
+def _softmax_short_d(x, out, flags, chunk, n):
+    """``softmax_short_d`` for the literal row length n (2 ≤ n ≤ 32)."""
+    literally(n)
+    n_rows = x.shape[0]
     xf = x.reshape(n_rows * n)
     of = out.reshape(n_rows * n)
     width = BLOCK
-    tl = tiles(n, LANES_D)
     size = n * width
     n_blocks = (n_rows + width - 1) // width
+    whole = n_rows // width
     per_chunk = max(1, chunk // width)
     for c in prange((n_blocks + per_chunk - 1) // per_chunk):
-        # Lanes past the rows of a last block are finished too (their staging rows are not
-        # streamed, their flags not copied): the zeros, or a previous block's rows.
-        xt = np.zeros(size, dtype=np.float64)
-        e = np.empty(size, dtype=np.float64)
-        neg_m = np.empty(size, dtype=np.float64)
         staging = np.empty(size, dtype=np.float64)
-        m = np.zeros(width, dtype=np.float64)
         bad = np.empty(width, dtype=np.int8)
         for b in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
             r0 = b * width
             rows = min(n_rows, r0 + width) - r0
-            _to_lanes(xf, r0 * n, rows, n, xt, m, width, LANES_D, tl)
-            _exp_d(xt, m, n, width, neg_m, e)
-            for i0 in range(0, width, LANES_D):
-                finish_rows_d(staging, i0 * n, n, e, tl, i0, width, m, bad)
+            if b < whole:
+                # The next whole block's lines are asked for while this one computes.
+                ahead = size if b + 1 < whole else 0
+                for i0 in range(0, width, LANES_D):
+                    softmax_rows_d(staging, i0 * n, xf, (r0 + i0) * n, n, ahead, bad, i0)
+            else:
+                # A last block of fewer rows, copied first: its groups read whole rows.
+                tail = np.zeros(size, dtype=np.float64)
+                tail[: rows * n] = xf[r0 * n :]
+                for i0 in range(0, width, LANES_D):
+                    softmax_rows_d(staging, i0 * n, tail, i0 * n, n, 0, bad, i0)
             _flag(bad, rows, flags, r0)
             stream_out(staging[: rows * n], of[r0 * n : (r0 + rows) * n])
         fence()
+
+
+def softmax_short_d(x, out, flags, chunk):
+    """float64 softmax over the rows of ``x`` (n ≤ ``rowpath.SHORT_ROW``) into ``out``, as
+    ``softmax_short_w``: four rows at a time in registers (``_lane_softmax``), the kernel
+    compiled for each row length n in use."""
+    n = x.shape[1]
+    if n < 2:
+        _single_entries(x, out, flags)
+    else:
+        _softmax_short_d(x, out, flags, chunk, n)
