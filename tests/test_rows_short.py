@@ -146,9 +146,9 @@ def test_misaligned_output_and_tiny_results_against_mpmath(dtype):
 @needs_numba
 @pytest.mark.parametrize("n", [2, 3, 5, 10, 13, 32])
 def test_float64_whole_and_partial_blocks_agree_bit_for_bit(n):
-    """float64 finishes every lane of a block (``_lane_finish``, four rows at a time), in a
-    last block of fewer rows also the lanes past its rows, which hold the rows of the block
-    before: the rows it has get the same bits and flags as in a whole block."""
+    """float64 computes a last block of fewer rows from a copy padded with zero rows
+    (``rows_short._softmax_short_d``), whole blocks in place, with the next block
+    prefetched: the rows get the same bits and flags either way."""
     rng = np.random.default_rng(7 + n)
     x = rng.standard_normal((128, n)) * 20
     x[5, 0] = np.nan
@@ -167,3 +167,52 @@ def test_float64_whole_and_partial_blocks_agree_bit_for_bit(n):
         np.testing.assert_array_equal(part_flags, whole_flags[b : b + 63])
         ok = part_flags == 0
         assert np.array_equal(part[ok].view(np.int64), whole[b : b + 63][ok].view(np.int64))
+
+
+@needs_numba
+def test_exp_neg_lanes_is_exp_neg_d_bit_for_bit():
+    """The float64 short rows' exp, written on vector lanes in LLVM IR, gives exp_neg_d's
+    bits for differences x − m over the whole range it takes (0 to below −746, −∞, NaN),
+    with maxima of every size."""
+    from numba import njit, types
+    from numba.extending import intrinsic
+
+    from actlab.kernels._exp_rows64 import exp_neg_d, exp_neg_lanes
+    from actlab.kernels._lane_transpose import _address, _data
+    from actlab.kernels._vecmap import Lanes
+
+    @intrinsic
+    def lanes_at(typingctx, x, neg_m, out, i):
+        def gen(context, builder, signature, args):
+            def at(k):
+                data = _data(context, builder, signature.args[k], args[k])
+                return _address(builder, data, args[3], 4)
+
+            x_v, m_v = (Lanes(builder, builder.load(at(k), align=8)) for k in (0, 1))
+            builder.store(exp_neg_lanes(x_v, m_v).v, at(2), align=8)
+            return context.get_dummy_value()
+
+        return types.none(x, neg_m, out, i), gen
+
+    @njit
+    def by_lanes(x, neg_m, out):
+        for i in range(0, x.shape[0], 4):
+            lanes_at(x, neg_m, out, i)
+
+    @njit(error_model="numpy", fastmath={"contract"})
+    def by_scalars(x, neg_m, out):
+        for i in range(x.shape[0]):
+            out[i] = exp_neg_d(x[i], neg_m[i])
+
+    rng = np.random.default_rng(11)
+    size = 1 << 20
+    m = rng.standard_normal(size) * np.exp(rng.uniform(-5, 30, size))
+    d = -np.exp(rng.uniform(-40, np.log(800), size))
+    x = m + d
+    x[::9] = m[::9]
+    x[1::97] = -np.inf
+    x[2::101] = np.nan
+    got, want = np.empty(size), np.empty(size)
+    by_lanes(x, -m, got)
+    by_scalars(x, -m, want)
+    np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))

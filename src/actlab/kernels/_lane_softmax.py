@@ -16,8 +16,9 @@ the rows one vector lane each (row j in lane j), it
    with 1/sh, one correction with the exact residual) and moves the quotients back to rows
    (the tiles' inverse shuffles) into the caller's staging block.
 
-n is a compile-time constant (``numba.literally`` in the caller; one compiled kernel per row
-length in use, cached on disk): the tiles are known, every loop is unrolled, and the n
+n is a compile-time constant, passed as the length of a tuple (one compiled kernel per row
+length in use, cached on disk; the same kernel with ``numba.literally`` on an integer
+measured far slower): the tiles are known, every loop is unrolled, and the n
 vectors stay in registers or in spill slots that LLVM schedules, with no pass over a
 scratch block between the stages. A group also asks for its lines one block further on
 (``llvm.prefetch``), so that memory is read while the exps compute.
@@ -64,17 +65,17 @@ def _prefetch(builder, data, index):
 def softmax_rows_d(typingctx, dst, dstart, x, xstart, n, ahead, bad, i0):
     """dst[dstart + j·n + k] = softmax of row j of x[xstart + j·n : …][k] for the four rows
     j < 4 (the quotient by the compensated sum, to about half an ULP), and bad[i0 + j] = 1
-    for a row the NumPy path must take (its output is then meaningless), else 0. ``n``: the
-    row length, a literal (2 ≤ n ≤ 32). ``ahead`` > 0: prefetch the lines that many elements
-    further on."""
-    if not isinstance(n, types.IntegerLiteral) or not 2 <= n.literal_value <= 32:
+    for a row the NumPy path must take (its output is then meaningless), else 0. ``n``: a
+    tuple whose length is the row length (2 ≤ n ≤ 32). ``ahead`` > 0: prefetch the lines
+    that many elements further on."""
+    if not isinstance(n, types.UniTuple) or not 2 <= n.count <= 32:
         return None
+    width = n.count
     doubles = all(
         isinstance(a, types.Array) and a.ndim == 1 and a.dtype == types.float64 for a in (dst, x)
     )
     if not (doubles and isinstance(bad, types.Array) and bad.dtype == types.int8):
         return None
-    width = n.literal_value
     plan = [(int(k0), int(w)) for k0, w in tiles.py_func(width, LANES)]
 
     def gen(context, builder, signature, args):

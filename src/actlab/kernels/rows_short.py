@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import literally, njit, prange
+from numba import njit, prange
 
 from ._exp_rows32 import exp_neg_pair
 from ._lane_softmax import softmax_rows_d
@@ -228,10 +228,10 @@ def _single_entries(x, out, flags):
 
 
 @njit(**PARALLEL)
-def _softmax_short_d(x, out, flags, chunk, n):
-    """``softmax_short_d`` for the literal row length n (2 ≤ n ≤ 32)."""
-    literally(n)
-    n_rows = x.shape[0]
+def _softmax_short_d(x, out, flags, chunk, row):
+    """``softmax_short_d`` for rows of n = len(row) entries, 2 ≤ n ≤ 32 (``row``: a tuple that
+    gives n to the compiler, ``_lane_softmax``)."""
+    n_rows, n = x.shape
     xf = x.reshape(n_rows * n)
     of = out.reshape(n_rows * n)
     width = BLOCK
@@ -249,13 +249,13 @@ def _softmax_short_d(x, out, flags, chunk, n):
                 # The next whole block's lines are asked for while this one computes.
                 ahead = size if b + 1 < whole else 0
                 for i0 in range(0, width, LANES_D):
-                    softmax_rows_d(staging, i0 * n, xf, (r0 + i0) * n, n, ahead, bad, i0)
+                    softmax_rows_d(staging, i0 * n, xf, (r0 + i0) * n, row, ahead, bad, i0)
             else:
                 # A last block of fewer rows, copied first: its groups read whole rows.
                 tail = np.zeros(size, dtype=np.float64)
                 tail[: rows * n] = xf[r0 * n :]
                 for i0 in range(0, width, LANES_D):
-                    softmax_rows_d(staging, i0 * n, tail, i0 * n, n, 0, bad, i0)
+                    softmax_rows_d(staging, i0 * n, tail, i0 * n, row, 0, bad, i0)
             _flag(bad, rows, flags, r0)
             stream_out(staging[: rows * n], of[r0 * n : (r0 + rows) * n])
         fence()
@@ -269,4 +269,4 @@ def softmax_short_d(x, out, flags, chunk):
     if n < 2:
         _single_entries(x, out, flags)
     else:
-        _softmax_short_d(x, out, flags, chunk, n)
+        _softmax_short_d(x, out, flags, chunk, (0,) * n)
