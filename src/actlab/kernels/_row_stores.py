@@ -50,7 +50,7 @@ def _scaled_top(e: Lanes, row: Lanes, c: Lanes, m: Lanes, top: Lanes) -> Lanes:
 
 
 def quotient(e: Lanes, sh: Lanes, sl: Lanes, inv: Lanes) -> Lanes:
-    """e/(sh + sl) with inv = 1/sh (also the short rows' quotient, ``_lane_finish``)."""
+    """e/(sh + sl) with inv = 1/sh (also the float64 short rows' quotient, ``_lane_softmax``)."""
     y0 = e * inv
     return y0 + ((-y0).fma(sh, e) - y0 * sl) * inv
 

@@ -2,12 +2,12 @@
 float64 (numba).
 
 A loop per row would run its max, exp and sum over n values at a time: with n = 10 the
-exp's vectors are mostly empty and the per-row reductions are scalar chains. Here a block
-of rows is held transposed, one vector lane per row (``_lane_transpose``: tiles of rows
-moved by register shuffles, the row maxima found on the way), and the stages work on whole
-vectors of rows:
+exp's vectors are mostly empty and the per-row reductions are scalar chains. Here the rows
+are held transposed, one vector lane per row (``_lane_transpose``: tiles of rows moved by
+register shuffles, the row maxima found on the way), and the stages work on whole vectors
+of rows:
 
-1. entry k of every row side by side in ``xt`` (lane-major), and each row's max m;
+1. entry k of every row side by side, and each row's max m;
 2. the exponentials e^(x − m) (the row kernels' own lean exps: float32 as pairs, float64 one
    number rounded once; both of the exact x − m, so the result is within the bars however
    far an entry lies below its max);
@@ -16,22 +16,19 @@ vectors of rows:
 4. per row: the sum as a normalised pair, its reciprocal, and whether the row must go to the
    NumPy path (a NaN sum, or a max that is not finite: NaN entries, +∞, a row of −∞; in
    float32 also a −∞ entry of an ordinary row, whose exact x − m the lean exp makes NaN);
-5. the quotients, rounded once, transposed back into a row-major staging block and streamed
-   to the output (whole cache lines with non-temporal stores: no read of the output lines
-   first).
+5. the quotients, rounded once, transposed back into a row-major staging block of 64 rows
+   and streamed to the output (whole cache lines with non-temporal stores: no read of the
+   output lines first).
 
-float32 runs stages 3–5 as loops over all the block's lanes, each storing its results for
-the next. float64 runs them four rows at a time in registers (``_lane_finish``): rows of 10
-0.84–0.99 × the time of those loops (docs/performance.md). Storing its rows straight into
-the output with ordinary stores, not through the streamed staging block, measured no
-faster.
-
-The exp stays a stage of its own on purpose: its loop is limited by its dependency chain and
-by how many iterations the core holds in flight, so anything fused into it (the sums) slows
-it by more than a pass of its own costs (measured). The short stages are inlined into the
-block loop (with a call per stage and block, numba's reference counting of the scratch
-arrays cost more than the transposes); the exp is one call per block, for its constants
-(``_exp_w``). The scratch is allocated once per parallel chunk of many blocks.
+float64 runs all five stages for four rows at a time in registers, unrolled for the row
+length (``_lane_softmax``). float32 runs each stage as a loop over a block of 64 rows held
+transposed in scratch arrays (``xt``, lane-major), each storing its results for the next.
+The short stages are inlined into the block loop (with a call per stage and block, numba's
+reference counting of the scratch arrays cost more than the transposes); the exp is one
+call per block, for its constants (``_exp_w``), and a stage of its own: its loop is limited
+by its dependency chain and by how many iterations the core holds in flight, and the sums
+fused into it slowed it by more than a pass of their own costs (measured). The scratch is
+allocated once per parallel chunk of many blocks.
 """
 
 from __future__ import annotations
