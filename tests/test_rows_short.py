@@ -40,7 +40,7 @@ def _bound(dtype: str) -> float:
 def _kernel(dtype):
     from actlab.kernels import rows_short
 
-    return rows_short.softmax_short_w if dtype == "float32" else rows_short.softmax_short_d
+    return rows_short.softmax_short
 
 
 @needs_numba
@@ -144,75 +144,104 @@ def test_misaligned_output_and_tiny_results_against_mpmath(dtype):
 
 
 @needs_numba
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n", [2, 3, 5, 10, 13, 32])
-def test_float64_whole_and_partial_blocks_agree_bit_for_bit(n):
-    """float64 computes a last block of fewer rows from a copy padded with zero rows
-    (``rows_short._softmax_short_d``), whole blocks in place, with the next block
-    prefetched: the rows get the same bits and flags either way."""
+def test_whole_and_partial_blocks_agree_bit_for_bit(n, dtype):
+    """A last block of fewer rows is computed from a copy padded with zero rows, whole blocks
+    in place with the next block prefetched (``rows_short._softmax_short``): the rows get
+    the same bits and flags either way."""
     rng = np.random.default_rng(7 + n)
-    x = rng.standard_normal((128, n)) * 20
+    x = (rng.standard_normal((128, n)) * 20).astype(dtype)
     x[5, 0] = np.nan
     x[70, :] = -np.inf
     x[100, n - 1] = np.inf
     x[101, :] = 2.0
-    kernel = _kernel("float64")
+    kernel = _kernel(dtype)
     whole = np.empty_like(x)
     whole_flags = np.zeros(128, dtype=np.int8)
     kernel(x, whole, whole_flags, 64)
     assert set(np.flatnonzero(whole_flags)) == {5, 70, 100}
+    bits = np.int64 if dtype == "float64" else np.int32
     for b in (0, 64):
-        part = np.empty((63, n))
+        part = np.empty((63, n), dtype=dtype)
         part_flags = np.zeros(63, dtype=np.int8)
         kernel(x[b : b + 63], part, part_flags, 64)
         np.testing.assert_array_equal(part_flags, whole_flags[b : b + 63])
         ok = part_flags == 0
-        assert np.array_equal(part[ok].view(np.int64), whole[b : b + 63][ok].view(np.int64))
+        assert np.array_equal(part[ok].view(bits), whole[b : b + 63][ok].view(bits))
 
 
-@needs_numba
-def test_exp_neg_lanes_is_exp_neg_d_bit_for_bit():
-    """The float64 short rows' exp, written on vector lanes in LLVM IR, gives exp_neg_d's
-    bits for differences x − m over the whole range it takes (0 to below −746, −∞, NaN),
-    with maxima of every size."""
+def _on_lanes(formula, lanes):
+    """A compiled loop that applies ``formula`` (Lanes → Lanes or a pair of them) to x and
+    neg_m, ``lanes`` elements at a time, into out (and out_low for a pair)."""
     from numba import njit, types
     from numba.extending import intrinsic
 
-    from actlab.kernels._exp_rows64 import exp_neg_d, exp_neg_lanes
-    from actlab.kernels._lane_transpose import _address, _data
+    from actlab.kernels._lane_transpose import array_data, vector_at
     from actlab.kernels._vecmap import Lanes
 
     @intrinsic
-    def lanes_at(typingctx, x, neg_m, out, i):
+    def at_lanes(typingctx, x, neg_m, out, out_low, i):
         def gen(context, builder, signature, args):
             def at(k):
-                data = _data(context, builder, signature.args[k], args[k])
-                return _address(builder, data, args[3], 4)
+                data = array_data(context, builder, signature.args[k], args[k])
+                return vector_at(builder, data, args[4], lanes)
 
-            x_v, m_v = (Lanes(builder, builder.load(at(k), align=8)) for k in (0, 1))
-            builder.store(exp_neg_lanes(x_v, m_v).v, at(2), align=8)
+            x_v, m_v = (Lanes(builder, builder.load(at(k), align=4)) for k in (0, 1))
+            result = formula(x_v, m_v)
+            for k, value in enumerate(result if isinstance(result, tuple) else (result,)):
+                builder.store(value.v, at(2 + k), align=4)
             return context.get_dummy_value()
 
-        return types.none(x, neg_m, out, i), gen
+        return types.none(x, neg_m, out, out_low, i), gen
 
     @njit
-    def by_lanes(x, neg_m, out):
-        for i in range(0, x.shape[0], 4):
-            lanes_at(x, neg_m, out, i)
+    def run(x, neg_m, out, out_low):
+        for i in range(0, x.shape[0], lanes):
+            at_lanes(x, neg_m, out, out_low, i)
 
-    @njit(error_model="numpy", fastmath={"contract"})
-    def by_scalars(x, neg_m, out):
-        for i in range(x.shape[0]):
-            out[i] = exp_neg_d(x[i], neg_m[i])
+    return run
 
+
+def _exp_arguments(dtype, span):
+    """x and −m: differences from 0 to below −span, x = m, −∞ and NaN, maxima of every size."""
     rng = np.random.default_rng(11)
     size = 1 << 20
-    m = rng.standard_normal(size) * np.exp(rng.uniform(-5, 30, size))
-    d = -np.exp(rng.uniform(-40, np.log(800), size))
-    x = m + d
+    m = (rng.standard_normal(size) * np.exp(rng.uniform(-5, 8, size))).astype(dtype)
+    x = (m - np.exp(rng.uniform(-40, np.log(span), size))).astype(dtype)
     x[::9] = m[::9]
     x[1::97] = -np.inf
     x[2::101] = np.nan
-    got, want = np.empty(size), np.empty(size)
-    by_lanes(x, -m, got)
-    by_scalars(x, -m, want)
-    np.testing.assert_array_equal(got.view(np.int64), want.view(np.int64))
+    return x, -m
+
+
+@needs_numba
+def test_the_lane_exps_give_the_row_exps_bits():
+    """The short rows' exps, written on vector lanes in LLVM IR (``exp_neg_lanes``,
+    ``exp_neg_pair_lanes``), give the bits of the row kernels' exps (``exp_neg_d``, both
+    parts of ``exp_neg_pair``) over the whole range they take."""
+    from numba import njit
+
+    from actlab.kernels._exp_rows32 import exp_neg_pair, exp_neg_pair_lanes
+    from actlab.kernels._exp_rows64 import exp_neg_d, exp_neg_lanes
+
+    @njit(error_model="numpy", fastmath={"contract"})
+    def scalars_w(x, neg_m, out, out_low):
+        for i in range(x.shape[0]):
+            out[i], out_low[i] = exp_neg_pair(x[i], neg_m[i])
+
+    @njit(error_model="numpy", fastmath={"contract"})
+    def scalars_d(x, neg_m, out, out_low):
+        for i in range(x.shape[0]):
+            out[i] = exp_neg_d(x[i], neg_m[i])
+
+    for dtype, formula, lanes, span, scalars in (
+        (np.float64, exp_neg_lanes, 4, 800.0, scalars_d),
+        (np.float32, exp_neg_pair_lanes, 8, 110.0, scalars_w),
+    ):
+        x, neg_m = _exp_arguments(dtype, span)
+        got, want = (np.zeros((2, x.size), dtype=dtype) for _ in range(2))
+        _on_lanes(formula, lanes)(x, neg_m, got[0], got[1])
+        scalars(x, neg_m, want[0], want[1])
+        bits = np.int64 if dtype == np.float64 else np.int32
+        np.testing.assert_array_equal(got.view(bits), want.view(bits))

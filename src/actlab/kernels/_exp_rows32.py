@@ -31,6 +31,7 @@ from ._numba_math import SCALAR
 F = np.float32
 _INV_LN2 = F(1.4426950408889634)
 _SHIFT = F(12582912.0)  # 1.5·2^23: t = d/ln2 + SHIFT holds round(d/ln2) in its low bits
+_SHIFT_BITS = 0x4B400000  # _SHIFT's bits
 _LN2_HI = F(0.693145751953125)  # 8 trailing zero bits: k·_LN2_HI is exact for |k| < 2^8
 _LN2_LO = F(1.428606765330187e-06)
 LOW = F(-104.0)  # below: e^d < 2^−150, 0 in float32 (and k + 32 would leave the normals)
@@ -57,7 +58,7 @@ def _pow2_scaled(typingctx, t):
 
         i32 = ir.IntType(32)
         bits = builder.bitcast(args[0], i32)
-        biased = builder.sub(bits, ir.Constant(i32, 0x4B400000 - 127 - SCALE_BITS))
+        biased = builder.sub(bits, ir.Constant(i32, _SHIFT_BITS - 127 - SCALE_BITS))
         return builder.bitcast(builder.shl(biased, ir.Constant(i32, 23)), ir.FloatType())
 
     return types.float32(types.float32), gen
@@ -92,3 +93,43 @@ def exp_neg_pair(x, neg_m):
     q_lo = ((_ONE - q) + r) + tail
     a = _pow2_scaled(t)
     return q * a, q_lo * a
+
+
+def exp_neg_pair_lanes(x, neg_m):
+    """``exp_neg_pair`` on a vector of float32 lanes (``_vecmap.Lanes``), for kernels written
+    in LLVM IR (``_lane_softmax``): the same operations in the same order, with an FMA
+    wherever LLVM fuses exp_neg_pair's products into its sums, so the pairs agree bit for
+    bit (``tests/test_rows_short.py``)."""
+    from ._vecmap import where
+
+    hi = x + neg_m
+    bv = hi - x
+    av = hi - bv
+    lo = (x - av) + (neg_m - bv)
+    h = where(hi < float(LOW), float(LOW), hi)
+    t = h.fma(float(_INV_LN2), float(_SHIFT))
+    neg_kf = -(t - float(_SHIFT))
+    r = neg_kf.fma(float(_LN2_HI), h) + neg_kf.fma(float(_LN2_LO), lo)
+    p = r.fma(float(_P0), float(_P1))
+    for c in (_P2, _P3, _P4, _P5):
+        p = p.fma(r, float(c))
+    q = r + 1.0
+    q_lo = (r * r).fma(p, (-q + 1.0) + r)
+    a = _pow2_scaled_lanes(t)
+    return q * a, q_lo * a
+
+
+def _pow2_scaled_lanes(t):
+    """``_pow2_scaled`` on lanes."""
+    from llvmlite import ir
+
+    from ._vecmap import Lanes
+
+    b, count = t.b, t.width
+    ints = ir.VectorType(ir.IntType(32), count)
+
+    def splat(value):
+        return ir.Constant(ints, [ir.Constant(ir.IntType(32), value)] * count)
+
+    biased = b.sub(b.bitcast(t.v, ints), splat(_SHIFT_BITS - 127 - SCALE_BITS))
+    return Lanes(b, b.bitcast(b.shl(biased, splat(23)), t.v.type))

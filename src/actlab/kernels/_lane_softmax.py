@@ -1,48 +1,52 @@
-"""The float64 short-row softmax of four rows at once, in registers (an LLVM IR intrinsic,
-AVX2, unrolled for the row length n).
+"""The short-row softmax of a group of rows at once, in registers (LLVM IR intrinsics, AVX2,
+unrolled for the row length n): 8 rows per group in float32, 4 in float64, one row per
+vector lane.
 
-``rows_short.softmax_short_d`` calls ``softmax_rows_d`` for every group of four rows. With
-the rows one vector lane each (row j in lane j), it
+``rows_short`` calls ``softmax_rows`` for every group of rows. For each group it
 
 1. loads the rows' tiles and moves them into lanes by shuffles (``_lane_transpose``), the
    rows' maxima m found on the way;
-2. takes the exponentials e = e^(x − m)·2^64 of the n lane vectors (``exp_neg_lanes``, the
-   rows' own float64 exp, bit for bit);
-3. sums them per lane, compensated: s starts at 2^64, above every term, so a Fast2Sum
+2. takes the exponentials e^(x − m) of the n lane vectors with the row kernels' own exps,
+   bit for bit (``exp_neg_pair_lanes``: a float32 pair scaled by 2^32;
+   ``exp_neg_lanes``: one float64 scaled by 2^64);
+3. sums them per lane, compensated: s starts at the scale, above every term, so a Fast2Sum
    recovers each addition's error exactly (into c);
-4. makes the sum a normalised pair sh + sl, takes 1/sh, and flags a row that the NumPy path
-   must take (a NaN sum, or a max that is not finite);
-5. divides each exponential by the pair (``_row_stores.quotient``: y0 = e/sh by a product
-   with 1/sh, one correction with the exact residual) and moves the quotients back to rows
+4. makes the sum a normalised pair, takes its reciprocal, and flags a row that the NumPy
+   path must take (a NaN sum, or a max that is not finite; in float32 also a −∞ entry of
+   an ordinary row, whose exact x − m the lean exp makes NaN);
+5. divides each exponential by the sum, rounded once, and moves the quotients back to rows
    (the tiles' inverse shuffles) into the caller's staging block.
 
-n is a compile-time constant, passed as the length of a tuple (one compiled kernel per row
-length in use, cached on disk; the same kernel with ``numba.literally`` on an integer
-measured far slower): the tiles are known, every loop is unrolled, and the n
-vectors stay in registers or in spill slots that LLVM schedules, with no pass over a
-scratch block between the stages. A group also asks for its lines one block further on
-(``llvm.prefetch``), so that memory is read while the exps compute.
-
-The version before held a block of 64 rows transposed in scratch arrays and ran each stage
-as a loop over all of them; float64 rows of 10 take 0.71–0.74× its time here (`python
+These are the formulas of the block-wide loops that came before (``rows_short`` until
+044a9a8), in the same order: the results are the same bits. n is a compile-time constant,
+passed as the length of a tuple (one compiled kernel per row length in use, cached on disk;
+the same kernel with ``numba.literally`` on an integer measured far slower): the tiles are
+known, every loop is unrolled, and the n vectors stay in registers or in spill slots that
+LLVM schedules, with no pass over a scratch block between the stages. A group also asks for
+its lines one block further on (``llvm.prefetch``), so that memory is read while the exps
+compute. The block-wide loops held 64 rows transposed in scratch arrays and ran each stage
+over all of them; float64 rows of 10 take 0.71–0.74× their time here (`python
 benchmarks/ab.py 044a9a8 --cases softmax10`, 1 and 2 threads, two runs).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from numba import types
 from numba.extending import intrinsic
 
+from ._exp_rows32 import exp_neg_pair_lanes
 from ._exp_rows64 import exp_neg_lanes
-from ._lane_transpose import _const, _data, _load_columns, _store_columns, tiles
+from ._lane_transpose import array_data, int_like, load_columns, store_columns, tiles
 from ._row_stores import quotient
-from ._vecmap import Lanes, where
+from ._vecmap import Lanes, Mask, where
 
-LANES = 4  # float64 lanes per 32-byte register: four rows
-_TOP = 2.0**64  # the sums' start, = the max's own term (e^0 scaled by 2^64)
 _LINE = 64  # bytes per cache line
+# Finishes a group: (the lane vectors of x, their maxima) → (the quotients, the rows' mask
+# of rows that are fine).
+Finish = Callable[[list[Lanes], Lanes], tuple[list[Lanes], Mask]]
 
 
 def _ir():
@@ -61,73 +65,109 @@ def _prefetch(builder, data, index):
     builder.call(fn, [address, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
 
 
+def _finish_d(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
+    e = [exp_neg_lanes(col, -top) for col in cols]  # e^(x − m)·2^64
+    start = 2.0**64
+    s, c = top.splat(start), top.splat(0.0)
+    for h in e:
+        t = s + h
+        c = c + (h - (t - s))
+        s = t
+    t = s - start  # exact
+    hi = t + c
+    lo = (t - hi) + c
+    ok = (hi == hi) & (abs(top) < math.inf)
+    sh = where(ok, hi, 1.0)
+    sl = where(ok, lo, 0.0)
+    inv = 1.0 / sh
+    return [quotient(h, sh, sl, inv) for h in e], ok
+
+
+def _finish_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
+    pairs = [exp_neg_pair_lanes(col, -top) for col in cols]  # eh + el = e^(x − m)·2^32
+    start = 2.0**32
+    s, c = top.splat(start), top.splat(0.0)
+    normalised = []
+    for h, low in pairs:
+        # The pair normalised (Fast2Sum: its low part then below half an ULP), its high part
+        # added to s ≥ it with the error recovered, the small rest in c.
+        hh = h + low
+        ll = (h - hh) + low
+        normalised.append((hh, ll))
+        t = s + hh
+        c = c + ((hh - (t - s)) + ll)
+        s = t
+    t = s - start  # exact
+    t_hi = t + c
+    t_lo = (t - t_hi) + c
+    ok = (t_hi == t_hi) & (abs(top) < math.inf)
+    t_hi = where(ok, t_hi, 1.0)
+    t_lo = where(ok, t_lo, 0.0)
+    # rh + rl = 2^64/Σ to ~2^−46: a division and one correction with the exact residual.
+    r0 = 1.0 / t_hi
+    residual = (-t_lo).fma(r0, (-t_hi).fma(r0, 1.0))
+    rh = r0 * 2.0**64
+    rl = (r0 * residual) * 2.0**64
+    # y = (eh + el)·(rh + rl)·2^−64: the small products in one FMA, the large one in the last.
+    return [h.fma(rh, low.fma(rh, h * rl)) * 2.0**-64 for h, low in normalised], ok
+
+
+# Per dtype: rows per group (one 32-byte register of lanes), and the group's finish.
+_BY_DTYPE: dict[types.Type, tuple[int, Finish]] = {
+    types.float32: (8, _finish_w),
+    types.float64: (4, _finish_d),
+}
+
+
 @intrinsic
-def softmax_rows_d(typingctx, dst, dstart, x, xstart, n, ahead, bad, i0):
-    """dst[dstart + j·n + k] = softmax of row j of x[xstart + j·n : …][k] for the four rows
-    j < 4 (the quotient by the compensated sum, to about half an ULP), and bad[i0 + j] = 1
-    for a row the NumPy path must take (its output is then meaningless), else 0. ``n``: a
-    tuple whose length is the row length (2 ≤ n ≤ 32). ``ahead`` > 0: prefetch the lines
-    that many elements further on."""
+def softmax_rows(typingctx, dst, dstart, x, xstart, n, ahead, bad, i0):
+    """dst[dstart + j·n + k] = softmax of row j of x[xstart + j·n : …] at k, for the group's
+    rows j (8 in float32, 4 in float64); bad[i0 + j] = 1 for a row the NumPy path must take
+    (its output is then meaningless), else 0. ``n``: a tuple whose length is the row length
+    (2 ≤ n ≤ 32); ``ahead`` > 0: prefetch the group's lines that many elements further on."""
     if not isinstance(n, types.UniTuple) or not 2 <= n.count <= 32:
         return None
-    width = n.count
-    doubles = all(
-        isinstance(a, types.Array) and a.ndim == 1 and a.dtype == types.float64 for a in (dst, x)
-    )
-    if not (doubles and isinstance(bad, types.Array) and bad.dtype == types.int8):
+    if not (isinstance(x, types.Array) and x.dtype in _BY_DTYPE):
         return None
-    plan = [(int(k0), int(w)) for k0, w in tiles.py_func(width, LANES)]
+    element = x.dtype
+    lanes, finish = _BY_DTYPE[element]
+    if not (isinstance(dst, types.Array) and dst.dtype == element):
+        return None
+    if not (isinstance(bad, types.Array) and bad.dtype == types.int8):
+        return None
+    width = n.count
+    plan = [(int(k0), int(w)) for k0, w in tiles.py_func(width, lanes)]
+    size = element.bitwidth // 8
 
     def gen(context, builder, signature, args):
         ir = _ir()
         dst_v, dstart_v, x_v, xstart_v, _, ahead_v, bad_v, i0_v = args
         n_v = ir.Constant(ir.IntType(64), width)
-        vector = ir.VectorType(ir.DoubleType(), LANES)
-
-        def lanes(value):
-            return Lanes(builder, ir.Constant(vector, [ir.Constant(ir.DoubleType(), value)] * 4))
-
-        src = _data(context, builder, signature.args[2], x_v)
-        with builder.if_then(builder.icmp_signed(">", ahead_v, _const(0, ahead_v))):
+        src = array_data(context, builder, signature.args[2], x_v)
+        with builder.if_then(builder.icmp_signed(">", ahead_v, int_like(0, ahead_v))):
             further = builder.add(xstart_v, ahead_v)
-            for offset in range(0, LANES * width, _LINE // 8):
-                _prefetch(builder, src, builder.add(further, _const(offset, further)))
-        # 1. The rows to lanes, and their maxima (from −∞, passing over NaN entries).
-        cols: list[Lanes] = [lanes(0.0)] * width
-        top = lanes(-math.inf)
+            for offset in range(0, lanes * width, _LINE // size):
+                _prefetch(builder, src, builder.add(further, int_like(offset, further)))
+        # The rows to lanes, and their maxima (from −∞, passing over NaN entries).
+        vector = ir.VectorType(context.get_value_type(element), lanes)
+        top = Lanes(builder, ir.Constant(vector, ir.Undefined)).splat(-math.inf).v
+        cols: list[Lanes] = []
         for k0, w in plan:
-            start = builder.add(xstart_v, _const(k0, xstart_v))
-            for c, col in enumerate(_load_columns(builder, src, start, n_v, LANES, w, 8)):
-                cols[k0 + c] = Lanes(builder, col)
-                top = Lanes(
-                    builder, builder.select(builder.fcmp_ordered(">", col, top.v), col, top.v)
-                )
-        # 2. and 3. The exponentials and their compensated sums.
-        neg_m = -top
-        e = [exp_neg_lanes(col, neg_m) for col in cols]
-        start_sum = lanes(_TOP)
-        s, c = start_sum, lanes(0.0)
-        for h in e:
-            t = s + h
-            c = c + (h - (t - s))
-            s = t
-        # 4. The pair, its reciprocal and the flags.
-        t = s - start_sum  # exact
-        hi = t + c
-        lo = (t - hi) + c
-        ok = (hi == hi) & (abs(top) < math.inf)
-        sh = where(ok, hi, 1.0)
-        sl = where(ok, lo, 0.0)
-        inv = 1.0 / sh
-        flags = ir.VectorType(ir.IntType(8), LANES)
-        bad_data = _data(context, builder, signature.args[6], bad_v)
+            start = builder.add(xstart_v, int_like(k0, xstart_v))
+            loaded = load_columns(builder, src, start, n_v, lanes, w, size)
+            for col in loaded[len(cols) - k0 :]:  # a tile may overlap the one before
+                cols.append(Lanes(builder, col))
+            for col in loaded:
+                top = builder.select(builder.fcmp_ordered(">", col, top), col, top)
+        ys, ok = finish(cols, Lanes(builder, top))
+        flags = ir.VectorType(ir.IntType(8), lanes)
+        bad_data = array_data(context, builder, signature.args[6], bad_v)
         flag_at = builder.bitcast(builder.gep(bad_data, [i0_v]), flags.as_pointer())
         builder.store(builder.zext(builder.not_(ok.v), flags), flag_at, align=1)
-        # 5. The quotients back to rows.
-        out = _data(context, builder, signature.args[0], dst_v)
+        out = array_data(context, builder, signature.args[0], dst_v)
         for k0, w in plan:
-            ys = [quotient(e[k0 + j], sh, sl, inv).v for j in range(w)]
-            _store_columns(builder, out, builder.add(dstart_v, _const(k0, dstart_v)), n_v, 4, ys, 8)
+            at = builder.add(dstart_v, int_like(k0, dstart_v))
+            store_columns(builder, out, at, n_v, lanes, [y.v for y in ys[k0 : k0 + w]], size)
         return context.get_dummy_value()
 
     return types.none(dst, dstart, x, xstart, n, ahead, bad, i0), gen

@@ -1,12 +1,10 @@
-"""Register transposes between short rows and lanes (numba intrinsics, AVX2 shuffles).
+"""Register transposes between short rows and lanes (LLVM IR builders, AVX2 shuffles).
 
-The short-row kernels (``rows_short``) compute with one vector lane per row: a block of rows
-is held transposed, entry k of every row side by side, so that the row max, the sums and the
-scaling are plain elementwise loops. A scalar copy into that layout costs a load and a store
-per element (as much as the whole exp pass on 1 thread); here L rows (L = 8 float32 or 4
-float64: one 32-byte register) and w of their entries (a tile) move with vector loads, a few
-shuffles and vector stores, and ``rows_to_lanes`` finds each row's max on the way (held in a
-register across a group's tiles).
+The short-row softmax (``_lane_softmax``) computes with one vector lane per row: L rows
+(L = 8 float32 or 4 float64: one 32-byte register), entry k of every row side by side. A
+scalar copy into that layout costs a load and a store per element (as much as the whole
+exp on 1 thread); here L rows and w of their entries (a tile) move with vector loads, a
+few shuffles and vector stores (``load_columns``, and back with ``store_columns``).
 
 A tile of width w = L loads each row's two 16-byte halves, pairs row j with row j + L/2 in
 one register (the second half loaded straight into the upper 128 bits), and transposes
@@ -20,11 +18,8 @@ row (``tiles``); every tile stays inside its rows, so the copies never touch a n
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit, types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ._numba_math import KERNEL, SCALAR
@@ -73,36 +68,35 @@ def _in_lane_transpose(builder, v):
     ]
 
 
-def _data(context, builder, array_type, array):
+def array_data(context, builder, array_type, array):
+    """The pointer to a numba array's first element."""
     return context.make_array(array_type)(context, builder, array).data
 
 
-def _address(builder, data, index, count):
+def vector_at(builder, data, index, count):
+    """A pointer to the ``count`` elements at data[index], as a vector."""
     ir = _ir()
     vector = ir.VectorType(data.type.pointee, count).as_pointer()
     return builder.bitcast(builder.gep(data, [index]), vector)
 
 
-def _const(value, like):
+def int_like(value, like):
+    """``value`` as a constant of the integer IR value ``like``'s type."""
     return _ir().Constant(like.type, value)
 
 
 def _row_at(builder, start, n, j):
-    return builder.add(start, builder.mul(n, _const(j, n)))
+    return builder.add(start, builder.mul(n, int_like(j, n)))
 
 
-def _lane_at(builder, k0, c, width, i0):
-    return builder.add(builder.mul(builder.add(k0, _const(c, k0)), width), i0)
-
-
-def _load_columns(builder, src, start, n, lanes, w, align):
+def load_columns(builder, src, start, n, lanes, w, align):
     """The w column vectors (L lanes each: rows 0..L−1) of the tile whose row j starts at
     src[start + j·n]."""
     half = lanes // 2
 
     def load(j, offset, count):
-        at = builder.add(_row_at(builder, start, n, j), _const(offset, start))
-        return builder.load(_address(builder, src, at, count), align=align)
+        at = builder.add(_row_at(builder, start, n, j), int_like(offset, start))
+        return builder.load(vector_at(builder, src, at, count), align=align)
 
     if w >= half:  # one or two halves per row, row j paired with row j + L/2
         cols = []
@@ -123,14 +117,14 @@ def _load_columns(builder, src, start, n, lanes, w, align):
     ]
 
 
-def _store_columns(builder, dst, start, n, lanes, cols, align):
-    """The inverse of ``_load_columns``: row j of the tile to dst[start + j·n]."""
+def store_columns(builder, dst, start, n, lanes, cols, align):
+    """The inverse of ``load_columns``: row j of the tile to dst[start + j·n]."""
     half = lanes // 2
     w = len(cols)
 
     def store(value, j, offset):
-        at = builder.add(_row_at(builder, start, n, j), _const(offset, start))
-        builder.store(value, _address(builder, dst, at, value.type.count), align=align)
+        at = builder.add(_row_at(builder, start, n, j), int_like(offset, start))
+        builder.store(value, vector_at(builder, dst, at, value.type.count), align=align)
 
     if w >= half:
         for offset in range(0, w, half):
@@ -148,87 +142,6 @@ def _store_columns(builder, dst, start, n, lanes, cols, align):
 
 def _lanes(dtype) -> int:
     return 32 // (dtype.bitwidth // 8)
-
-
-def _valid(w, lanes) -> bool:
-    """Tile widths with a shuffle scheme: L and L/2, and 2 for float32."""
-    return w in (lanes, lanes // 2) or (w == 2 and lanes == 8)
-
-
-@intrinsic
-def rows_to_lanes(typingctx, xt, x, start, n, tl, i0, width, m):
-    """xt[k·width + i0 + j] = x[start + j·n + k] for the L rows j of a group and every tile
-    (k0, w) of ``tl``; m[i0:i0+L] = each row's max. The tiles run in one loop of IR, so the
-    running max stays in a register: merged through ``m`` per tile (a select between the
-    tile's max and the loaded one), LLVM stored it with a masked store (VMASKMOVPD), which the
-    next tile's load of the same slot waited for. The max starts at −∞ and passes over NaN
-    entries (the caller flags such a row by its NaN sum); a row of −∞ or NaN keeps −∞.
-    ``tl`` is the C-contiguous int64 plan of ``tiles``."""
-    plan_ok = isinstance(tl, types.Array) and tl.ndim == 2 and tl.layout == "C"
-    if not (plan_ok and tl.dtype == types.int64 and x.dtype == xt.dtype == m.dtype):
-        return None
-    lanes = _lanes(x.dtype)
-
-    def gen(context, builder, signature, args):
-        ir = _ir()
-        xt_v, x_v, start_v, n_v, tl_v, i0_v, width_v, m_v = args
-        align = x.dtype.bitwidth // 8
-        src = _data(context, builder, signature.args[1], x_v)
-        dst = _data(context, builder, signature.args[0], xt_v)
-        plan = context.make_array(signature.args[4])(context, builder, tl_v)
-        count = builder.extract_value(plan.shape, 0)
-        element = src.type.pointee
-        vector = ir.VectorType(element, lanes)
-        top = cgutils.alloca_once_value(
-            builder, ir.Constant(vector, [ir.Constant(element, -math.inf)] * lanes)
-        )
-        with cgutils.for_range(builder, count) as loop:
-            at = builder.mul(loop.index, _const(2, loop.index))
-            k0 = builder.load(builder.gep(plan.data, [at]))
-            w_v = builder.load(builder.gep(plan.data, [builder.add(at, _const(1, at))]))
-            for w in (width_ for width_ in (8, 4, 2) if _valid(width_, lanes)):
-                with builder.if_then(builder.icmp_signed("==", w_v, _const(w, w_v))):
-                    cols = _load_columns(
-                        builder, src, builder.add(start_v, k0), n_v, lanes, w, align
-                    )
-                    best = builder.load(top)
-                    for c, col in enumerate(cols):
-                        lane = _lane_at(builder, k0, c, width_v, i0_v)
-                        builder.store(col, _address(builder, dst, lane, lanes), align=align)
-                        best = builder.select(builder.fcmp_ordered(">", col, best), col, best)
-                    builder.store(best, top)
-        m_data = _data(context, builder, signature.args[7], m_v)
-        builder.store(builder.load(top), _address(builder, m_data, i0_v, lanes), align=align)
-        return context.get_dummy_value()
-
-    return types.none(xt, x, start, n, tl, i0, width, m), gen
-
-
-def _make_lanes_to_rows(w):
-    @intrinsic
-    def lanes_to_rows(typingctx, out, start, n, yt, k0, i0, width):
-        lanes = _lanes(out.dtype)
-
-        def gen(context, builder, signature, args):
-            if not _valid(w, lanes):
-                return context.get_dummy_value()
-            out_v, start_v, n_v, yt_v, k0_v, i0_v, width_v = args
-            align = out.dtype.bitwidth // 8
-            src = _data(context, builder, signature.args[3], yt_v)
-            cols = []
-            for c in range(w):
-                at = _lane_at(builder, k0_v, c, width_v, i0_v)
-                cols.append(builder.load(_address(builder, src, at, lanes), align=align))
-            dst = _data(context, builder, signature.args[0], out_v)
-            _store_columns(builder, dst, builder.add(start_v, k0_v), n_v, lanes, cols, align)
-            return context.get_dummy_value()
-
-        return types.none(out, start, n, yt, k0, i0, width), gen
-
-    return lanes_to_rows
-
-
-_to_rows_8, _to_rows_4, _to_rows_2 = (_make_lanes_to_rows(w) for w in (8, 4, 2))
 
 
 @njit(**KERNEL)
@@ -267,18 +180,6 @@ def tiles(n, lanes):
     return out[:count]
 
 
-@njit(**SCALAR)
-def tile_to_rows(out, start, n, yt, k0, w, i0, width):
-    """The inverse of ``rows_to_lanes`` for one tile (no max): the tile (k0, w) of yt's
-    lanes i0..i0+L−1 to the L rows that start at out[start]."""
-    if w == 8:
-        _to_rows_8(out, start, n, yt, k0, i0, width)
-    elif w == 4:
-        _to_rows_4(out, start, n, yt, k0, i0, width)
-    else:
-        _to_rows_2(out, start, n, yt, k0, i0, width)
-
-
 @intrinsic
 def copy_streamed(typingctx, dst, j, src, k):
     """dst[j:j+L] = src[k:k+L] with a non-temporal store (dst + j 32-byte aligned): the
@@ -289,8 +190,8 @@ def copy_streamed(typingctx, dst, j, src, k):
         from ._stream import _store_nt
 
         dst_v, j_v, src_v, k_v = args
-        data = _data(context, builder, signature.args[2], src_v)
-        value = builder.load(_address(builder, data, k_v, lanes), align=dst.dtype.bitwidth // 8)
+        data = array_data(context, builder, signature.args[2], src_v)
+        value = builder.load(vector_at(builder, data, k_v, lanes), align=dst.dtype.bitwidth // 8)
         _store_nt(context, builder, signature.args[0], dst_v, j_v, value)
         return context.get_dummy_value()
 

@@ -77,6 +77,10 @@ class Lanes:
     def _new(self, value: ir.Value) -> Lanes:
         return Lanes(self.b, value)
 
+    def splat(self, value: float) -> Lanes:
+        """``value`` in every lane, of this vector's type."""
+        return self._new(self._other(value))
+
     def __add__(self, other: Lanes | float) -> Lanes:
         return self._new(self.b.fadd(self.v, self._other(other)))
 

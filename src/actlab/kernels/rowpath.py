@@ -58,7 +58,7 @@ def _numba_kernel(name: str, dtype: np.dtype, n: int) -> Callable[..., Any] | No
     if name == "softmax" and n <= SHORT_ROW:
         from . import rows_short
 
-        return rows_short.softmax_short_d if dtype == np.float64 else rows_short.softmax_short_w
+        return rows_short.softmax_short
     if dtype == np.float64:
         return getattr(rows64, f"{name}_d")
     return getattr(rows32, f"{name}_w")
