@@ -44,8 +44,8 @@ from ._row_stores import quotient
 from ._vecmap import Lanes, Mask, where
 
 _LINE = 64  # bytes per cache line
-# Finishes a group: (the lane vectors of x, their maxima) → (the quotients, the rows' mask
-# of rows that are fine).
+# Finishes a group: (the lane vectors of x, their maxima) → (the quotients, the mask of
+# the rows that need no NumPy path).
 Finish = Callable[[list[Lanes], Lanes], tuple[list[Lanes], Mask]]
 
 
@@ -66,6 +66,7 @@ def _prefetch(builder, data, index):
 
 
 def _finish_d(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
+    """float64 stages 2–5 (the module's list) up to the quotients, rounded once."""
     e = [exp_neg_lanes(col, -top) for col in cols]  # e^(x − m)·2^64
     start = 2.0**64
     s, c = top.splat(start), top.splat(0.0)
@@ -84,6 +85,8 @@ def _finish_d(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
 
 
 def _finish_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
+    """float32 stages 2–5: the exps as pairs, the quotients computed ×2^64 (no step is
+    subnormal) and rounded once."""
     pairs = [exp_neg_pair_lanes(col, -top) for col in cols]  # eh + el = e^(x − m)·2^32
     start = 2.0**32
     s, c = top.splat(start), top.splat(0.0)
