@@ -100,7 +100,7 @@ def exp_neg_pair_lanes(x, neg_m):
     in LLVM IR (``_lane_softmax``): the same operations in the same order, with an FMA
     wherever LLVM fuses exp_neg_pair's products into its sums, so the pairs agree bit for
     bit (``tests/test_rows_short.py``)."""
-    from ._vecmap import where
+    from ._vecmap import power_of_two, where
 
     hi = x + neg_m
     bv = hi - x
@@ -115,21 +115,5 @@ def exp_neg_pair_lanes(x, neg_m):
         p = p.fma(r, float(c))
     q = r + 1.0
     q_lo = (r * r).fma(p, (-q + 1.0) + r)
-    a = _pow2_scaled_lanes(t)
+    a = power_of_two(t, _SHIFT_BITS - 127 - SCALE_BITS)
     return q * a, q_lo * a
-
-
-def _pow2_scaled_lanes(t):
-    """``_pow2_scaled`` on lanes."""
-    from llvmlite import ir
-
-    from ._vecmap import Lanes
-
-    b, count = t.b, t.width
-    ints = ir.VectorType(ir.IntType(32), count)
-
-    def splat(value):
-        return ir.Constant(ints, [ir.Constant(ir.IntType(32), value)] * count)
-
-    biased = b.sub(b.bitcast(t.v, ints), splat(_SHIFT_BITS - 127 - SCALE_BITS))
-    return Lanes(b, b.bitcast(b.shl(biased, splat(23)), t.v.type))

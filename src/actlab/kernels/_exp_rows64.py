@@ -112,7 +112,7 @@ def exp_neg_lanes(x, neg_m):
     (``_lane_softmax``): the same operations in the same order, with an FMA wherever LLVM
     fuses exp_neg_d's products into its sums, so the results agree bit for bit
     (``tests/test_rows_short.py``)."""
-    from ._vecmap import where
+    from ._vecmap import power_of_two, where
 
     hi = x + neg_m
     bv = hi - x
@@ -131,20 +131,4 @@ def exp_neg_lanes(x, neg_m):
     p = r.fma(high_pair.fma(r4, low_pair), _P[2])
     p = r.fma(p, _P[1])
     p = r.fma(p, _P[0])
-    return (r2.fma(p, r) + 1.0) * _pow2_scaled_lanes(t)
-
-
-def _pow2_scaled_lanes(t):
-    """``_pow2_scaled`` on lanes."""
-    from llvmlite import ir
-
-    from ._vecmap import Lanes
-
-    b, count = t.b, t.width
-    ints = ir.VectorType(ir.IntType(64), count)
-
-    def splat(value):
-        return ir.Constant(ints, [ir.Constant(ir.IntType(64), value)] * count)
-
-    biased = b.sub(b.bitcast(t.v, ints), splat(_SHIFT_BITS - 1023 - SCALE_BITS))
-    return Lanes(b, b.bitcast(b.shl(biased, splat(52)), t.v.type))
+    return (r2.fma(p, r) + 1.0) * power_of_two(t, _SHIFT_BITS - 1023 - SCALE_BITS)

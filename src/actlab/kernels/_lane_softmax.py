@@ -25,8 +25,9 @@ known, every loop is unrolled, and the n vectors stay in registers or in spill s
 LLVM schedules, with no pass over a scratch block between the stages. A group also asks for
 its lines one block further on (``llvm.prefetch``), so that memory is read while the exps
 compute. The block-wide loops held 64 rows transposed in scratch arrays and ran each stage
-over all of them; float64 rows of 10 take 0.71–0.74× their time here (`python
-benchmarks/ab.py 044a9a8 --cases softmax10`, 1 and 2 threads, two runs).
+over all of them; rows of 10 take 0.68–0.77× (float32) and 0.71–0.77× (float64) their
+time here (`python benchmarks/ab.py 044a9a8 --cases softmax10`, 1 and 2 threads, two
+runs).
 """
 
 from __future__ import annotations

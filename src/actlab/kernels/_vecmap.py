@@ -142,6 +142,21 @@ class Lanes:
         return self._new(vector_fma(self.b, self.v, self._other(b), self._other(c)))
 
 
+def power_of_two(t: Lanes, offset: int) -> Lanes:
+    """2^(k + s) in every lane, where t holds the integer k in the low bits of its
+    significand (t = x/ln2 + 1.5·2^p, the exps' rounding shift) and ``offset`` is the
+    shift's bits less the exponent bias and s: t's bits minus ``offset``, moved into the
+    exponent field (one integer subtraction, one shift)."""
+    fraction = 52 if t.element == ir.DoubleType() else 23
+    ints = ir.VectorType(ir.IntType(64 if fraction == 52 else 32), t.width)
+
+    def splat(value: int) -> ir.Constant:
+        return ir.Constant(ints, [ir.Constant(ints.element, value)] * t.width)
+
+    biased = t.b.sub(t.b.bitcast(t.v, ints), splat(offset))
+    return Lanes(t.b, t.b.bitcast(t.b.shl(biased, splat(fraction)), t.v.type))
+
+
 def where(mask: Mask, a: Lanes | float, b: Lanes | float) -> Lanes:
     """a where the mask is set, else b (at least one of them Lanes)."""
     lanes = a if isinstance(a, Lanes) else b
