@@ -57,6 +57,38 @@ def test_row_kernels_float64_exp_is_within_its_bounds():
 
 
 @needs_numba
+def test_float64_quotient_is_rounded_once():
+    """y = e/(sh + sl) (``store_quotient``: y0 = e·(1/sh), then one correction by the exact
+    residual): within 0.5 ULP and a hair of the exact quotient (Fractions) over the kernels'
+    range (sh ≥ 2^64, e ≤ 2^64, y down into the subnormals, where a product with a
+    reciprocal pair rh + rl measured up to 0.90 ULP: docs/performance.md, "Tried and
+    reverted"), and sl matters."""
+    from fractions import Fraction
+
+    from actlab.kernels._row_stores import store_quotient
+
+    rng = np.random.default_rng(11)
+    e = np.ldexp(rng.uniform(1, 2, 4000), rng.integers(-1000, 64, 4000))
+    worst = 0.0
+    for sh in 2.0**64 * rng.uniform(1, 2**20, 12):
+        sl = float(np.spacing(sh)) * rng.uniform(-0.5, 0.5)
+        y = np.empty_like(e)
+        store_quotient(e, sh, sl, y)
+        y_without = np.empty_like(e)
+        store_quotient(e, sh, 0.0, y_without)
+        exact = [Fraction(v) / (Fraction(sh) + Fraction(sl)) for v in e]
+        ulp = np.spacing(np.abs(y))
+        err = [abs(Fraction(a) - b) / Fraction(u) for a, b, u in zip(y, exact, ulp, strict=True)]
+        worst = max(worst, float(max(err)))
+        off = [
+            abs(Fraction(a) - b) / Fraction(u)
+            for a, b, u in zip(y_without, exact, ulp, strict=True)
+        ]
+        assert max(off) > 0.5 + 2.0**-20
+    assert 0.49 < worst <= 0.5 + 2.0**-40
+
+
+@needs_numba
 @pytest.mark.parametrize("n", [10, 40, 200])
 def test_float64_row_kernels_where_the_exp_errors_add_up(n):
     """The compiled float64 softmax and log_softmax on rows built from the differences where

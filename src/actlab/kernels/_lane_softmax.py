@@ -1,8 +1,8 @@
 """The short-row softmax of a group of rows at once, in registers (LLVM IR intrinsics, AVX2,
 unrolled for the row length n): 8 rows per group in float32, 4 in float64, one row per
-vector lane.
+vector lane; two float64 groups per call, side by side in one vector of 8.
 
-``rows_short`` calls ``softmax_rows`` for every group of rows. For each group it
+``rows_short`` calls ``softmax_rows`` for every 8 rows. For each group it
 
 1. loads the rows' tiles and moves them into lanes by shuffles (``_lane_transpose``), the
    rows' maxima m found on the way;
@@ -40,7 +40,15 @@ from numba.extending import intrinsic
 
 from ._exp_rows32 import exp_neg_pair_lanes
 from ._exp_rows64 import exp_neg_lanes
-from ._lane_transpose import array_data, int_like, load_columns, store_columns, tiles
+from ._lane_transpose import (
+    array_data,
+    concat,
+    int_like,
+    load_columns,
+    store_columns,
+    tiles,
+    vector_half,
+)
 from ._row_stores import quotient
 from ._vecmap import Lanes, Mask, where
 
@@ -116,6 +124,14 @@ def _finish_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     return [h.fma(rh, low.fma(rh, h * rl)) * 2.0**-64 for h, low in normalised], ok
 
 
+# Rows per call of ``softmax_rows``: one group of 8 float32 lanes; two groups of 4 float64
+# lanes, computed as one vector of 8 (LLVM splits it into two registers, so that the two
+# groups' chains of dependent operations, the sum's and the reciprocal's above all,
+# interleave. Measured with rows_short's aligned staging block, both new: the float64 rows
+# of 10 take 0.93–0.97× their time before, `python benchmarks/ab.py 56392b8 --cases
+# softmax10,softmax10_l3 --rounds 21`; float32's pair exp on 16 lanes spilled registers
+# and was slower).
+ROWS_PER_CALL = 8
 # Per dtype: rows per group (one 32-byte register of lanes), and the group's finish.
 _BY_DTYPE: dict[types.Type, tuple[int, Finish]] = {
     types.float32: (8, _finish_w),
@@ -123,18 +139,37 @@ _BY_DTYPE: dict[types.Type, tuple[int, Finish]] = {
 }
 
 
+def _load_group(builder, src, start, n, plan, lanes, size):
+    """The column vectors of the group of rows that starts at src[start] (``load_columns``,
+    one per tile), and their maxima (from −∞, passing over NaN entries)."""
+    ir = _ir()
+    top = None
+    cols: list = []
+    for k0, w in plan:
+        at = builder.add(start, int_like(k0, start))
+        loaded = load_columns(builder, src, at, n, lanes, w, size)
+        cols += loaded[len(cols) - k0 :]  # a tile may overlap the one before
+        for col in loaded:
+            if top is None:
+                top = Lanes(builder, ir.Constant(col.type, ir.Undefined)).splat(-math.inf).v
+            top = builder.select(builder.fcmp_ordered(">", col, top), col, top)
+    return cols, top
+
+
 @intrinsic
 def softmax_rows(typingctx, dst, dstart, x, xstart, n, ahead, bad, i0):
-    """dst[dstart + j·n + k] = softmax of row j of x[xstart + j·n : …] at k, for the group's
-    rows j (8 in float32, 4 in float64); bad[i0 + j] = 1 for a row the NumPy path must take
-    (its output is then meaningless), else 0. ``n``: a tuple whose length is the row length
-    (2 ≤ n ≤ 32); ``ahead`` > 0: prefetch the group's lines that many elements further on."""
+    """dst[dstart + j·n + k] = softmax of row j of x[xstart + j·n : …] at k, for the call's
+    ``ROWS_PER_CALL`` rows j (one group in float32, two in float64); bad[i0 + j] = 1 for a
+    row the NumPy path must take (its output is then meaningless), else 0. ``n``: a tuple
+    whose length is the row length (2 ≤ n ≤ 32); ``ahead`` > 0: prefetch the call's lines
+    that many elements further on."""
     if not isinstance(n, types.UniTuple) or not 2 <= n.count <= 32:
         return None
     if not (isinstance(x, types.Array) and x.dtype in _BY_DTYPE):
         return None
     element = x.dtype
     lanes, finish = _BY_DTYPE[element]
+    count = ROWS_PER_CALL // lanes  # groups per call
     if not (isinstance(dst, types.Array) and dst.dtype == element):
         return None
     if not (isinstance(bad, types.Array) and bad.dtype == types.int8):
@@ -142,6 +177,7 @@ def softmax_rows(typingctx, dst, dstart, x, xstart, n, ahead, bad, i0):
     width = n.count
     plan = [(int(k0), int(w)) for k0, w in tiles.py_func(width, lanes)]
     size = element.bitwidth // 8
+    stride = lanes * width  # elements from one group's rows to the next's
 
     def gen(context, builder, signature, args):
         ir = _ir()
@@ -150,28 +186,36 @@ def softmax_rows(typingctx, dst, dstart, x, xstart, n, ahead, bad, i0):
         src = array_data(context, builder, signature.args[2], x_v)
         with builder.if_then(builder.icmp_signed(">", ahead_v, int_like(0, ahead_v))):
             further = builder.add(xstart_v, ahead_v)
-            for offset in range(0, lanes * width, _LINE // size):
+            for offset in range(0, ROWS_PER_CALL * width, _LINE // size):
                 _prefetch(builder, src, builder.add(further, int_like(offset, further)))
-        # The rows to lanes, and their maxima (from −∞, passing over NaN entries).
-        vector = ir.VectorType(context.get_value_type(element), lanes)
-        top = Lanes(builder, ir.Constant(vector, ir.Undefined)).splat(-math.inf).v
-        cols: list[Lanes] = []
-        for k0, w in plan:
-            start = builder.add(xstart_v, int_like(k0, xstart_v))
-            loaded = load_columns(builder, src, start, n_v, lanes, w, size)
-            for col in loaded[len(cols) - k0 :]:  # a tile may overlap the one before
-                cols.append(Lanes(builder, col))
-            for col in loaded:
-                top = builder.select(builder.fcmp_ordered(">", col, top), col, top)
-        ys, ok = finish(cols, Lanes(builder, top))
-        flags = ir.VectorType(ir.IntType(8), lanes)
+        # The rows to lanes and their maxima, the groups side by side in one vector.
+        groups = [
+            _load_group(
+                builder,
+                src,
+                builder.add(xstart_v, int_like(g * stride, xstart_v)),
+                n_v,
+                plan,
+                lanes,
+                size,
+            )
+            for g in range(count)
+        ]
+        cols, top = groups[0]
+        for more, more_top in groups[1:]:
+            cols = [concat(builder, a, b) for a, b in zip(cols, more, strict=True)]
+            top = concat(builder, top, more_top)
+        ys, ok = finish([Lanes(builder, col) for col in cols], Lanes(builder, top))
+        flags = ir.VectorType(ir.IntType(8), ROWS_PER_CALL)
         bad_data = array_data(context, builder, signature.args[6], bad_v)
         flag_at = builder.bitcast(builder.gep(bad_data, [i0_v]), flags.as_pointer())
         builder.store(builder.zext(builder.not_(ok.v), flags), flag_at, align=1)
         out = array_data(context, builder, signature.args[0], dst_v)
-        for k0, w in plan:
-            at = builder.add(dstart_v, int_like(k0, dstart_v))
-            store_columns(builder, out, at, n_v, lanes, [y.v for y in ys[k0 : k0 + w]], size)
+        for g in range(count):
+            mine = [y.v if count == 1 else vector_half(builder, y.v, g) for y in ys]
+            for k0, w in plan:
+                at = builder.add(dstart_v, int_like(g * stride + k0, dstart_v))
+                store_columns(builder, out, at, n_v, lanes, mine[k0 : k0 + w], size)
         return context.get_dummy_value()
 
     return types.none(dst, dstart, x, xstart, n, ahead, bad, i0), gen

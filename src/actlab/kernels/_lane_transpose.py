@@ -37,12 +37,12 @@ def _shuffle(builder, a, b, mask):
     return builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(ir.IntType(32), len(mask)), mask))
 
 
-def _concat(builder, a, b):
+def concat(builder, a, b):
     n = a.type.count
     return _shuffle(builder, a, b, list(range(2 * n)))
 
 
-def _half(builder, v, which):
+def vector_half(builder, v, which):
     n = v.type.count // 2
     return _shuffle(builder, v, v, list(range(which * n, (which + 1) * n)))
 
@@ -102,15 +102,15 @@ def load_columns(builder, src, start, n, lanes, w, align):
         cols = []
         for offset in range(0, w, half):
             v = [
-                _concat(builder, load(j, offset, half), load(j + half, offset, half))
+                concat(builder, load(j, offset, half), load(j + half, offset, half))
                 for j in range(half)
             ]
             cols += _in_lane_transpose(builder, v)
         return cols
     # float32, w = 2: per 128-bit lane, rows (0, 1 | 4, 5) in a, (2, 3 | 6, 7) in b
     p = [load(j, 0, 2) for j in range(lanes)]
-    a = _concat(builder, _concat(builder, p[0], p[1]), _concat(builder, p[4], p[5]))
-    b = _concat(builder, _concat(builder, p[2], p[3]), _concat(builder, p[6], p[7]))
+    a = concat(builder, concat(builder, p[0], p[1]), concat(builder, p[4], p[5]))
+    b = concat(builder, concat(builder, p[2], p[3]), concat(builder, p[6], p[7]))
     return [
         _shuffle(builder, a, b, [0, 2, 8, 10, 4, 6, 12, 14]),
         _shuffle(builder, a, b, [1, 3, 9, 11, 5, 7, 13, 15]),
@@ -130,8 +130,8 @@ def store_columns(builder, dst, start, n, lanes, cols, align):
         for offset in range(0, w, half):
             v = _in_lane_transpose(builder, cols[offset : offset + half])
             for j in range(half):
-                store(_half(builder, v[j], 0), j, offset)
-                store(_half(builder, v[j], 1), j + half, offset)
+                store(vector_half(builder, v[j], 0), j, offset)
+                store(vector_half(builder, v[j], 1), j + half, offset)
         return
     a = _shuffle(builder, cols[0], cols[1], [0, 8, 1, 9, 4, 12, 5, 13])
     b = _shuffle(builder, cols[0], cols[1], [2, 10, 3, 11, 6, 14, 7, 15])

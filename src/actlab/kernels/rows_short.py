@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._lane_softmax import softmax_rows
+from ._lane_softmax import ROWS_PER_CALL, softmax_rows
 from ._lane_transpose import stream_out
 from ._numba_math import PARALLEL, SCALAR
 from ._stream import fence
@@ -45,13 +45,20 @@ def _softmax_short(x, out, flags, chunk, row):
     n_rows, n = x.shape
     xf = x.reshape(n_rows * n)
     of = out.reshape(n_rows * n)
-    lanes = 32 // x.itemsize  # rows per group: one 32-byte register of lanes
     size = n * BLOCK
     n_blocks = (n_rows + BLOCK - 1) // BLOCK
     whole = n_rows // BLOCK
     per_chunk = max(1, chunk // BLOCK)
+    line = 64 // x.itemsize  # elements per cache line
+    # Every block of the output starts at the same place in a cache line (a block is 64·n
+    # elements); the staging block is placed at that place too, so that streaming it out
+    # loads aligned vectors, none split across two lines (where malloc put the staging
+    # block decided that before, and the kernel was ~5% slower on average).
+    at = (of.ctypes.data % 64) // x.itemsize
     for c in prange((n_blocks + per_chunk - 1) // per_chunk):
-        staging = np.empty(size, dtype=x.dtype)
+        room = np.empty(size + line, dtype=x.dtype)
+        shift = (at - (room.ctypes.data % 64) // x.itemsize) % line
+        staging = room[shift : shift + size]
         bad = np.empty(BLOCK, dtype=np.int8)
         for b in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
             r0 = b * BLOCK
@@ -59,12 +66,12 @@ def _softmax_short(x, out, flags, chunk, row):
             if b < whole:
                 # The next whole block's lines are asked for while this one computes.
                 ahead = size if b + 1 < whole else 0
-                for i0 in range(0, BLOCK, lanes):
+                for i0 in range(0, BLOCK, ROWS_PER_CALL):
                     softmax_rows(staging, i0 * n, xf, (r0 + i0) * n, row, ahead, bad, i0)
             else:
                 tail = np.zeros(size, dtype=x.dtype)
                 tail[: rows * n] = xf[r0 * n :]
-                for i0 in range(0, BLOCK, lanes):
+                for i0 in range(0, BLOCK, ROWS_PER_CALL):
                     softmax_rows(staging, i0 * n, tail, i0 * n, row, 0, bad, i0)
             for i in range(rows):
                 flags[r0 + i] = bad[i]
