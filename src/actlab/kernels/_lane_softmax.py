@@ -15,7 +15,7 @@ vector lane; two float64 groups per call, side by side in one vector of 8.
    path must take (a NaN sum, or a max that is not finite; in float32 also a −∞ entry of
    an ordinary row, whose exact x − m the lean exp makes NaN);
 5. divides each exponential by the sum, rounded once, and moves the quotients back to rows
-   (the tiles' inverse shuffles) into the caller's staging block.
+   (the tiles' inverse shuffles), stored into the caller's output.
 
 These are the formulas of the block-wide loops that came before (``rows_short`` until
 044a9a8), in the same order: the results are the same bits. n is a compile-time constant,
@@ -127,10 +127,10 @@ def _finish_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
 # Rows per call of ``softmax_rows``: one group of 8 float32 lanes; two groups of 4 float64
 # lanes, computed as one vector of 8 (LLVM splits it into two registers, so that the two
 # groups' chains of dependent operations, the sum's and the reciprocal's above all,
-# interleave. Measured with rows_short's aligned staging block, both new: the float64 rows
-# of 10 take 0.93–0.97× their time before, `python benchmarks/ab.py 56392b8 --cases
-# softmax10,softmax10_l3 --rounds 21`; float32's pair exp on 16 lanes spilled registers
-# and was slower).
+# interleave. Measured together with a change since undone (the staging block of
+# rows_short aligned like the output): the float64 rows of 10 took 0.93–0.97× their time
+# before, `python benchmarks/ab.py 56392b8 --cases softmax10,softmax10_l3 --rounds 21`;
+# float32's pair exp on 16 lanes spilled registers and was slower).
 ROWS_PER_CALL = 8
 # Per dtype: rows per group (one 32-byte register of lanes), and the group's finish.
 _BY_DTYPE: dict[types.Type, tuple[int, Finish]] = {

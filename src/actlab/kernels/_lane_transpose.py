@@ -11,19 +11,14 @@ one register (the second half loaded straight into the upper 128 bits), and tran
 within the 128-bit lanes: 8 shuffles per L/2 columns for float32, 2 for float64, where a
 full L×L transpose takes 24 and 8. Widths L/2 and (float32) 2 cover the remainder of a
 row (``tiles``); every tile stays inside its rows, so the copies never touch a neighbour.
-
-``stream_out`` copies a finished row-major block to the output with non-temporal stores
-(``_stream``'s: the output lines are not read first).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
-from numba.extending import intrinsic
+from numba import njit
 
-from ._numba_math import KERNEL, SCALAR
-from ._stream import streamed_range
+from ._numba_math import KERNEL
 
 
 def _ir():
@@ -140,10 +135,6 @@ def store_columns(builder, dst, start, n, lanes, cols, align):
             store(_shuffle(builder, v, v, [2 * q, 2 * q + 1]), j, 0)
 
 
-def _lanes(dtype) -> int:
-    return 32 // (dtype.bitwidth // 8)
-
-
 @njit(**KERNEL)
 def tiles(n, lanes):
     """(k0, w) of the tiles that cover entries 0..n−1 of a row, one per row of the result:
@@ -178,38 +169,3 @@ def tiles(n, lanes):
         count += 1
         k0 += w
     return out[:count]
-
-
-@intrinsic
-def copy_streamed(typingctx, dst, j, src, k):
-    """dst[j:j+L] = src[k:k+L] with a non-temporal store (dst + j 32-byte aligned): the
-    output lines are written without being read first."""
-    lanes = _lanes(dst.dtype)
-
-    def gen(context, builder, signature, args):
-        from ._stream import _store_nt
-
-        dst_v, j_v, src_v, k_v = args
-        data = array_data(context, builder, signature.args[2], src_v)
-        value = builder.load(vector_at(builder, data, k_v, lanes), align=dst.dtype.bitwidth // 8)
-        _store_nt(context, builder, signature.args[0], dst_v, j_v, value)
-        return context.get_dummy_value()
-
-    return types.none(dst, j, src, k), gen
-
-
-@njit(**SCALAR)
-def stream_out(src, dst):
-    """dst = src (same length), the whole cache lines of dst streamed (``copy_streamed``,
-    ``_stream.streamed_range``), the elements before the first and after the last one stored
-    the ordinary way. The caller fences (``_stream.fence``) before its work counts as done."""
-    size = dst.shape[0]
-    lanes = 32 // dst.itemsize
-    start, stop = streamed_range(dst)
-    body = (stop - start) // lanes
-    for j in range(start):
-        dst[j] = src[j]
-    for i in range(body):
-        copy_streamed(dst, start + lanes * i, src, start + lanes * i)
-    for j in range(start + lanes * body, size):
-        dst[j] = src[j]

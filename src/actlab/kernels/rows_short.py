@@ -6,10 +6,16 @@ exp's vectors are mostly empty and the per-row reductions are scalar chains. Her
 are computed one vector lane per row, a group at a time (8 rows in float32, 4 in float64),
 in registers (``_lane_softmax``: the rows moved into lanes by register shuffles, the max,
 the exp, the compensated sum, the quotients and the shuffles back, unrolled for the row
-length). The groups of a block of 64 rows write a row-major staging block, which is
-streamed to the output (whole cache lines with non-temporal stores: no read of the output
-lines first). A last block of fewer rows is computed from a copy padded with zero rows, so
-that every group reads whole rows.
+length), and stored straight into the output. A last block of fewer rows is computed from
+a copy padded with zero rows, so that every group reads whole rows, into scratch.
+
+The kernel is bound by its computing, not by memory (in the L3 cache its time over the exp
+floor's is about what it is over 320 MB): the groups once wrote a staging block per 64 rows
+that was then streamed out with non-temporal stores (no read of the output lines first),
+and that extra pass cost more than the reads of the output lines that ordinary stores
+bring: the rows of 10 take 0.78–0.94× (float64) and 0.82–0.98× (float32) the time of
+abaf322 (`python benchmarks/ab.py abaf322 --cases softmax10,softmax10_l3 --rounds 21`,
+1 and 2 threads, two runs).
 """
 
 from __future__ import annotations
@@ -20,12 +26,10 @@ import numpy as np
 from numba import njit, prange
 
 from ._lane_softmax import ROWS_PER_CALL, softmax_rows
-from ._lane_transpose import stream_out
 from ._numba_math import PARALLEL, SCALAR
-from ._stream import fence
 
-# Rows per block: the staging block (and the padded copy of a last block) of 64 rows stays
-# in L1 at n = 10.
+# Rows per block: a unit of the prefetch and of the parallel chunks; the padded copy of a
+# last block stays in L1.
 BLOCK = 64
 
 
@@ -49,16 +53,7 @@ def _softmax_short(x, out, flags, chunk, row):
     n_blocks = (n_rows + BLOCK - 1) // BLOCK
     whole = n_rows // BLOCK
     per_chunk = max(1, chunk // BLOCK)
-    line = 64 // x.itemsize  # elements per cache line
-    # Every block of the output starts at the same place in a cache line (a block is 64·n
-    # elements); the staging block is placed at that place too, so that streaming it out
-    # loads aligned vectors, none split across two lines (where malloc put the staging
-    # block decided that before, and the kernel was ~5% slower on average).
-    at = (of.ctypes.data % 64) // x.itemsize
     for c in prange((n_blocks + per_chunk - 1) // per_chunk):
-        room = np.empty(size + line, dtype=x.dtype)
-        shift = (at - (room.ctypes.data % 64) // x.itemsize) % line
-        staging = room[shift : shift + size]
         bad = np.empty(BLOCK, dtype=np.int8)
         for b in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
             r0 = b * BLOCK
@@ -67,16 +62,17 @@ def _softmax_short(x, out, flags, chunk, row):
                 # The next whole block's lines are asked for while this one computes.
                 ahead = size if b + 1 < whole else 0
                 for i0 in range(0, BLOCK, ROWS_PER_CALL):
-                    softmax_rows(staging, i0 * n, xf, (r0 + i0) * n, row, ahead, bad, i0)
-            else:
+                    at = (r0 + i0) * n
+                    softmax_rows(of, at, xf, at, row, ahead, bad, i0)
+            else:  # fewer rows: from a copy padded with zero rows, into a block of scratch
                 tail = np.zeros(size, dtype=x.dtype)
                 tail[: rows * n] = xf[r0 * n :]
+                results = np.empty(size, dtype=x.dtype)
                 for i0 in range(0, BLOCK, ROWS_PER_CALL):
-                    softmax_rows(staging, i0 * n, tail, i0 * n, row, 0, bad, i0)
+                    softmax_rows(results, i0 * n, tail, i0 * n, row, 0, bad, i0)
+                of[r0 * n :] = results[: rows * n]
             for i in range(rows):
                 flags[r0 + i] = bad[i]
-            stream_out(staging[: rows * n], of[r0 * n : (r0 + rows) * n])
-        fence()
 
 
 def softmax_short(x: np.ndarray, out: np.ndarray, flags: np.ndarray, chunk: int) -> None:
