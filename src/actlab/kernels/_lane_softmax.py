@@ -74,6 +74,17 @@ def _prefetch(builder, data, index):
     builder.call(fn, [address, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
 
 
+def _settle(s: Lanes, c: Lanes, start: float, top: Lanes) -> tuple[Lanes, Lanes, Mask]:
+    """The compensated sum s + c, begun at ``start``, less ``start`` as a normalised pair
+    (hi, lo), and the mask of the rows that need no NumPy path (a sum that is not NaN, a
+    finite max); the other rows get the pair (1, 0), their output being discarded."""
+    t = s - start  # exact
+    hi = t + c
+    lo = (t - hi) + c
+    ok = (hi == hi) & (abs(top) < math.inf)
+    return where(ok, hi, 1.0), where(ok, lo, 0.0), ok
+
+
 def _finish_d(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     """float64 stages 2–5 (the module's list) up to the quotients, rounded once."""
     e = [exp_neg_lanes(col, -top) for col in cols]  # e^(x − m)·2^64
@@ -83,12 +94,7 @@ def _finish_d(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
         t = s + h
         c = c + (h - (t - s))
         s = t
-    t = s - start  # exact
-    hi = t + c
-    lo = (t - hi) + c
-    ok = (hi == hi) & (abs(top) < math.inf)
-    sh = where(ok, hi, 1.0)
-    sl = where(ok, lo, 0.0)
+    sh, sl, ok = _settle(s, c, start, top)
     inv = 1.0 / sh
     return [quotient(h, sh, sl, inv) for h in e], ok
 
@@ -109,12 +115,7 @@ def _finish_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
         t = s + hh
         c = c + ((hh - (t - s)) + ll)
         s = t
-    t = s - start  # exact
-    t_hi = t + c
-    t_lo = (t - t_hi) + c
-    ok = (t_hi == t_hi) & (abs(top) < math.inf)
-    t_hi = where(ok, t_hi, 1.0)
-    t_lo = where(ok, t_lo, 0.0)
+    t_hi, t_lo, ok = _settle(s, c, start, top)
     # rh + rl = 2^64/Σ to ~2^−46: a division and one correction with the exact residual.
     r0 = 1.0 / t_hi
     residual = (-t_lo).fma(r0, (-t_hi).fma(r0, 1.0))
