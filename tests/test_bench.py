@@ -134,6 +134,21 @@ def test_a_very_long_call_is_timed_once() -> None:
     assert [len(t["long"].times), len(t["short"].times)] == [1, 3]
 
 
+def test_a_long_first_call_alone_does_not_cut_the_rounds() -> None:
+    """The untimed first call includes a JIT's compilation: a kernel that compiles for
+    seconds and then runs fast is timed in every round."""
+    clock = FakeClock()
+    durations = iter([20.0, 0.01, 0.01, 0.01])
+
+    def compiles_first() -> None:
+        clock.now += next(durations)
+
+    cands = [Candidate("jit", "fake", "actlab", 1, compiles_first)]
+    t = measure(cands, min_rounds=3, max_rounds=3, clock=clock, cpu_clock=clock, long_call_s=15)
+    assert t["jit"].first_call_s == 20.0
+    assert t["jit"].times == pytest.approx([0.01, 0.01, 0.01])
+
+
 def test_measure_median_ignores_one_disturbed_round() -> None:
     clock, _log = FakeClock(), []
     durations = iter([0.5, 0.010, 0.900, 0.011, 0.012])  # first call, then 4 rounds

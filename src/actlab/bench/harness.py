@@ -119,8 +119,10 @@ def measure(
     threads than it is not timed again. It cannot be the best peer at its thread count,
     and the rounds it would take are what makes the suite long; actlab, the copies and the
     floor always run every round.
-    ``long_call_s``: a candidate whose first call took longer is timed in one round only
-    (a call of many seconds is far from every bar, and three of them would dominate the run).
+    ``long_call_s``: a candidate whose call in the first round took longer is timed in that
+    round only (a call of many seconds is far from every bar, and three of them would
+    dominate the run). The untimed first call does not count: it includes a JIT's
+    compilation (several seconds for a kernel compiled anew), after which the kernel is fast.
     """
     if min_rounds < 1 or max_rounds < min_rounds:
         raise ValueError(f"need 1 <= min_rounds <= max_rounds, got {min_rounds}, {max_rounds}")
@@ -165,7 +167,7 @@ def measure(
             timings[c.name].cpu.append(c1 - c0)
         rounds += 1
         if rounds == 1 and long_call_s is not None:
-            live = [c for c in live if not timings[c.name].first_call_s > long_call_s]
+            live = [c for c in live if not timings[c.name].times[0] > long_call_s]
         if rounds == 1 and slow_factor is not None:
             live = [c for c in live if not _far_behind(c, live, timings, slow_factor)]
     return timings

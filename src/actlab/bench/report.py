@@ -81,8 +81,8 @@ def _header(res: SuiteResult) -> list[str]:
             else ""
         )
         + (
-            f" A candidate whose first call took more than {res.options['long_call_s']:g} s "
-            "is timed in one round."
+            f" A candidate whose call in the first round took more than "
+            f"{res.options['long_call_s']:g} s is timed in that round only."
             if res.options.get("long_call_s")
             else ""
         ),
