@@ -33,7 +33,9 @@ from ._stream import LINE, elements_to_line, fence_ir, splat, vector_fma  # LINE
 # A streamed body asks for each input's line this many bytes ahead (a prefetch per line and
 # input): the hardware prefetcher alone left float64 g·relu′ over 2^25 elements 10% slower
 # at 1 and 2 threads (`python benchmarks/ab.py f208fbe --cases relu_vjp`: 0.90×), and no
-# streamed map measured slower with it.
+# streamed map measured slower with it. 2048 bytes ahead took 1.01–1.08× the time of g·relu′
+# and g·σ′ from y; 512 took 0.92–1.04× over three runs, no clear change (`python
+# benchmarks/ab.py 8bd3c67 --cases sigmoid_vjp_from_output,relu_vjp`, the constant edited).
 PREFETCH_AHEAD = 1024
 
 
