@@ -81,7 +81,7 @@ def _header(res: SuiteResult) -> list[str]:
             else ""
         )
         + (
-            f" A candidate whose call in the first round took more than "
+            " A candidate whose call in the first round took more than "
             f"{res.options['long_call_s']:g} s is timed in that round only."
             if res.options.get("long_call_s")
             else ""
