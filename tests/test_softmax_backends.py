@@ -140,3 +140,35 @@ def test_dask_with_the_row_axis_split_across_chunks(entry):
         t = np.array([0, 1, 2, 3, 4])
         loss = actlab.cross_entropy(lx, da.from_array(t, chunks=2), reduction="none")
         assert same(computed(loss), actlab.cross_entropy(x, t, reduction="none"))
+
+
+@pytest.mark.parametrize("entry", VECTOR, ids=lambda e: e.name)
+@pytest.mark.parametrize("axis", [0, -1, (0, 1)])
+def test_dask_without_a_mask_computes_whole_rows_on_numpy(entry, axis):
+    """Without ``where``, a Dask array's rows are made whole in each chunk and computed by
+    the NumPy path: its bits (float64 in the extended type, not the float64-only formulas
+    above), under NumPy's error state, underflow included. The rows here are small, so that
+    the whole array takes the NumPy path as well (not the compiled row kernels, which agree
+    with it within their bounds, not in bits)."""
+    da = pytest.importorskip("dask.array")
+    for dtype in (np.float32, np.float64):
+        x = _rows(dtype)
+        x[0, 0] = 2000.0  # e^(x − m) underflows for the rest of that row (and column)
+        lazy = entry.fn(da.from_array(x, chunks=(2, 3)), axis=axis, temperature=0.5)
+        assert isinstance(lazy, da.Array)
+        assert lazy.dtype == x.dtype
+        with np.errstate(all="raise"):
+            got = lazy.compute(scheduler="synchronous")
+        expected = entry.fn(x, axis=axis, temperature=0.5)
+        assert same(got, expected)
+        assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+@pytest.mark.parametrize("entry", VECTOR, ids=lambda e: e.name)
+def test_dask_arguments_are_checked_when_the_call_is_made(entry):
+    da = pytest.importorskip("dask.array")
+    lx = da.from_array(_rows(), chunks=(2, 3))
+    with pytest.raises(ValueError, match=f"{entry.name}: axis 2 is out of range"):
+        entry.fn(lx, axis=2)
+    with pytest.raises(ValueError, match=f"{entry.name}: temperature must be finite and > 0"):
+        entry.fn(lx, temperature=0.0)

@@ -22,9 +22,12 @@ __all__ = [
     "device",
     "from_numpy",
     "is_backend_array",
+    "is_chunked",
     "is_concrete",
     "is_lazy_value",
+    "map_chunks",
     "namespace",
+    "quiet_product",
     "quiet_underflow",
     "scalar_value",
     "to_namespace",
@@ -146,6 +149,29 @@ def is_concrete(x: Any) -> bool:
     return not array_api_compat.is_lazy_array(x)
 
 
+def is_chunked(x: Any) -> bool:
+    """Whether ``x`` is a Dask array: the elementwise functions (and softmax, softmin and
+    log_softmax without a mask) then run chunk by chunk on the chunks' own backend
+    (``map_chunks``), so that NumPy chunks get the NumPy path."""
+    return bool(array_api_compat.is_dask_array(x))
+
+
+def map_chunks(fn: Any, dtype: Any, x: Any, *others: Any) -> Any:
+    """A Dask array of ``dtype``: ``fn`` over each chunk of ``x`` and the matching chunks of
+    ``others`` (Dask arrays of x's shape, cut like x; numbers and 0-d arrays), still lazy.
+
+    Through Dask's Array API the formulas would run in float64 alone, outside actlab's error
+    state (its graph computes after the call). On its NumPy chunks the NumPy path computes
+    in the extended type, with the compiled kernels, under ``quiet_underflow``: NumPy's
+    results (its bits where a chunk takes the same kernel tier as the whole array would)."""
+    from dask.array import Array, map_blocks
+    from dask.array.utils import meta_from_array
+
+    # Arrays of x's shape are cut like x; numbers and 0-d arrays go whole to every chunk.
+    aligned = [o.rechunk(x.chunks) if isinstance(o, Array) and o.ndim else o for o in others]
+    return map_blocks(fn, x, *aligned, dtype=dtype, meta=meta_from_array(x, dtype=dtype))
+
+
 def is_lazy_value(x: Any) -> bool:
     """Whether ``x`` (a parameter: a number or an array) is a backend array whose values
     cannot be read yet; numbers and NumPy arrays always can."""
@@ -188,6 +214,21 @@ def quiet_underflow() -> Iterator[None]:
     """
     with np.errstate(under="ignore"):
         yield
+
+
+def quiet_product(a: Any, b: Any) -> Any:
+    """a·b where an underflow is the correctly rounded result, not an error: inside
+    ``quiet_underflow``, and for a Dask array ``a`` inside each chunk's computation (its graph
+    runs after the call, outside any error state set here). ``b``: a number or an array."""
+    if is_chunked(a):
+        dtype = np.result_type(a.dtype, getattr(b, "dtype", b))
+        return map_chunks(_quiet_times, dtype, a, b)
+    return _quiet_times(a, b)
+
+
+def _quiet_times(a: Any, b: Any) -> Any:
+    with quiet_underflow():
+        return a * b
 
 
 def times_cotangent(xp: Any, derivative: Any, g: Any, dtype: Any) -> Any:

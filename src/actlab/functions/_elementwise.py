@@ -123,6 +123,13 @@ def evaluate(
     # Scalar parameters only: an array parameter (prelu's weight, rrelu's slopes) would have
     # to be cut into the same blocks; such calls run on the whole array.
     scalar_params = all(isinstance(v, float) for v in params.values())
+    if _xp.is_chunked(xa) and scalar_params:
+        return _xp.map_chunks(
+            lambda xc, gc=None: _chunk(func, kernel, limits, xc, gc, extended, params),
+            xa.dtype,
+            xa,
+            *(() if ga is None else (ga,)),
+        )
     if numpy_in and xa.size > 0 and scalar_params:
         fast = dispatch.elementwise(
             func,
@@ -144,6 +151,15 @@ def evaluate(
     if was_scalar and isinstance(result, np.ndarray):
         return result[()]
     return result
+
+
+def _chunk(
+    func: str, kernel: Kernel, limits: Limits, xc: Any, gc: Any, extended: bool,
+    params: dict[str, Any],
+) -> Any:  # fmt: skip
+    """One chunk of a Dask array (and of its cotangent), as an array of the chunk's backend."""
+    with cotangent(gc):
+        return evaluate(func, kernel, limits, xc, extended=extended, **params)
 
 
 def _cotangent_array(func: str, xp: Any, xa: Any, g: Any) -> Any:

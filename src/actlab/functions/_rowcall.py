@@ -7,14 +7,20 @@ single axis, no ``where`` mask) through ``kernels.rowpath`` and puts results int
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .. import _xp
 from ..kernels import rowpath
 from ..kernels.outputs import deliver
 from ._rows import axes_of, check_temperature
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def fast_axis(func: str, x: Any, axis: Any, where: Any) -> int | None:
@@ -48,6 +54,8 @@ def vector(
 ) -> Any:
     """softmax-like ``func`` (x's shape) with ``impl(x, axis, where=, temperature=)``."""
     check_out_backend(func, x, out)
+    if _xp.is_chunked(x) and where is None and x.ndim > 0 and _is_number(temperature):
+        return _whole_rows(func, impl, x, axis, temperature, kernel)
     ax = fast_axis(func, x, axis, where)
     if ax is None:
         return deliver(func, impl(x, axis, where=where, temperature=temperature), out)
@@ -59,4 +67,24 @@ def vector(
         out,
         lambda block: impl(block, -1, temperature=t),
         kernel=kernel if t == 1.0 else None,
+    )
+
+
+def _whole_rows(
+    func: str,
+    impl: Callable[..., Any],
+    x: Any,
+    axis: Any,
+    temperature: float,
+    kernel: str | None,
+) -> Any:
+    """A Dask array: its rows made whole within each chunk (the axes in one chunk), then
+    every chunk by this function on the chunk's backend, as the elementwise functions do
+    (``_xp.map_chunks``). The arguments are checked here, not when the graph runs."""
+    axes = axes_of(func, axis, x.ndim)
+    t = check_temperature(func, temperature)
+    _, xa, _ = _xp.as_float_array(x, func)
+    whole = xa.rechunk({a: -1 for a in axes})
+    return _xp.map_chunks(
+        lambda chunk: vector(func, impl, chunk, axes, None, t, None, kernel), xa.dtype, whole
     )

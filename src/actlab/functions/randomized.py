@@ -208,8 +208,7 @@ def _grad_bound(
     y = evaluate(func, _leaky_grad_slope, _leaky_limits_xp(3), xa, slope=0.0, extended=False)
     # x·weight underflows for subnormal x: that is the correctly rounded result, not an error
     # (under np.errstate(all="raise") it would otherwise raise).
-    with _xp.quiet_underflow():
-        return _scalar_if(was_scalar, y * weight)
+    return _scalar_if(was_scalar, _xp.quiet_product(y, weight))
 
 
 def rrelu_grad_lower(

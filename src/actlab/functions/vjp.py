@@ -80,6 +80,10 @@ def _from_output(func: str, y: Any, g: Any, out: Any, formula: Callable[..., Any
         if not isinstance(ya, np.ndarray):
             raise TypeError(f"{func}: out= is supported for NumPy input only")
         check_out(func, out, ya.shape, ya.dtype)
+    if _xp.is_chunked(ya):  # each chunk on its own backend, as the elementwise functions
+        return _xp.map_chunks(
+            lambda yc, gc: _from_output(func, yc, gc, None, formula), ya.dtype, ya, ga
+        )
     if isinstance(ya, np.ndarray) and ya.size > 0:
         result = out if out is not None and out.flags.c_contiguous else np.empty_like(ya)
         if dispatch.from_output(func.split("_vjp")[0], ya, np.asarray(ga), result):
