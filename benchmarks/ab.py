@@ -44,7 +44,7 @@ def unpack(rev: str, into: pathlib.Path) -> None:
 
 
 # name → (shape, function, arguments): "x" the input alone, "xg" with an upstream gradient g,
-# "xt" with integer targets.
+# "xt" with integer targets, "x2.5" with the number 2.5 as g.
 CASES = {
     "softmax8192": ((8192, 8192), "softmax", "x"),
     "log_softmax8192": ((8192, 8192), "log_softmax", "x"),
@@ -69,6 +69,8 @@ CASES = {
         )
     },
     "sigmoid_vjp_from_output": ((N,), "sigmoid_vjp_from_output", "xg"),
+    # the cotangent a number (broadcast to x's shape inside the call)
+    "silu_vjp_number": ((N,), "silu_vjp", "x2.5"),
     **{f: ((N,), f, "x") for f in ("relu", "sigmoid", "silu")},
 }
 DEFAULT = "softmax8192,log_softmax8192,softmax1000,log_softmax1000,softmax10,ce"
@@ -82,6 +84,8 @@ def arguments(shape: tuple[int, ...], dtype: str, kind: str, rng) -> tuple[list,
         args.append(rng.standard_normal(shape).astype(dtype))
     elif kind == "xt":
         args.append(rng.integers(0, shape[-1], shape[0]))
+    elif kind != "x":  # "x2.5": g is that number
+        args.append(float(kind[1:]))
     return args, np.empty_like(x)
 
 

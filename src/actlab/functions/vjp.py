@@ -85,7 +85,7 @@ def _from_output(func: str, y: Any, g: Any, out: Any, formula: Callable[..., Any
             lambda yc, gc: _from_output(func, yc, gc, None, formula), ya.dtype, ya, ga
         )
     if isinstance(ya, np.ndarray) and ya.size > 0:
-        result = out if out is not None and out.flags.c_contiguous else np.empty_like(ya)
+        result = out if out is not None and out.flags.c_contiguous else np.empty(ya.shape, ya.dtype)
         if dispatch.from_output(func.split("_vjp")[0], ya, np.asarray(ga), result):
             if out is not None and result is not out:
                 np.copyto(out, result)

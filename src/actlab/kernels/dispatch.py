@@ -139,6 +139,14 @@ def _modules() -> Any:
     return elementwise
 
 
+def _contiguous(a: np.ndarray) -> np.ndarray:
+    """``a``, or a C-contiguous copy of it. A cotangent given as a number or a row broadcast
+    to x's shape (stride 0), or any strided input, is copied once, as a strided x is
+    (``blocked.contiguous_into``): on the NumPy path that it took before, g·silu′ with a
+    number as g took 45× (float64) and 10× (float32) the time of the compiled loop."""
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
 def _flat(a: np.ndarray) -> np.ndarray | None:
     """A contiguous 1-D view of ``a``, or None if ``a`` is not C-contiguous."""
     return a.reshape(-1) if a.flags.c_contiguous else None
@@ -179,8 +187,9 @@ def elementwise(
     if g is not None:
         if not (isinstance(g, np.ndarray) and g.shape == x.shape and g.dtype.kind == "f"):
             return None
-        if g.dtype.itemsize > 8 or _flat(g) is None:
+        if g.dtype.itemsize > 8:
             return None
+        g = _contiguous(g)
     result = out if out is not None and out.flags.c_contiguous else np.empty_like(x, order="C")
     src = blocked.contiguous_into(x, result, keep=g)  # strided x: copied, then in place
     mod = _modules()
@@ -275,10 +284,9 @@ def from_output(func: str, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> boo
     """g·f′ from a saved output y by the compiled loop into ``out``; False if not applicable."""
     if not use_numba() or y.size == 0 or y.dtype not in (np.float32, np.float64):
         return False
-    if _flat(y) is None or _flat(g) is None or not out.flags.c_contiguous:
+    if not out.flags.c_contiguous or g.dtype != y.dtype:  # the loop runs in y's dtype
         return False
-    if g.dtype != y.dtype:  # the loop runs in y's dtype
-        return False
+    y, g = _contiguous(y), _contiguous(g)
     kernel = getattr(_streamed(), f"{func}_from_output_vjp")
     kernel(_flat(y), _flat(g), out.reshape(-1), out.nbytes >= STREAM_BYTES)
     return True
