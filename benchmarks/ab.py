@@ -44,7 +44,7 @@ def unpack(rev: str, into: pathlib.Path) -> None:
 
 
 # name → (shape, function, arguments): "x" the input alone, "xg" with an upstream gradient g,
-# "xt" with integer targets, "x2.5" with the number 2.5 as g.
+# "xt" with integer targets, "x2.5" with the number 2.5 as g; then keyword options, if any.
 CASES = {
     "softmax8192": ((8192, 8192), "softmax", "x"),
     "log_softmax8192": ((8192, 8192), "log_softmax", "x"),
@@ -71,6 +71,9 @@ CASES = {
     "sigmoid_vjp_from_output": ((N,), "sigmoid_vjp_from_output", "xg"),
     # the cotangent a number (broadcast to x's shape inside the call)
     "silu_vjp_number": ((N,), "silu_vjp", "x2.5"),
+    # row calls that run on another function's kernel (kernels/rowpath.Transform)
+    "softmin1000": ((65536, 1000), "softmin", "x"),
+    "softmax1000_t": ((65536, 1000), "softmax", "x", {"temperature": 0.5}),
     **{f: ((N,), f, "x") for f in ("relu", "sigmoid", "silu")},
 }
 DEFAULT = "softmax8192,log_softmax8192,softmax1000,log_softmax1000,softmax10,ce"
@@ -89,8 +92,8 @@ def arguments(shape: tuple[int, ...], dtype: str, kind: str, rng) -> tuple[list,
     return args, np.empty_like(x)
 
 
-def bound(module, func: str, args: list, out: np.ndarray) -> Callable[[], object]:
-    return lambda: getattr(module, func)(*args, out=out)
+def bound(module, func: str, args: list, out: np.ndarray, options: dict) -> Callable[[], object]:
+    return lambda: getattr(module, func)(*args, out=out, **options)
 
 
 def timed(call: Callable[[], object]) -> float:
@@ -123,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name} {dtype}",
                 CASES[name][1],
                 arguments(CASES[name][0], dtype, CASES[name][2], rng),
+                CASES[name][3] if len(CASES[name]) > 3 else {},
             )
             for name in names
             for dtype in ("float32", "float64")
@@ -133,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         for threads in (int(t) for t in args.threads.split(",")):
             for package in ("actlab", "actlab_rev"):
                 importlib.import_module(f"{package}.kernels.config").set_num_threads(threads)
-            for key, func, (call_args, out) in made:
-                calls = {side: bound(m, func, call_args, out) for side, m in packages.items()}
+            for key, func, (call_args, out), options in made:
+                calls = {
+                    side: bound(m, func, call_args, out, options) for side, m in packages.items()
+                }
                 for call in calls.values():
                     call()  # compile, fault the pages in
                 times: dict[str, list[float]] = {"old": [], "new": []}

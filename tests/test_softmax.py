@@ -17,6 +17,7 @@ import actlab
 from actlab import oracle_vector as ov
 from actlab.registry import Reduction, VectorFunction
 from softmax_support import central_difference, same
+from test_kernels_support import TIERS, on_tier
 
 
 @pytest.fixture(autouse=True)
@@ -463,3 +464,21 @@ def test_logsumexp_vjp_with_where_and_b_matches_finite_differences():
         assert np.allclose(got, fd, rtol=1e-6, atol=1e-9)
         if "where" in opts:
             assert same(got[~keep], np.zeros(np.count_nonzero(~keep)))
+
+
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [7, 10, 300])
+def test_entries_far_below_the_max_are_plus_zero(tier, dtype, n):
+    """x − m's rounding error is −m itself where |x| ≫ |m|; it once reached the float32
+    kernels' exp polynomial (a probability of −5e−36) and made the NumPy path's e^hi·(1 + lo)
+    a −0.0. Every far entry's probability is +0.0, and log_softmax keeps x − m."""
+    x = (np.random.default_rng(n).standard_normal((64, n)) * 30).astype(dtype)
+    far = [-3e9, -3e30, -3e38] + ([-1e300] if dtype == np.float64 else [])
+    x[: len(far), 1] = far
+    with on_tier(tier), np.errstate(all="raise"):
+        y = actlab.softmax(x)
+        logs = actlab.log_softmax(x)
+    assert not np.signbit(y).any()
+    assert (y[: len(far), 1] == 0).all()
+    np.testing.assert_allclose(logs[: len(far), 1], x[: len(far), 1], rtol=1e-6)

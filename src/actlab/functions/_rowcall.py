@@ -7,6 +7,7 @@ single axis, no ``where`` mask) through ``kernels.rowpath`` and puts results int
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -67,7 +68,37 @@ def vector(
         out,
         lambda block: impl(block, -1, temperature=t),
         kernel=kernel if t == 1.0 else None,
+        transform=_transform(func, x.dtype, t),
     )
+
+
+def _transform(func: str, dtype: np.dtype, t: float) -> rowpath.Transform | None:
+    """How a call that no kernel takes as it is still runs on one: softmin on softmax's
+    kernel (negated rows), and a float32 call with a temperature on the float64 kernel of its
+    function (rows shifted by their max and divided by T in float64). float64 with a
+    temperature has no exact transform (x/T rounds, and exp amplifies that): NumPy path."""
+    negate = func == "softmin"
+    if t == 1.0:
+        return rowpath.Transform("softmax", dtype, np.negative) if negate else None
+    if dtype != np.float32:
+        return None
+    base = "log_softmax" if func == "log_softmax" else "softmax"
+    return rowpath.Transform(
+        base, np.dtype(np.float64), functools.partial(_shifted_scaled, negate=negate, t=t)
+    )
+
+
+def _shifted_scaled(block: np.ndarray, negate: bool, t: float) -> np.ndarray:
+    """(x − max)/T, or (min − x)/T, per row in float64 (x − m exact there for float32 x).
+    A row with NaN or +∞ (or all −∞) becomes NaN rows (∞ − ∞), which the kernel flags for
+    the NumPy path."""
+    b = block.astype(np.float64)
+    with np.errstate(invalid="ignore", under="ignore"):
+        if negate:
+            d = np.subtract(b.min(axis=1, keepdims=True), b, out=b)
+        else:
+            d = np.subtract(b, b.max(axis=1, keepdims=True), out=b)
+        return np.divide(d, t, out=d)
 
 
 def _whole_rows(

@@ -285,7 +285,9 @@ def analyse(
     top = usable & (hi == 0.0)
     with _xp.quiet_underflow():
         # exp(hi + lo) = exp(hi)·(1 + lo) to within lo², far below the working precision.
-        e = xp.where(usable, xp.exp(hi) * (1.0 + lo), zeros)
+        # |lo| ≤ half an ULP of hi: |lo| ≥ 1/2 only where |hi| ≥ 2^52 and exp(hi) is 0, and
+        # the floor keeps that 0 positive (1 + lo < 0 there gave −0.0).
+        e = xp.where(usable, xp.exp(hi) * xp.maximum(1.0 + lo, 0.5), zeros)
         n_top = xp.sum(xp.where(top, ones, zeros), axis=axes, keepdims=True)
         below = xp.sum(xp.where(top, zeros, e), axis=axes, keepdims=True)
     tau = below + (n_top - 1.0)

@@ -36,6 +36,7 @@ _LN2_HI = F(0.693145751953125)  # 8 trailing zero bits: k·_LN2_HI is exact for 
 _LN2_LO = F(1.428606765330187e-06)
 LOW = F(-104.0)  # below: e^d < 2^−150, 0 in float32 (and k + 32 would leave the normals)
 _ONE = F(1.0)
+_ZERO = F(0.0)
 _P0 = F(1.9875691500e-4)
 _P1 = F(1.3981999507e-3)
 _P2 = F(8.3334519073e-3)
@@ -75,7 +76,11 @@ def exp_neg_pair(x, neg_m):
     bv = hi - x
     av = hi - bv
     lo = (x - av) + (neg_m - bv)
-    h = LOW if hi < LOW else hi
+    far = hi < LOW
+    h = LOW if far else hi
+    # Beyond LOW, lo is not small (x − m's rounding error is −m itself where |x| ≫ |m|): the
+    # polynomial would take r ≈ −m and the result could turn negative. It is dropped there.
+    lo = _ZERO if far else lo
     t = h * _INV_LN2 + _SHIFT
     kf = t - _SHIFT
     r1 = h - kf * _LN2_HI  # exact
@@ -106,7 +111,9 @@ def exp_neg_pair_lanes(x, neg_m):
     bv = hi - x
     av = hi - bv
     lo = (x - av) + (neg_m - bv)
-    h = where(hi < float(LOW), float(LOW), hi)
+    far = hi < float(LOW)
+    h = where(far, float(LOW), hi)
+    lo = where(far, 0.0, lo)
     t = h.fma(float(_INV_LN2), float(_SHIFT))
     neg_kf = -(t - float(_SHIFT))
     r = neg_kf.fma(float(_LN2_HI), h) + neg_kf.fma(float(_LN2_LO), lo)

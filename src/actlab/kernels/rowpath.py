@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ import numpy as np
 from . import blocked, config
 from .outputs import check_out
 
-__all__ = ["run"]
+__all__ = ["Transform", "run"]
 
 # Rows per parallel chunk of the compiled kernels: enough elements that the per-chunk scratch
 # allocation and scheduling are amortised, and that the float32 kernels' pipelining (the
@@ -81,6 +82,24 @@ def _swap(src: np.ndarray, dst: np.ndarray) -> None:
     transpose.swap_last_two(src, dst)
 
 
+@dataclass(frozen=True)
+class Transform:
+    """Rows made into the input of another function's kernel: ``kernel`` over
+    ``rows(block)`` (a new array, of ``dtype``) gives the call's result for the block, rounded
+    once more to the call's dtype. softmin(x) is softmax(−x), exactly; a float32 softmax
+    with a temperature T is the float64 softmax of (x − m)/T, whose x − m is exact in
+    float64 and whose division adds 2^−53 relative to an argument of at most ~100."""
+
+    kernel: str
+    dtype: np.dtype
+    rows: Callable[[np.ndarray], np.ndarray]
+
+
+# Elements per block of transformed rows: the transform's temporaries stay this size, and a
+# block still has 8 chunks of the long-row kernels for the threads.
+_TRANSFORM_BLOCK_ELEMENTS = 1 << 21
+
+
 def run(
     func: str,
     x: np.ndarray,
@@ -90,11 +109,13 @@ def run(
     *,
     kernel: str | None,
     reduces: bool = False,
+    transform: Transform | None = None,
 ) -> np.ndarray:
     """``func`` over ``axis`` of the float NumPy array ``x``.
 
     ``impl(block)`` is the NumPy path on a 2-D block (rows × n, last axis). ``kernel`` names
-    the compiled kernel (None: none applies to this call). ``reduces``: one value per row.
+    the compiled kernel (None: none applies to this call); ``transform`` another kernel's
+    over transformed rows instead (block by block). ``reduces``: one value per row.
     """
     shape = x.shape[:axis] + x.shape[axis + 1 :] if reduces else x.shape
     if out is not None:
@@ -123,10 +144,13 @@ def run(
         res2 = np.empty((x2.shape[0],) if reduces else x2.shape, dtype=x.dtype)
     big = x.size >= config.get_row_kernel_min_size()
     compiled = _numba_kernel(kernel, x.dtype, n) if kernel is not None and big else None
-    if compiled is not None and n > 0 and x2.shape[0] > 0:
+    through = _numba_kernel(transform.kernel, transform.dtype, n) if transform and big else None
+    if through is not None and n > 0 and x2.shape[0] > 0:
+        assert transform is not None
+        _run_transformed(through, transform.rows, x2, res2, impl)
+    elif compiled is not None and n > 0 and x2.shape[0] > 0:
         flags = np.zeros(x2.shape[0], dtype=np.int8)
-        chunk = max(1, (_CHUNK_ELEMENTS if n > SHORT_ROW else _SHORT_CHUNK_ELEMENTS) // n)
-        compiled(x2, res2, flags, chunk)
+        compiled(x2, res2, flags, _chunk_rows(n))
         bad = np.flatnonzero(flags)
         if bad.size:
             res2[bad] = impl(x2[bad])
@@ -144,3 +168,35 @@ def run(
         else:
             np.copyto(target, res2.reshape(target.shape))
     return result
+
+
+def _chunk_rows(n: int) -> int:
+    """Rows per parallel chunk of the compiled kernels for rows of n."""
+    return max(1, (_CHUNK_ELEMENTS if n > SHORT_ROW else _SHORT_CHUNK_ELEMENTS) // n)
+
+
+def _run_transformed(
+    kernel: Callable[..., Any],
+    rows: Callable[[np.ndarray], np.ndarray],
+    x2: np.ndarray,
+    res2: np.ndarray,
+    impl: Callable[[np.ndarray], np.ndarray],
+) -> None:
+    """``kernel`` over ``rows`` of each block of x2's rows into res2 (rounded to its dtype);
+    the rows the kernel flags (NaN, ±∞) from ``impl`` on x2's own rows."""
+    n = x2.shape[1]
+    per = max(1, _TRANSFORM_BLOCK_ELEMENTS // n)
+    for start in range(0, x2.shape[0], per):
+        block = slice(start, start + per)
+        w = rows(x2[block])
+        same = w.dtype == res2.dtype  # then straight into the result (its rows are contiguous)
+        r = res2[block] if same else np.empty_like(w)
+        flags = np.zeros(w.shape[0], dtype=np.int8)
+        kernel(w, r, flags, _chunk_rows(n))
+        if not same:
+            # float64 beyond float32's range rounds to ±∞, below it to subnormals or 0
+            with np.errstate(over="ignore", under="ignore"):
+                res2[block] = r
+        bad = np.flatnonzero(flags)
+        if bad.size:
+            res2[block][bad] = impl(x2[block][bad])

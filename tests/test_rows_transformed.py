@@ -1,0 +1,102 @@
+"""Row calls that no compiled kernel takes as they are, run on another function's kernel over
+transformed rows (``kernels.rowpath.Transform``): softmin on softmax's kernel over −x, and
+float32 softmax, softmin and log_softmax with a temperature on the float64 kernels over
+(x − max)/T. They meet the same bars against the oracle, keep the hard-row contract (the
+flagged rows from the NumPy path), and really take that path (a spy on it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import actlab
+from actlab import oracle_vector as ov
+from actlab.kernels import config, rowpath
+from softmax_support import accuracy_rows, same
+from test_kernels_support import on_tier
+
+pytestmark = pytest.mark.skipif(not config.numba_available(), reason="numba is not installed")
+
+# (function, temperature, dtype): each a call that used to leave the compiled tier.
+CALLS = [
+    ("softmin", 1.0, np.float32),
+    ("softmin", 1.0, np.float64),
+    ("softmin", 0.37, np.float32),
+    ("softmax", 0.37, np.float32),
+    ("softmax", 5.0, np.float32),
+    ("log_softmax", 0.37, np.float32),
+    ("log_softmax", 1e-3, np.float32),
+]
+
+
+@pytest.fixture
+def transformed(monkeypatch):
+    """How many blocks went through ``rowpath._run_transformed``."""
+    calls = []
+    original = rowpath._run_transformed
+
+    def spy(*args):
+        calls.append(args[1])
+        return original(*args)
+
+    monkeypatch.setattr(rowpath, "_run_transformed", spy)
+    return calls
+
+
+@pytest.mark.parametrize(("name", "t", "dtype"), CALLS)
+def test_transformed_rows_meet_the_bars(name, t, dtype, transformed):
+    entry = actlab.get(name)
+    bar = entry.ulp_bar(np.dtype(dtype).name)
+    with on_tier("numba"), np.errstate(all="raise"):
+        for x in accuracy_rows(dtype):
+            exact = ov.exact_rows(entry.reference, x.astype(np.float64), temperature=t)
+            got = entry.fn(x, temperature=t)
+            assert got.dtype == x.dtype
+            err = ov.ulp_errors(got, exact, dtype)
+            assert err.max() <= bar, (name, t, err.max(), bar)
+    assert transformed  # the calls above took the transformed path
+
+
+@pytest.mark.parametrize(("name", "t", "dtype"), CALLS)
+@pytest.mark.parametrize("n", [7, 300])
+def test_hard_rows_follow_the_contract(name, t, dtype, n, transformed):
+    """Rows with NaN, ±∞ entries, all −∞ or all +∞ (the kernel flags the hard ones for the
+    NumPy path and computes −∞ entries itself) give the NumPy tier's NaN, ±∞ and zeros, and
+    its other values within the bar (both tiers are held to it)."""
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((40, n)) * 30).astype(dtype)
+    x[0, 1] = np.nan
+    x[1, 2] = np.inf
+    x[2] = -np.inf
+    x[3, ::2] = -np.inf
+    x[4] = np.inf
+    x[5, 0] = 3e38  # (x − m)/T beyond float64's range for T = 1e−3 is −∞ there: exp 0
+    fn = getattr(actlab, name)
+    with on_tier("numba"), np.errstate(all="raise"):
+        got = fn(x, temperature=t)
+    assert transformed
+    with on_tier("numpy"), np.errstate(all="raise"):
+        expected = fn(x, temperature=t)
+    exact = ~np.isfinite(expected) | (expected == 0)
+    assert same(got[exact], expected[exact])
+    rest = ~exact
+    ulps = np.abs(got[rest] - expected[rest]) / np.spacing(np.abs(expected[rest]))
+    assert ulps.max(initial=0.0) <= actlab.get(name).ulp_bar(np.dtype(dtype).name) + 0.5
+
+
+def test_softmin_is_softmax_of_the_negated_rows(transformed):
+    """Negation is exact, so softmin on softmax's kernel gives softmax's bits for −x."""
+    x = np.random.default_rng(1).standard_normal((300, 50)) * 10
+    with on_tier("numba"):
+        assert same(actlab.softmin(x, axis=0), actlab.softmax(-x, axis=0))
+    assert transformed
+
+
+def test_float64_with_a_temperature_stays_on_the_numpy_path(transformed):
+    """(x/T rounds, and exp amplifies it): no transform, the extended-precision path."""
+    x = np.random.default_rng(2).standard_normal((50, 40)) * 30
+    with on_tier("numba"):
+        got = actlab.softmax(x, temperature=0.37)
+    assert not transformed
+    with on_tier("numpy"):
+        assert same(got, actlab.softmax(x, temperature=0.37))
