@@ -193,10 +193,13 @@ def _run_transformed(
         r = res2[block] if same else np.empty_like(w)
         flags = np.zeros(w.shape[0], dtype=np.int8)
         kernel(w, r, flags, _chunk_rows(n))
+        # The flagged rows' input first: res2 may be x2 itself (a moved axis, computed in
+        # place), and the kernel leaves only the flagged rows of its output as they were.
+        bad = np.flatnonzero(flags)
+        redone = impl(x2[block][bad]) if bad.size else None
         if not same:
             # float64 beyond float32's range rounds to ±∞, below it to subnormals or 0
             with np.errstate(over="ignore", under="ignore"):
                 res2[block] = r
-        bad = np.flatnonzero(flags)
-        if bad.size:
-            res2[block][bad] = impl(x2[block][bad])
+        if redone is not None:
+            res2[block][bad] = redone
