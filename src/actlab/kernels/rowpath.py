@@ -9,6 +9,9 @@ and decides:
 * numba tier, float32/float64: the fused kernel of ``rows`` (one DRAM pass per row); rows
   that hold NaN or ±∞ are flagged by the kernel and recomputed by the NumPy path, whose
   hard-row contract they need;
+* a call no kernel takes as it is, but another function's kernel takes over transformed
+  rows (``Transform``: softmin over −x, float32 with a temperature over (x − max)/T in
+  float64): that kernel, a block of rows at a time;
 * otherwise: the NumPy path on blocks of rows, written into the output in place (peak
   memory: the output plus a few blocks' temporaries).
 
@@ -85,10 +88,10 @@ def _swap(src: np.ndarray, dst: np.ndarray) -> None:
 @dataclass(frozen=True)
 class Transform:
     """Rows made into the input of another function's kernel: ``kernel`` over
-    ``rows(block)`` (a new array, of ``dtype``) gives the call's result for the block, rounded
-    once more to the call's dtype. softmin(x) is softmax(−x), exactly; a float32 softmax
-    with a temperature T is the float64 softmax of (x − m)/T, whose x − m is exact in
-    float64 and whose division adds 2^−53 relative to an argument of at most ~100."""
+    ``rows(block)`` (a new array, of ``dtype``) gives the call's result for the block, then
+    rounded to the call's dtype if that is another. softmin(x) is softmax(−x), exactly; a
+    float32 softmax with a temperature T is the float64 softmax of (x − m)/T, whose x − m is
+    exact in float64 and whose division adds 2^−53 relative to an argument of at most ~100."""
 
     kernel: str
     dtype: np.dtype
@@ -144,7 +147,9 @@ def run(
         res2 = np.empty((x2.shape[0],) if reduces else x2.shape, dtype=x.dtype)
     big = x.size >= config.get_row_kernel_min_size()
     compiled = _numba_kernel(kernel, x.dtype, n) if kernel is not None and big else None
-    through = _numba_kernel(transform.kernel, transform.dtype, n) if transform and big else None
+    through = None
+    if transform is not None and big:
+        through = _numba_kernel(transform.kernel, transform.dtype, n)
     if through is not None and n > 0 and x2.shape[0] > 0:
         assert transform is not None
         _run_transformed(through, transform.rows, x2, res2, impl)
