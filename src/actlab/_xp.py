@@ -150,15 +150,16 @@ def is_concrete(x: Any) -> bool:
 
 
 def is_chunked(x: Any) -> bool:
-    """Whether ``x`` is a Dask array: the elementwise functions (and softmax, softmin and
-    log_softmax without a mask) then run chunk by chunk on the chunks' own backend
-    (``map_chunks``), so that NumPy chunks get the NumPy path."""
+    """Whether ``x`` is a Dask array: the elementwise functions (and softmax, softmin,
+    log_softmax and logsumexp without a mask) then run chunk by chunk on the chunks' own
+    backend (``map_chunks``), so that NumPy chunks get the NumPy path."""
     return bool(array_api_compat.is_dask_array(x))
 
 
-def map_chunks(fn: Any, dtype: Any, x: Any, *others: Any) -> Any:
+def map_chunks(fn: Any, dtype: Any, x: Any, *others: Any, drop_axis: Any = ()) -> Any:
     """A Dask array of ``dtype``: ``fn`` over each chunk of ``x`` and the matching chunks of
     ``others`` (Dask arrays of x's shape, cut like x; numbers and 0-d arrays), still lazy.
+    ``drop_axis``: the axes that ``fn`` reduces away (each whole within a chunk).
 
     Through Dask's Array API the formulas would run in float64 alone, outside actlab's error
     state (its graph computes after the call). On its NumPy chunks the NumPy path computes
@@ -169,7 +170,8 @@ def map_chunks(fn: Any, dtype: Any, x: Any, *others: Any) -> Any:
 
     # Arrays of x's shape are cut like x; numbers and 0-d arrays go whole to every chunk.
     aligned = [o.rechunk(x.chunks) if isinstance(o, Array) and o.ndim else o for o in others]
-    return map_blocks(fn, x, *aligned, dtype=dtype, meta=meta_from_array(x, dtype=dtype))
+    meta = meta_from_array(x, ndim=x.ndim - len(drop_axis), dtype=dtype)
+    return map_blocks(fn, x, *aligned, dtype=dtype, meta=meta, drop_axis=drop_axis)
 
 
 def is_lazy_value(x: Any) -> bool:

@@ -101,6 +101,23 @@ def _shifted_scaled(block: np.ndarray, negate: bool, t: float) -> np.ndarray:
         return np.divide(d, t, out=d)
 
 
+def reduce_whole_rows(
+    func: str, reduce: Callable[..., Any], x: Any, axis: Any, keepdims: bool
+) -> Any:
+    """A Dask array reduced over ``axis`` (None: every axis) as ``_whole_rows`` computes the
+    vector functions: the axes made whole in each chunk, then ``reduce(chunk, axes,
+    keepdims)`` on the chunk's backend."""
+    axes = axes_of(func, axis, x.ndim, allow_none=True)
+    _, xa, _ = _xp.as_float_array(x, func)
+    whole = xa.rechunk({a: -1 for a in axes})
+    return _xp.map_chunks(
+        lambda chunk: reduce(chunk, axes, keepdims),
+        xa.dtype,
+        whole,
+        drop_axis=() if keepdims else axes,
+    )
+
+
 def _whole_rows(
     func: str,
     impl: Callable[..., Any],

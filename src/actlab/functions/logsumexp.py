@@ -84,6 +84,10 @@ def logsumexp(
     _rowcall.check_out_backend("logsumexp", x, out)
     if out is not None and return_sign:
         raise TypeError("logsumexp: out= cannot hold the (value, sign) pair of return_sign=True")
+    if b is None and where is None and not return_sign and _xp.is_chunked(x) and x.ndim > 0:
+        return _rowcall.reduce_whole_rows(
+            "logsumexp", lambda c, axes, keep: logsumexp(c, axes, keepdims=keep), x, axis, keepdims
+        )
     simple = b is None and not return_sign and not keepdims
     if simple and isinstance(x, np.ndarray):
         every = axis if axis is not None else tuple(range(x.ndim))
