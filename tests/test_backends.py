@@ -354,24 +354,25 @@ def test_dask_float64_meets_the_numpy_bars_over_the_whole_range(entry, params):
 
 
 @pytest.mark.parametrize("name", ["silu", "softplus", "elu", "relu6", "tanh"])
-def test_dask_products_align_their_chunks_and_broadcast_g(name):
-    """g cut unlike x, broadcast, or a number: each chunk gets its own part of g. (The 2-D
-    chunks are not contiguous, and a non-contiguous g takes the NumPy path: on the compiled
-    tier the whole arrays would differ from it within the tiers' agreement, not in bits.)"""
+@pytest.mark.parametrize("tier", ["numba", "numpy"])
+def test_dask_products_align_their_chunks_and_broadcast_g(name, tier):
+    """g cut unlike x, broadcast, or a number: each chunk gets its own part of g, and the
+    bits of the whole array. (The 2-D chunks are not contiguous: their x and g are copied
+    into contiguous arrays for the compiled loop, as the whole array's broadcast g is.)"""
     da = pytest.importorskip("dask.array", reason="Dask is optional; its checks need it")
-    with on_tier("numpy"):
-        _check_dask_products(da, getattr(actlab, f"{name}_vjp"))
-
-
-def _check_dask_products(da, vjp):
+    if tier == "numba":
+        pytest.importorskip("numba", reason="the compiled tier needs numba")
+    vjp = getattr(actlab, f"{name}_vjp")
     x = np.resize(sample_points("float64"), (40, 30))
     g = np.random.default_rng(3).normal(size=x.shape) * 1e300
     lx = da.from_array(x, chunks=(7, 11))
     lazy = vjp(lx, da.from_array(g, chunks=(13, 4)))  # chunked unlike x
-    _assert_same_bits(_dask_computed(lazy), vjp(x, g))
+    with on_tier(tier):
+        _assert_same_bits(_dask_computed(lazy), vjp(x, g))
     row = (g[0] * 1e-300).astype(np.float32)  # broadcast along x's rows, another dtype
-    _assert_same_bits(_dask_computed(vjp(lx, row)), vjp(x, row))
-    _assert_same_bits(_dask_computed(vjp(lx, 2.5)), vjp(x, 2.5))
+    with on_tier(tier):
+        _assert_same_bits(_dask_computed(vjp(lx, row)), vjp(x, row))
+        _assert_same_bits(_dask_computed(vjp(lx, 2.5)), vjp(x, 2.5))
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh"])
