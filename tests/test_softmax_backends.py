@@ -157,6 +157,7 @@ def test_dask_without_a_mask_computes_whole_rows_on_numpy(entry, axis):
         lazy = entry.fn(da.from_array(x, chunks=(2, 3)), axis=axis, temperature=0.5)
         assert isinstance(lazy, da.Array)
         assert lazy.dtype == x.dtype
+        assert lazy.shape == x.shape
         with np.errstate(all="raise"):
             got = lazy.compute(scheduler="synchronous")
         expected = entry.fn(x, axis=axis, temperature=0.5)
@@ -185,8 +186,10 @@ def test_dask_logsumexp_reduces_whole_rows_on_numpy(axis, keepdims):
         x = _rows(dtype)
         x[0, 0] = 2000.0  # the rest of that row (and column) underflows in e^(x − m)
         lazy = actlab.logsumexp(da.from_array(x, chunks=(2, 3)), axis=axis, keepdims=keepdims)
+        expected = actlab.logsumexp(x, axis=axis, keepdims=keepdims)
         assert isinstance(lazy, da.Array)
         assert lazy.dtype == x.dtype
+        assert lazy.shape == expected.shape  # the graph's own shape, before computing
         with np.errstate(all="raise"):
             got = lazy.compute(scheduler="synchronous")
-        assert same(got, actlab.logsumexp(x, axis=axis, keepdims=keepdims))
+        assert same(got, expected)

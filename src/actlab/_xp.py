@@ -156,10 +156,13 @@ def is_chunked(x: Any) -> bool:
     return bool(array_api_compat.is_dask_array(x))
 
 
-def map_chunks(fn: Any, dtype: Any, x: Any, *others: Any, drop_axis: Any = ()) -> Any:
+def map_chunks(
+    fn: Any, dtype: Any, x: Any, *others: Any, drop_axis: Any = (), chunks: Any = None
+) -> Any:
     """A Dask array of ``dtype``: ``fn`` over each chunk of ``x`` and the matching chunks of
     ``others`` (Dask arrays of x's shape, cut like x; numbers and 0-d arrays), still lazy.
-    ``drop_axis``: the axes that ``fn`` reduces away (each whole within a chunk).
+    A reducing ``fn`` names the axes it removes (``drop_axis``) or, keeping them with length
+    1, the chunks of its result (``chunks``); each such axis is whole within x's chunks.
 
     Through Dask's Array API the formulas would run in float64 alone, outside actlab's error
     state (its graph computes after the call). On its NumPy chunks the NumPy path computes
@@ -171,7 +174,7 @@ def map_chunks(fn: Any, dtype: Any, x: Any, *others: Any, drop_axis: Any = ()) -
     # Arrays of x's shape are cut like x; numbers and 0-d arrays go whole to every chunk.
     aligned = [o.rechunk(x.chunks) if isinstance(o, Array) and o.ndim else o for o in others]
     meta = meta_from_array(x, ndim=x.ndim - len(drop_axis), dtype=dtype)
-    return map_blocks(fn, x, *aligned, dtype=dtype, meta=meta, drop_axis=drop_axis)
+    return map_blocks(fn, x, *aligned, dtype=dtype, meta=meta, drop_axis=drop_axis, chunks=chunks)
 
 
 def is_lazy_value(x: Any) -> bool:

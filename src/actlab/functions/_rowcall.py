@@ -2,7 +2,9 @@
 
 The row functions (softmax, log_softmax, softmin, logsumexp) keep their Array API
 implementation for every backend and option; this module routes the common NumPy case (a
-single axis, no ``where`` mask) through ``kernels.rowpath`` and puts results into ``out``.
+single axis, no ``where`` mask) through ``kernels.rowpath`` and puts results into ``out``,
+with the calls no kernel takes directly transformed onto one (``_transform``), and computes
+a Dask array without a mask chunk by chunk on that NumPy path (``_over_whole_rows``).
 """
 
 from __future__ import annotations
@@ -104,18 +106,12 @@ def _shifted_scaled(block: np.ndarray, negate: bool, t: float) -> np.ndarray:
 def reduce_whole_rows(
     func: str, reduce: Callable[..., Any], x: Any, axis: Any, keepdims: bool
 ) -> Any:
-    """A Dask array reduced over ``axis`` (None: every axis) as ``_whole_rows`` computes the
-    vector functions: the axes made whole in each chunk, then ``reduce(chunk, axes,
-    keepdims)`` on the chunk's backend."""
+    """A Dask array reduced over ``axis`` (None: every axis) chunk by chunk, its axes made
+    whole in each chunk: ``reduce(chunk, axis=axes, keepdims=keepdims)`` on the chunk's
+    backend."""
     axes = axes_of(func, axis, x.ndim, allow_none=True)
-    _, xa, _ = _xp.as_float_array(x, func)
-    whole = xa.rechunk({a: -1 for a in axes})
-    return _xp.map_chunks(
-        lambda chunk: reduce(chunk, axes, keepdims),
-        xa.dtype,
-        whole,
-        drop_axis=() if keepdims else axes,
-    )
+    fn = functools.partial(reduce, axis=axes, keepdims=keepdims)
+    return _over_whole_rows(func, x, axes, fn, reduces=True, keepdims=keepdims)
 
 
 def _whole_rows(
@@ -126,13 +122,32 @@ def _whole_rows(
     temperature: float,
     kernel: str | None,
 ) -> Any:
-    """A Dask array: its rows made whole within each chunk (the axes in one chunk), then
-    every chunk by this function on the chunk's backend, as the elementwise functions do
-    (``_xp.map_chunks``). The arguments are checked here, not when the graph runs."""
+    """A softmax-like ``func`` of a Dask array chunk by chunk, its rows made whole in each
+    chunk. The arguments are checked here, not when the graph runs."""
     axes = axes_of(func, axis, x.ndim)
     t = check_temperature(func, temperature)
+    return _over_whole_rows(
+        func, x, axes, lambda chunk: vector(func, impl, chunk, axes, None, t, None, kernel)
+    )
+
+
+def _over_whole_rows(
+    func: str,
+    x: Any,
+    axes: tuple[int, ...],
+    fn: Callable[[Any], Any],
+    *,
+    reduces: bool = False,
+    keepdims: bool = False,
+) -> Any:
+    """``fn`` over the chunks of the Dask array ``x`` rechunked so that ``axes`` are whole in
+    each (``_xp.map_chunks``: the NumPy path on NumPy chunks). ``fn`` keeps a chunk's shape,
+    or with ``reduces`` removes ``axes`` (leaves them of length 1 with ``keepdims``)."""
     _, xa, _ = _xp.as_float_array(x, func)
     whole = xa.rechunk({a: -1 for a in axes})
-    return _xp.map_chunks(
-        lambda chunk: vector(func, impl, chunk, axes, None, t, None, kernel), xa.dtype, whole
-    )
+    if not reduces:
+        return _xp.map_chunks(fn, xa.dtype, whole)
+    if not keepdims:
+        return _xp.map_chunks(fn, xa.dtype, whole, drop_axis=axes)
+    ones = tuple((1,) if a in axes else c for a, c in enumerate(whole.chunks))
+    return _xp.map_chunks(fn, xa.dtype, whole, chunks=ones)

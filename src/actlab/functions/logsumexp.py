@@ -85,9 +85,7 @@ def logsumexp(
     if out is not None and return_sign:
         raise TypeError("logsumexp: out= cannot hold the (value, sign) pair of return_sign=True")
     if b is None and where is None and not return_sign and _xp.is_chunked(x) and x.ndim > 0:
-        return _rowcall.reduce_whole_rows(
-            "logsumexp", lambda c, axes, keep: logsumexp(c, axes, keepdims=keep), x, axis, keepdims
-        )
+        return _rowcall.reduce_whole_rows("logsumexp", logsumexp, x, axis, keepdims)
     simple = b is None and not return_sign and not keepdims
     if simple and isinstance(x, np.ndarray):
         every = axis if axis is not None else tuple(range(x.ndim))
