@@ -75,6 +75,11 @@ CASES = {
     "softmin1000": ((65536, 1000), "softmin", "x"),
     "softmax1000_t": ((65536, 1000), "softmax", "x", {"temperature": 0.5}),
     **{f: ((N,), f, "x") for f in ("relu", "sigmoid", "silu")},
+    # the Jacobian products of the row functions (kernels/row_products; before them, the
+    # NumPy path took 0.1–0.3 s per million entries: hence the smaller shapes)
+    "softmax_vjp1000": ((8192, 1000), "softmax_vjp", "xg"),
+    "log_softmax_vjp1000": ((8192, 1000), "log_softmax_vjp", "xg"),
+    "softmax_vjp10": ((400_000, 10), "softmax_vjp", "xg"),
 }
 DEFAULT = "softmax8192,log_softmax8192,softmax1000,log_softmax1000,softmax10,ce"
 

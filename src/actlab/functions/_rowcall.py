@@ -5,6 +5,7 @@ implementation for every backend and option; this module routes the common NumPy
 single axis, no ``where`` mask) through ``kernels.rowpath`` and puts results into ``out``,
 with the calls no kernel takes directly transformed onto one (``_transform``), and computes
 a Dask array without a mask chunk by chunk on that NumPy path (``_over_whole_rows``).
+``product`` does the same for the Jacobian products with a cotangent (softmax_vjp, …).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from .. import _xp
 from ..kernels import rowpath
 from ..kernels.outputs import deliver
-from ._rows import axes_of, check_temperature
+from ._rows import as_array_like, axes_of, broadcast_to_shape, check_temperature
 
 
 def _is_number(value: Any) -> bool:
@@ -151,3 +152,43 @@ def _over_whole_rows(
         return _xp.map_chunks(fn, xa.dtype, whole, drop_axis=axes)
     ones = tuple((1,) if a in axes else c for a, c in enumerate(whole.chunks))
     return _xp.map_chunks(fn, xa.dtype, whole, chunks=ones)
+
+
+def product(
+    func: str,
+    kernel: str,
+    impl: Callable[[Any, Any], Any],
+    x: Any,
+    g: Any,
+    axis: Any,
+    where: Any,
+    temperature: Any,
+    y: Any,
+    out: Any,
+    *extra: Any,
+    arg: str = "g",
+    negate: bool = False,
+) -> Any:
+    """The Jacobian product ``func`` of x with the cotangent g (argument ``arg``) on the
+    compiled ``kernel`` (``rowpath.product_kernel``), or None where the call does not take
+    it: not NumPy float32/float64, a mask, a temperature, the caller's ``y``, a small array,
+    the NumPy tier. ``impl(x_rows, g_rows)`` is the NumPy path for the rows the kernel flags;
+    ``negate`` runs it at (−x, −g), where softmax's products are softmin's."""
+    if y is not None or where is not None or not isinstance(x, np.ndarray):
+        return None
+    if x.dtype not in (np.float32, np.float64) or check_temperature(func, temperature) != 1.0:
+        return None
+    ax = fast_axis(func, x, axis, None)
+    compiled = rowpath.product_kernel(kernel, x.dtype, x.size) if ax is not None else None
+    if compiled is None:
+        return None
+    _, ga, _ = _xp.as_float_array(as_array_like(func, arg, g, np, x), func, arg)
+    if not isinstance(ga, np.ndarray) or ga.dtype not in (np.float16, np.float32, np.float64):
+        return None
+    # float32 rows read a float32 (or float16) g as it is; anything wider stays float64,
+    # never rounded to x's dtype before the product.
+    narrow = x.dtype == np.float32 and ga.dtype.itemsize <= 4
+    ga = broadcast_to_shape(func, arg, np, ga.astype(np.float32 if narrow else np.float64, copy=False), x.shape)
+    if negate:  # softmin's product is softmax's at (−x, −g), signed zeros included
+        x, ga = np.negative(x), np.negative(ga)
+    return rowpath.run_product(func, compiled, x, ga, ax, out, impl, *extra)

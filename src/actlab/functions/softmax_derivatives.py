@@ -85,6 +85,7 @@ def _finish_derivative(c: Call, d: Any, bad_row: Any, keep: Any) -> Any:
 
 
 def _softmax_product(func: str, x, g, axis, where, temperature, y, *, negate: bool) -> Any:
+    """The NumPy path of softmax's and softmin's products (every backend and option)."""
     c = prepare(func, x, axis, where, temperature, negate=negate)
     gw, bad = _cotangent(func, "g" if "vjp" in func else "v", c, g)
     y, _ = _given_output(func, c, y, log=False)
@@ -92,48 +93,69 @@ def _softmax_product(func: str, x, g, axis, where, temperature, y, *, negate: bo
     return _finish_derivative(c, -d if negate else d, bad, c.rows.usable)
 
 
+def _log_softmax_vjp(func: str, x, g, axis, where, temperature, y) -> Any:
+    """The NumPy path of ``log_softmax_vjp``."""
+    c = prepare(func, x, axis, where, temperature, negate=False)
+    xp, r = c.xp, c.rows
+    gw, bad = _cotangent(func, "g", c, g)
+    y, om = _given_output(func, c, y, log=True)
+    total = r.row_sum(gw)
+    others = r.sum_except_top(gw)
+    dominant = r.top & (r.n_top == 1.0)
+    d = xp.where(dominant, gw * om - y * others, gw - y * total) / c.temperature
+    return _finish_derivative(c, d, bad, r.usable)
+
+
+def _log_softmax_jvp(func: str, x, v, axis, where, temperature, y) -> Any:
+    """The NumPy path of ``log_softmax_jvp``."""
+    c = prepare(func, x, axis, where, temperature, negate=False)
+    vw, bad = _cotangent(func, "v", c, v)
+    y, _ = _given_output(func, c, y, log=True)
+    d = _shifted_product(c, y, vw) / c.temperature
+    return _finish_derivative(c, d, bad, c.rows.usable)
+
+
+def _softmax_family(func: str, x, g, axis, where, temperature, y, out, *, negate: bool) -> Any:
+    """A product of softmax's (``negate``: softmin's) Jacobian: the compiled kernel where the
+    call takes it (softmin's over −x, negated), else the NumPy path."""
+    _rowcall.check_out_backend(func, x, out)
+
+    def rows(xr: Any, gr: Any) -> Any:  # the kernel's flagged rows (of −x for softmin)
+        return _softmax_product(func, xr, gr, -1, None, 1.0, None, negate=False)
+
+    arg = "g" if "vjp" in func else "v"
+    fast = _rowcall.product(
+        func, "softmax", rows, x, g, axis, where, temperature, y, out, True,
+        arg=arg, negate=negate,
+    )  # fmt: skip
+    if fast is not None:
+        return fast
+    result = _softmax_product(func, x, g, axis, where, temperature, y, negate=negate)
+    return deliver(func, result, out)
+
+
 @quiet
 def softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """gᵀJ of softmax: y ⊙ (g − ⟨g, y⟩)/T, with ``y`` = softmax(x) if the caller has it."""
-    _rowcall.check_out_backend("softmax_vjp", x, out)
-    return deliver(
-        "softmax_vjp",
-        _softmax_product("softmax_vjp", x, g, axis, where, temperature, y, negate=False),
-        out,
-    )
+    return _softmax_family("softmax_vjp", x, g, axis, where, temperature, y, out, negate=False)
 
 
 @quiet
 def softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """J v of softmax (J is symmetric, so this equals the VJP with g = v)."""
-    _rowcall.check_out_backend("softmax_jvp", x, out)
-    return deliver(
-        "softmax_jvp",
-        _softmax_product("softmax_jvp", x, v, axis, where, temperature, y, negate=False),
-        out,
-    )
+    return _softmax_family("softmax_jvp", x, v, axis, where, temperature, y, out, negate=False)
 
 
 @quiet
 def softmin_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """gᵀJ of softmin (= −softmax_vjp at −x)."""
-    _rowcall.check_out_backend("softmin_vjp", x, out)
-    return deliver(
-        "softmin_vjp",
-        _softmax_product("softmin_vjp", x, g, axis, where, temperature, y, negate=True),
-        out,
-    )
+    return _softmax_family("softmin_vjp", x, g, axis, where, temperature, y, out, negate=True)
 
 
 @quiet
 def softmin_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """J v of softmin."""
-    _rowcall.check_out_backend("softmin_jvp", x, out)
-    return deliver(
-        "softmin_jvp",
-        _softmax_product("softmin_jvp", x, v, axis, where, temperature, y, negate=True),
-        out,
-    )
+    return _softmax_family("softmin_jvp", x, v, axis, where, temperature, y, out, negate=True)
 
 
 @quiet
@@ -145,28 +167,32 @@ def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=N
     constant); NaN rows are NaN.
     """
     func = "log_softmax_vjp"
-    c = prepare(func, x, axis, where, temperature, negate=False)
-    xp, r = c.xp, c.rows
-    gw, bad = _cotangent(func, "g", c, g)
-    y, om = _given_output(func, c, y, log=True)
-    total = r.row_sum(gw)
-    others = r.sum_except_top(gw)
-    dominant = r.top & (r.n_top == 1.0)
-    d = xp.where(dominant, gw * om - y * others, gw - y * total) / c.temperature
-    _rowcall.check_out_backend("log_softmax_vjp", x, out)
-    return deliver("log_softmax_vjp", _finish_derivative(c, d, bad, r.usable), out)
+    _rowcall.check_out_backend(func, x, out)
+
+    def rows(xr: Any, gr: Any) -> Any:
+        return _log_softmax_vjp(func, xr, gr, -1, None, 1.0, None)
+
+    fast = _rowcall.product(func, func, rows, x, g, axis, where, temperature, y, out)
+    if fast is not None:
+        return fast
+    return deliver(func, _log_softmax_vjp(func, x, g, axis, where, temperature, y), out)
 
 
 @quiet
 def log_softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """J v of log_softmax: (v_i − ⟨y, v⟩)/T, written without cancellation at the max."""
     func = "log_softmax_jvp"
-    c = prepare(func, x, axis, where, temperature, negate=False)
-    vw, bad = _cotangent(func, "v", c, v)
-    y, _ = _given_output(func, c, y, log=True)
-    d = _shifted_product(c, y, vw) / c.temperature
-    _rowcall.check_out_backend("log_softmax_jvp", x, out)
-    return deliver("log_softmax_jvp", _finish_derivative(c, d, bad, c.rows.usable), out)
+    _rowcall.check_out_backend(func, x, out)
+
+    def rows(xr: Any, vr: Any) -> Any:
+        return _log_softmax_jvp(func, xr, vr, -1, None, 1.0, None)
+
+    fast = _rowcall.product(
+        func, "softmax", rows, x, v, axis, where, temperature, y, out, False, arg="v"
+    )
+    if fast is not None:
+        return fast
+    return deliver(func, _log_softmax_jvp(func, x, v, axis, where, temperature, y), out)
 
 
 # --------------------------------------------------------------------------- dense Jacobians

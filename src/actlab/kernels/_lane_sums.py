@@ -27,53 +27,77 @@ WIDTH = 4  # doubles per 32-byte register
 TOP = 2.0**64
 
 
+def _emit_lane_sums(context, builder, signature, args, top):
+    """The IR of the lane loop; ``top`` (an IR double) starts every lane."""
+    i64 = ir.IntType(64)
+    double = ir.DoubleType()
+    vector = ir.VectorType(double, WIDTH)
+    rows = [
+        context.make_array(ty)(context, builder, value)
+        for ty, value in zip(signature.args[:3], args[:3], strict=True)
+    ]
+    data = [row.data for row in rows]
+    n = builder.extract_value(rows[0].shape, 0)
+    groups = builder.sdiv(n, ir.Constant(i64, LANES))
+    vectors = LANES // WIDTH
+    sums = [cgutils.alloca_once(builder, vector) for _ in range(vectors)]
+    errors = [cgutils.alloca_once(builder, vector) for _ in range(vectors)]
+    for slot in sums:
+        builder.store(splat(builder, top, vector), slot)
+    for slot in errors:
+        builder.store(ir.Constant(vector, [ir.Constant(double, 0.0)] * WIDTH), slot)
+
+    def load(pointer, index):
+        address = builder.bitcast(builder.gep(pointer, [index]), vector.as_pointer())
+        return builder.load(address, align=8)
+
+    with cgutils.for_range(builder, groups) as loop:
+        base = builder.mul(loop.index, ir.Constant(i64, LANES))
+        for u in range(vectors):
+            index = builder.add(base, ir.Constant(i64, u * WIDTH))
+            v = load(data[0], index)
+            total = builder.load(sums[u])
+            h = builder.fadd(total, v)
+            err = builder.fsub(v, builder.fsub(h, total))
+            builder.store(h, sums[u])
+            c = builder.fadd(builder.load(errors[u]), err)
+            builder.store(c, errors[u])
+    for u in range(vectors):
+        for target, slot in ((data[1], sums[u]), (data[2], errors[u])):
+            address = builder.gep(target, [ir.Constant(i64, u * WIDTH)])
+            address = builder.bitcast(address, vector.as_pointer())
+            builder.store(builder.load(slot), address, align=8)
+    return context.get_dummy_value()
+
+
+def _float64_rows(*arrays) -> bool:
+    return all(
+        isinstance(x, types.Array) and x.ndim == 1 and x.dtype == types.float64 for x in arrays
+    )
+
+
 @intrinsic
 def lane_sums(typingctx, a, s, c):
     """s[k], c[k] for k < LANES: lane k's Fast2Sum chain over a[k::LANES] (whole groups of
     LANES entries only), started at 2^64, and its errors."""
-    for x in (a, s, c):
-        if not (isinstance(x, types.Array) and x.ndim == 1 and x.dtype == types.float64):
-            return None
+    if not _float64_rows(a, s, c):
+        return None
 
     def gen(context, builder, signature, args):
-        i64 = ir.IntType(64)
-        double = ir.DoubleType()
-        vector = ir.VectorType(double, WIDTH)
-        rows = [
-            context.make_array(ty)(context, builder, value)
-            for ty, value in zip(signature.args, args, strict=True)
-        ]
-        data = [row.data for row in rows]
-        n = builder.extract_value(rows[0].shape, 0)
-        groups = builder.sdiv(n, ir.Constant(i64, LANES))
-        vectors = LANES // WIDTH
-        sums = [cgutils.alloca_once(builder, vector) for _ in range(vectors)]
-        errors = [cgutils.alloca_once(builder, vector) for _ in range(vectors)]
-        for slot in sums:
-            builder.store(splat(builder, ir.Constant(double, TOP), vector), slot)
-        for slot in errors:
-            builder.store(ir.Constant(vector, [ir.Constant(double, 0.0)] * WIDTH), slot)
-
-        def load(pointer, index):
-            address = builder.bitcast(builder.gep(pointer, [index]), vector.as_pointer())
-            return builder.load(address, align=8)
-
-        with cgutils.for_range(builder, groups) as loop:
-            base = builder.mul(loop.index, ir.Constant(i64, LANES))
-            for u in range(vectors):
-                index = builder.add(base, ir.Constant(i64, u * WIDTH))
-                v = load(data[0], index)
-                total = builder.load(sums[u])
-                h = builder.fadd(total, v)
-                err = builder.fsub(v, builder.fsub(h, total))
-                builder.store(h, sums[u])
-                c = builder.fadd(builder.load(errors[u]), err)
-                builder.store(c, errors[u])
-        for u in range(vectors):
-            for target, slot in ((data[1], sums[u]), (data[2], errors[u])):
-                address = builder.gep(target, [ir.Constant(i64, u * WIDTH)])
-                address = builder.bitcast(address, vector.as_pointer())
-                builder.store(builder.load(slot), address, align=8)
-        return context.get_dummy_value()
+        return _emit_lane_sums(context, builder, signature, args, ir.Constant(ir.DoubleType(), TOP))
 
     return types.none(a, s, c), gen
+
+
+@intrinsic
+def lane_sums_from(typingctx, a, s, c, top):
+    """``lane_sums`` with every lane started at ``top``, a power of two at least 2·Σ|a|:
+    then each lane stays within [top/2, 3·top/2], so its Fast2Sum is exact for terms of
+    either sign (|lane| ≥ top/2 ≥ |a_j|) and lane − top is exact (Sterbenz)."""
+    if not (_float64_rows(a, s, c) and top == types.float64):
+        return None
+
+    def gen(context, builder, signature, args):
+        return _emit_lane_sums(context, builder, signature, args, args[3])
+
+    return types.none(a, s, c, top), gen

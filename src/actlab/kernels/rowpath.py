@@ -16,6 +16,10 @@ and decides:
   memory: the output plus a few blocks' temporaries).
 
 The result goes into ``out`` when given (NumPy only, exact shape and dtype).
+
+``run_product`` does the same for the Jacobian products (softmax_vjp, …), whose rows pair
+x with a cotangent g: the compiled kernels of ``row_products``, the flagged rows from the
+NumPy path.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import numpy as np
 from . import blocked, config
 from .outputs import check_out
 
-__all__ = ["Transform", "run"]
+__all__ = ["Transform", "product_kernel", "run", "run_product"]
 
 # Rows per parallel chunk of the compiled kernels: enough elements that the per-chunk scratch
 # allocation and scheduling are amortised, and that the float32 kernels' pipelining (the
@@ -208,3 +212,62 @@ def _run_transformed(
                 res2[block] = r
         if redone is not None:
             res2[block][bad] = redone
+
+
+# The Jacobian-product kernels (``row_products``) by the function whose Jacobian they take;
+# softmax's take ``times_y`` (False: log_softmax's JVP, (g − a) + s without the factor y).
+_PRODUCT_KERNELS = {
+    "softmax": ("softmax_product_w", "softmax_product_d"),
+    "log_softmax_vjp": ("log_softmax_vjp_w", "log_softmax_vjp_d"),
+}
+
+
+def product_kernel(name: str, dtype: np.dtype, size: int) -> Callable[..., Any] | None:
+    """The compiled product kernel ``name`` for rows of ``dtype``, if this call takes one."""
+    if config.get_backend_tier() != "numba" or dtype not in (np.float32, np.float64):
+        return None
+    if size < config.get_row_kernel_min_size():
+        return None
+    from . import dispatch, row_products  # numba is imported here, on first use
+
+    dispatch._numba_threads()
+    single, double = _PRODUCT_KERNELS[name]
+    return getattr(row_products, double if dtype == np.float64 else single)
+
+
+def run_product(
+    func: str,
+    kernel: Callable[..., Any],
+    x: np.ndarray,
+    g: np.ndarray,
+    axis: int,
+    out: Any,
+    impl: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    *extra: Any,
+) -> np.ndarray:
+    """A Jacobian product ``func`` over ``axis`` of the float NumPy array x with the
+    cotangent g (x's shape; float32 for float32 x, else float64) by the compiled ``kernel``
+    (``product_kernel``; ``extra`` its trailing arguments), the rows it flags (NaN, ±∞, far
+    entries that would show) by ``impl(x_rows, g_rows)``, the NumPy path on 2-D rows."""
+    if out is not None:
+        check_out(func, out, x.shape, x.dtype)
+    n = x.shape[axis]
+    x2 = np.ascontiguousarray(np.moveaxis(x, axis, -1)).reshape(-1, n)
+    g2 = np.ascontiguousarray(np.moveaxis(g, axis, -1)).reshape(-1, n)
+    result = out if out is not None else np.empty(x.shape, dtype=x.dtype)
+    target = np.moveaxis(result, axis, -1)
+    # Straight into the result when its rows are contiguous and it is not an input (out=g:
+    # the rows of the flagged rows' inputs must survive the kernel).
+    direct = target.flags.c_contiguous and not (
+        out is not None and (np.may_share_memory(out, x) or np.may_share_memory(out, g))
+    )
+    res2 = target.reshape(-1, n) if direct else np.empty(x2.shape, dtype=x.dtype)
+    if x2.shape[0] > 0 and n > 0:
+        flags = np.zeros(x2.shape[0], dtype=np.int8)
+        kernel(x2, g2, res2, flags, _chunk_rows(n), *extra)
+        bad = np.flatnonzero(flags)
+        if bad.size:
+            res2[bad] = impl(x2[bad], g2[bad])
+    if not direct:
+        np.copyto(target, res2.reshape(target.shape))
+    return result

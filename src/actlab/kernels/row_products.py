@@ -1,0 +1,407 @@
+"""Compiled Jacobian products of softmax and log_softmax over the last axis (numba): the
+backward passes that a network takes through these layers, from x and the cotangent g.
+
+Per row, after the exponentials e_j = e^(x_j − m) of the forward kernels (``rows32``,
+``rows64``: lean exp, per-thread scratch, the next row's max found in this row's exp pass):
+
+* softmax (``softmax_product_w``/``_d``): a = g at the max (the mean over tied maxima),
+  s = Σ_j y_j (a − g_j) over the other entries, and per entry t_j = (g_j − a) + s, the form
+  of ``functions/softmax_derivatives._shifted_product`` that does not cancel at the
+  dominant entry; out = y ⊙ t (softmax's VJP and JVP), or t itself (log_softmax's JVP);
+* log_softmax (``log_softmax_vjp_w``/``_d``): out_j = g_j − y_j Σ g, and at a unique max
+  g_k τ/(1 + τ) − y_k Σ_{i≠k} g_i, where g_k − y_k Σ g would cancel.
+
+float32 rows compute in float64 (the exponentials as exact float32 pairs) and round once;
+float64 rows take compensated sums (four TwoSum lanes) and g − a as an exact pair.
+
+Entries whose exponential the forward kernels clamp (x − m below −104 in float32, −746 in
+float64) are left out of the sums and give y = 0. Their exact y is below half the smallest
+subnormal, so that is exact unless a large factor makes it visible: a row where it could be
+(a far entry with |t| ≥ 1, a far contribution to s that is not negligible, or y Σ g
+large against a far entry's g) is flagged. So are rows with NaN or ±∞ in x or g and rows
+whose g is too large for the float64 arithmetic here. Flagged rows are computed by the NumPy
+path and its contract (``rowpath.run_product``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ._exp_rows32 import LOW as LOW_W
+from ._exp_rows32 import UNSCALE as UNSCALE_W
+from ._exp_rows64 import LOW as LOW_D
+from ._exp_rows64 import UNSCALE as UNSCALE_D
+from ._lane_sums import LANES, lane_sums_from
+from ._numba_math import KERNEL, PARALLEL, REDUCE, fma
+from ._order_keys import first_max, from_key
+from ._row_stores import quotient
+from ._stream import fence
+from ._vecmap import Lanes, span_map, where
+from .rows import _two_sum
+from .rows32 import _exp_row as _exp_row_w
+from .rows32 import _sum_w, tau_lean_w
+from .rows64 import _exp_row as _exp_row_d
+from .rows64 import _sum_lanes, new_lanes, tau_lean_d
+
+# A row's |g| summed must stay below this: then g − a, s, Σ g and the lanes' start (below
+# 2^64·4(n|a| + Σ|g|)) are finite in float64.
+G_LIMIT = 2.0**900
+# e^(x − m) of a clamped (far) entry is below 2^FAR_LOG2: below half the smallest subnormal.
+FAR_LOG2_W = -150.0
+FAR_LOG2_D = -1076.0
+
+
+# ------------------------------------------------------------------------ the row reductions
+
+
+@njit(**REDUCE)
+def _top_g(row, g, m):
+    """(Σ g over the maxima, their count)."""
+    top_g = 0.0
+    n_top = 0.0
+    for j in range(row.shape[0]):
+        top_g += np.float64(g[j]) if row[j] == m else 0.0
+        n_top += 1.0 if row[j] == m else 0.0
+    return top_g, n_top
+
+
+@njit(**REDUCE)
+def _g_size(row, g, m, low):
+    """(Σ|g|, the number of far entries): the finite ones with x − m < ``low`` (x − m as the
+    exp computes it). −∞ entries take no part in the products (their output is 0). A pass of
+    its own: with ``_top_g``'s sums in the same loop, LLVM left it scalar (3 µs a row of
+    1000 against 0.75 for the two)."""
+    neg_m = -m
+    g_abs = 0.0
+    n_far = 0.0
+    for j in range(row.shape[0]):
+        v = row[j]
+        g_abs += abs(np.float64(g[j]))
+        n_far += 1.0 if (v + neg_m < low) & (v > -math.inf) else 0.0
+    return g_abs, n_far
+
+
+@njit(**KERNEL)
+def _far_stats(row, g, m, a, low):
+    """(Σ |a − g_j|, max |a − g_j|, min |g_j|) over the far entries: a scalar pass, for the
+    rows that have far entries only."""
+    neg_m = -m
+    far_sum = 0.0
+    far_max = 0.0
+    far_min = math.inf
+    for j in range(row.shape[0]):
+        v = row[j]
+        if v + neg_m < low and v > -math.inf:
+            gv = np.float64(g[j])
+            d = abs(a - gv)
+            far_sum += d
+            far_max = max(far_max, d)
+            far_min = min(far_min, abs(gv))
+    return far_sum, far_max, far_min
+
+
+@njit(**REDUCE)
+def _shifted_dot_w(eh, el, row, g, m, a):
+    """Σ e_j (a − g_j) over the entries that are neither maxima nor far (2^32-scaled)."""
+    neg_m = -m
+    p = 0.0
+    for j in range(row.shape[0]):
+        v = row[j]
+        keep = (v != m) & (v + neg_m >= LOW_W)
+        p += (np.float64(eh[j]) + np.float64(el[j])) * (a - np.float64(g[j])) if keep else 0.0
+    return p
+
+
+@njit(**KERNEL)
+def _pow2_above(v):
+    """The least power of two ≥ v (v ≥ 0, finite)."""
+    return math.ldexp(1.0, math.frexp(v)[1])
+
+
+@njit(**KERNEL)
+def _lane_total(a, s, c, top):
+    """Σ a as a pair (hi, lo), compensated: the lanes of ``lane_sums_from`` started at
+    ``top`` (a power of two ≥ 2·Σ|a|), then the last entries and the lanes by TwoSum."""
+    lane_sums_from(a, s, c, top)
+    h = 0.0
+    lo = 0.0
+    for j in range(LANES * (a.shape[0] // LANES), a.shape[0]):
+        h, err = _two_sum(h, a[j])
+        lo += err
+    for k in range(LANES):
+        h, err = _two_sum(h, s[k] - top)
+        lo += err + c[k]
+    return _two_sum(h, lo)
+
+
+@njit(**KERNEL)
+def _dot_terms_d(e, row, g, m, a, terms):
+    """terms_j = e_j (a − g_j), 0 at a maximum, a far entry or a −∞ entry (a vectorised map;
+    their sum is ``_lane_total``'s)."""
+    neg_m = -m
+    for j in range(row.shape[0]):
+        v = row[j]
+        keep = (v != m) & (v + neg_m >= LOW_D)
+        terms[j] = e[j] * (a - g[j]) if keep else 0.0
+
+
+@njit(**KERNEL)
+def _usable_g(row, g, terms):
+    """terms_j = g_j, 0 at a −∞ entry."""
+    for j in range(row.shape[0]):
+        terms[j] = g[j] if row[j] > -math.inf else 0.0
+
+
+@njit(**REDUCE)
+def _sums_w(row, g, m):
+    """(Σ g, Σ g over the entries below the max m), −∞ entries left out, in float64 (for
+    float32 rows, its rounding is far below theirs)."""
+    total = 0.0
+    others = 0.0
+    for j in range(row.shape[0]):
+        v = row[j]
+        gv = np.float64(g[j]) if v > -math.inf else 0.0
+        total += gv
+        others += 0.0 if v == m else gv
+    return total, others
+
+
+@njit(**KERNEL)
+def _index_of(row, m):
+    for j in range(row.shape[0]):
+        if row[j] == m:
+            return j
+    return -1
+
+
+@njit(**KERNEL)
+def _far_visible(row, g, m, a, s, times_y, low, far_log2, bits):
+    """Whether the far entries left out of a row with far entries could show in softmax's
+    product: their part of s (at most 2^far_log2·Σ|a − g_j|, as 1 + τ ≥ 1) beyond 2^−bits
+    of s, or (``times_y``) one of them through |t_j| ≥ 1: below, |y·t| < e^−104 (e^−746)
+    is under half the smallest subnormal, so it rounds to ±0 as the exact value does."""
+    far_sum, far_max, _ = _far_stats(row, g, m, a, low)
+    if far_sum == 0.0:
+        return False
+    if times_y and far_max + abs(s) >= 1.0:
+        return True
+    # As far_sum·2^far_log2 > |s|·2^−bits, with no factor that underflows (2^−1076 does).
+    return far_sum * 2.0 ** (far_log2 + bits) > abs(s)
+
+
+@njit(**KERNEL)
+def _far_g_visible(row, g, m, c, low, far_log2, bits):
+    """Whether y_j Σ g at a far entry of a row with far entries (below 2^far_log2·c,
+    c = |Σ g|/(1 + τ)) could change out_j = g_j − y_j Σ g after rounding: only for c > 1 and
+    a far |g_j| within 2^bits of it."""
+    if c <= 1.0:
+        return False
+    _, _, far_min = _far_stats(row, g, m, 0.0, low)
+    return far_min <= c * 2.0 ** (far_log2 + bits)
+
+
+# ------------------------------------------------------------------------ the output passes
+# Each is a line map (``_vecmap``), streamed as the forward kernels' stores (``_row_stores``).
+# −∞ entries give +0 (they take no part, as on the NumPy path); far entries y = 0, so their
+# product y·t is ±0 with t's sign, as the NumPy path's rounded y·t.
+
+
+def _product_pair(eh: Lanes, el: Lanes, row: Lanes, g: Lanes, inv, neg_m, a, s) -> Lanes:
+    """y·((g − a) + s), y = (eh + el)·inv, 0 at a far entry (float32 rows)."""
+    far = (row + neg_m.to(row.element)) < LOW_W
+    y = where(far, 0.0, (eh.wide() + el.wide()) * inv)
+    return where(row > -math.inf, y * ((g.wide() - a) + s), 0.0)
+
+
+def _shifted(g: Lanes, a: Lanes, s: Lanes) -> Lanes:
+    """(g − a) + s with g − a an exact pair (exact already for float32 g)."""
+    gw = g.wide()
+    hi = gw - a
+    bv = hi - gw
+    lo = (gw - (hi - bv)) + ((-a) - bv)
+    return hi + (lo + s)
+
+
+def _shifted_only(row: Lanes, g: Lanes, a, s) -> Lanes:
+    """(g − a) + s (log_softmax's JVP)."""
+    return where(row > -math.inf, _shifted(g, a, s), 0.0)
+
+
+def _product_d(e: Lanes, row: Lanes, g: Lanes, sh, sl, inv, neg_m, a, s) -> Lanes:
+    """y·((g − a) + s), y = e/(sh + sl) to half an ULP, 0 at a far entry (float64 rows)."""
+    y = where(row + neg_m < LOW_D, 0.0, quotient(e, sh, sl, inv))
+    return where(row > -math.inf, y * _shifted(g, a, s), 0.0)
+
+
+def _minus_scaled_pair(eh: Lanes, el: Lanes, row: Lanes, g: Lanes, c, neg_m) -> Lanes:
+    """g − (eh + el)·c, only g at a far entry (float32 rows)."""
+    far = (row + neg_m.to(row.element)) < LOW_W
+    value = g.wide() - where(far, 0.0, (eh.wide() + el.wide()) * c)
+    return where(row > -math.inf, value, 0.0)
+
+
+def _minus_scaled_d(e: Lanes, row: Lanes, g: Lanes, c, neg_m) -> Lanes:
+    """g − e·c with one rounding (an FMA), only g at a far entry (float64 rows)."""
+    value = where(row + neg_m < LOW_D, 0.0, -e).fma(c, g)
+    return where(row > -math.inf, value, 0.0)
+
+
+_ROWS = {"fence": False, "prefetch": False}
+_product_pair_span = span_map(_product_pair, inputs=4, scalars=4, **_ROWS)
+_product_d_span = span_map(_product_d, inputs=3, scalars=6, **_ROWS)
+_shifted_span = span_map(_shifted_only, inputs=2, scalars=2, **_ROWS)
+_minus_pair_span = span_map(_minus_scaled_pair, inputs=4, scalars=2, one_entry=True, **_ROWS)
+_minus_d_span = span_map(_minus_scaled_d, inputs=3, scalars=2, one_entry=True, **_ROWS)
+
+
+# ------------------------------------------------------------------------------- the kernels
+
+
+@njit(**PARALLEL)
+def softmax_product_w(x, g, out, flags, chunk, times_y):
+    """float32 rows: y ⊙ ((g − a) + s) (``times_y``: softmax's VJP/JVP) or (g − a) + s
+    (log_softmax's JVP); g float32 or float64."""
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        eh = np.empty(n, dtype=np.float32)
+        el = np.empty(n, dtype=np.float32)
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max(x, r0)
+        for r in range(r0, r1):
+            row, gr = x[r], g[r]
+            nxt = x[r + 1] if r + 1 < r1 else row
+            key = _exp_row_w(row, m, eh, el, nxt)
+            m_row = m
+            m = from_key(key)
+            total = _sum_w(eh, el)  # (1 + τ)·2^32, the maxima included
+            top_g, n_top = _top_g(row, gr, m_row)
+            g_abs, n_far = _g_size(row, gr, m_row, LOW_W)
+            if not (total == total and g_abs < G_LIMIT):  # NaN or ±∞ in x or g
+                flags[r] = 1
+                continue
+            a = top_g / n_top
+            inv = 1.0 / total
+            s = _shifted_dot_w(eh, el, row, gr, m_row, a) * inv
+            if n_far and _far_visible(row, gr, m_row, a, s, times_y, LOW_W, FAR_LOG2_W, 30):
+                flags[r] = 1
+                continue
+            m64 = np.float64(m_row)
+            if times_y:
+                _product_pair_span(out[r], 0, n, True, eh, el, row, gr, inv, -m64, a, s)
+            else:
+                _shifted_span(out[r], 0, n, True, row, gr, a, s)
+        fence()  # the streamed stores of the chunk, visible before it is reported done
+
+
+@njit(**PARALLEL)
+def softmax_product_d(x, g, out, flags, chunk, times_y):
+    """float64 rows: ``softmax_product_w``'s products."""
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        e = np.empty(n, dtype=np.float64)
+        terms = np.empty(n, dtype=np.float64)
+        lane_s, lane_c = new_lanes()
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max(x, r0)
+        for r in range(r0, r1):
+            row, gr = x[r], g[r]
+            nxt = x[r + 1] if r + 1 < r1 else row
+            key = _exp_row_d(row, m, e, nxt)
+            m_row = m
+            m = from_key(key)
+            sh, sl = _sum_lanes(e, lane_s, lane_c)  # the maxima included
+            top_g, n_top = _top_g(row, gr, m_row)
+            g_abs, n_far = _g_size(row, gr, m_row, LOW_D)
+            if not (sh == sh and abs(m_row) < math.inf and g_abs < G_LIMIT):
+                flags[r] = 1
+                continue
+            a = top_g / n_top
+            _dot_terms_d(e, row, gr, m_row, a, terms)
+            top = _pow2_above(2.0 * (n * abs(a) + g_abs) * 2.0**64)  # ≥ 2·Σ|terms|
+            ph, pl = _lane_total(terms, lane_s, lane_c, top)
+            s = (ph + pl) / sh
+            if n_far and _far_visible(row, gr, m_row, a, s, times_y, LOW_D, FAR_LOG2_D, 60):
+                flags[r] = 1
+                continue
+            if times_y:
+                _product_d_span(out[r], 0, n, True, e, row, gr, sh, sl, 1.0 / sh, -m_row, a, s)
+            else:
+                _shifted_span(out[r], 0, n, True, row, gr, a, s)
+        fence()  # the streamed stores of the chunk, visible before it is reported done
+
+
+@njit(**PARALLEL)
+def log_softmax_vjp_w(x, g, out, flags, chunk):
+    """float32 rows: g − y Σ g, at a unique max (g_k τ − Σ_{i≠k} g_i)/(1 + τ)."""
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        eh = np.empty(n, dtype=np.float32)
+        el = np.empty(n, dtype=np.float32)
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max(x, r0)
+        for r in range(r0, r1):
+            row, gr = x[r], g[r]
+            nxt = x[r + 1] if r + 1 < r1 else row
+            tau, key, _ = tau_lean_w(row, m, eh, el, nxt)
+            m_row = m
+            m = from_key(key)
+            _, n_top = _top_g(row, gr, m_row)
+            g_abs, n_far = _g_size(row, gr, m_row, LOW_W)
+            if not (tau == tau and g_abs < G_LIMIT):
+                flags[r] = 1
+                continue
+            total, others = _sums_w(row, gr, m_row)
+            inv = 1.0 / (1.0 + tau)
+            c_far = abs(total) * inv
+            if n_far and _far_g_visible(row, gr, m_row, c_far, LOW_W, FAR_LOG2_W, 26):
+                flags[r] = 1
+                continue
+            k = _index_of(row, m_row) if n_top == 1.0 else -1
+            top = (np.float64(gr[k]) * tau - others) * inv if k >= 0 else 0.0
+            c_y = total * inv * UNSCALE_W
+            neg_m = -np.float64(m_row)
+            _minus_pair_span(out[r], 0, n, True, eh, el, row, gr, c_y, neg_m, k, top)
+        fence()  # the streamed stores of the chunk, visible before it is reported done
+
+
+@njit(**PARALLEL)
+def log_softmax_vjp_d(x, g, out, flags, chunk):
+    """float64 rows: ``log_softmax_vjp_w``'s product, Σ g compensated, τ a pair."""
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        e = np.empty(n, dtype=np.float64)
+        terms = np.empty(n, dtype=np.float64)
+        lane_s, lane_c = new_lanes()
+        r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
+        m = first_max(x, r0)
+        for r in range(r0, r1):
+            row, gr = x[r], g[r]
+            nxt = x[r + 1] if r + 1 < r1 else row
+            th, tl, key, _ = tau_lean_d(row, m, e, nxt, lane_s, lane_c)
+            m_row = m
+            m = from_key(key)
+            _, n_top = _top_g(row, gr, m_row)
+            g_abs, n_far = _g_size(row, gr, m_row, LOW_D)
+            if not (th == th and g_abs < G_LIMIT):
+                flags[r] = 1
+                continue
+            _usable_g(row, gr, terms)
+            gh, gl = _lane_total(terms, lane_s, lane_c, _pow2_above(2.0 * g_abs))
+            total = gh + gl
+            one_h, one_l = _two_sum(1.0, th)
+            inv = 1.0 / one_h
+            inv = inv - inv * (fma(one_h, inv, -1.0) + (one_l + tl) * inv)  # 1/(1 + τ), refined
+            c_far = abs(total) * inv
+            if n_far and _far_g_visible(row, gr, m_row, c_far, LOW_D, FAR_LOG2_D, 55):
+                flags[r] = 1
+                continue
+            k = _index_of(row, m_row) if n_top == 1.0 else -1
+            top = 0.0
+            if k >= 0:
+                oh, ol = _two_sum(gh, -gr[k])  # Σ_{i≠k} g_i, exact from the pair
+                top = (gr[k] * (th + tl) - (oh + (ol + gl))) * inv
+            _minus_d_span(out[r], 0, n, True, e, row, gr, total * inv * UNSCALE_D, -m_row, k, top)
+        fence()  # the streamed stores of the chunk, visible before it is reported done

@@ -1,0 +1,214 @@
+"""The compiled Jacobian products of softmax, softmin and log_softmax
+(``kernels.row_products``): the oracle bars and signs on the rows the kernels compute, the
+hard-row contract through the rows they flag, the far entries whose tiny y a large factor
+makes visible, and the call's arguments (a cotangent wider than x, broadcast, a moved axis,
+``out=`` that is g itself)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import actlab
+from actlab import oracle_vector as ov
+from actlab.kernels import config, rowpath
+from softmax_support import accuracy_rows, same
+from test_kernels_support import on_tier
+
+pytestmark = pytest.mark.skipif(not config.numba_available(), reason="numba is not installed")
+
+DTYPES = [np.float32, np.float64]
+# (function, its oracle, the registry entry whose product bar applies)
+PRODUCTS = [
+    ("softmax_vjp", ov.softmax_vjp_ref, "softmax"),
+    ("softmax_jvp", ov.softmax_vjp_ref, "softmax"),
+    ("softmin_vjp", ov.softmin_vjp_ref, "softmin"),
+    ("softmin_jvp", ov.softmin_vjp_ref, "softmin"),
+    ("log_softmax_vjp", ov.log_softmax_vjp_ref, "log_softmax"),
+    ("log_softmax_jvp", ov.log_softmax_jvp_ref, "log_softmax"),
+]
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """The rows the compiled kernels computed (not flagged), call by call."""
+    counts: list[int] = []
+    original = rowpath.product_kernel
+
+    def spy(name, dtype, size):
+        kernel = original(name, dtype, size)
+        if kernel is None:
+            return None
+
+        def counted(x2, g2, res2, flags, *rest):
+            kernel(x2, g2, res2, flags, *rest)
+            counts.append(int(flags.size - np.count_nonzero(flags)))
+
+        return counted
+
+    monkeypatch.setattr(rowpath, "product_kernel", spy)
+    return counts
+
+
+def _bar(entry: str, func: str, dtype) -> float:
+    return actlab.get(entry).ulp_bar(np.dtype(dtype).name, "jvp" if "jvp" in func else "vjp")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("func", "ref", "entry"), PRODUCTS, ids=[p[0] for p in PRODUCTS])
+def test_kernel_rows_meet_the_bars_and_signs(func, ref, entry, dtype, computed):
+    fn = getattr(actlab, func)
+    with on_tier("numba"), np.errstate(all="raise"):
+        for i, x in enumerate(accuracy_rows(dtype, seed=600)):
+            w = np.random.default_rng(i).standard_normal(x.shape).astype(dtype)
+            exact = ov.exact_rows(ref, x.astype(np.float64), w.astype(np.float64))
+            got = fn(x, w)
+            assert got.dtype == x.dtype
+            assert ov.normwise_errors(got, exact, dtype).max() <= _bar(entry, func, dtype)
+            assert ov.sign_errors(got, exact, dtype) == 0
+    assert sum(computed) > 0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("func", [p[0] for p in PRODUCTS])
+def test_hard_rows_follow_the_numpy_contract(func, dtype, computed):
+    """NaN and ±∞ in x or g, rows of −∞, ties at the max, a non-finite g where x is −∞ (it
+    takes no part there): the NumPy tier's NaN, zeros and signs, its other values within the
+    bar; the ordinary rows from the kernel."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((40, 33)) * 4).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    x[0, 1] = np.nan
+    x[1, 2] = np.inf
+    x[2] = -np.inf
+    x[3, ::2] = -np.inf
+    x[4] = np.inf
+    x[5, :3] = x[5].max() + 1  # three tied maxima
+    g[6, 7] = np.nan
+    g[7, 8] = np.inf
+    x[8, 9], g[8, 9] = -np.inf, np.inf  # g's ∞ meets no usable entry
+    x[9, :2], g[9, :2] = 1e4, 0.0  # two maxima, far above the rest
+    fn = getattr(actlab, func)
+    with on_tier("numba"), np.errstate(all="raise"):
+        got = fn(x, g)
+    with on_tier("numpy"), np.errstate(all="raise"):
+        expected = fn(x, g)
+    exact = ~np.isfinite(expected) | (expected == 0)
+    assert same(got[exact], expected[exact])
+    zero = expected == 0
+    assert np.array_equal(np.signbit(got[zero]), np.signbit(expected[zero]))
+    rest = ~exact
+    scale = np.max(np.abs(np.where(np.isfinite(expected), expected, 0)), axis=1, keepdims=True)
+    err = np.abs(got - expected) / np.maximum(scale, np.finfo(dtype).tiny)
+    assert err[rest].max() / np.finfo(dtype).eps <= 2 * _bar("softmax", func, dtype)
+    assert computed and computed[-1] >= 28
+
+
+FAR = {np.float32: -104.5, np.float64: -746.5}
+
+
+# The rows of the test below that the kernels compute: the others are flagged.
+KEPT = {"log_softmax_vjp": 2, "log_softmax_jvp": 2}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("func", "ref", "entry"), PRODUCTS, ids=[p[0] for p in PRODUCTS])
+def test_far_entries_that_a_large_factor_makes_visible(func, ref, entry, dtype, computed):
+    """An entry just beyond the exp's clamp has y below half the smallest subnormal, but the
+    exact product can still be a subnormal of some sign, which the kernel must not give as
+    0: such rows are flagged and come from the NumPy path. Row 0: y·t with t of a few units
+    (log_softmax's VJP: g_j − y_j Σ g with g_j = 0 and Σ g = 6); row 1: no far entry; row 2:
+    s made of the far entries alone (every other entry a maximum)."""
+    far = FAR[dtype]
+    x = np.array(
+        [[0.0, far, -1.0, far - 0.2], [0.0, -1.0, -2.0, -3.0], [0.0, far, far, far]], dtype=dtype
+    )
+    g = np.array([[1.0, -5.0, 0.5, 7.0], [1.0, 2.0, 0.0, -1.0], [1.0, 5.0, 5.0, 5.0]], dtype=dtype)
+    if func == "log_softmax_vjp":
+        g[0] = [6.0, 0.0, 0.5, 0.0]
+    exact = ov.exact_rows(ref, x.astype(np.float64), g.astype(np.float64))
+    with on_tier("numba"), np.errstate(all="raise"):
+        got = getattr(actlab, func)(x, g)
+    assert ov.sign_errors(got, exact, dtype) == 0
+    assert ov.normwise_errors(got, exact, dtype).max() <= _bar(entry, func, dtype)
+    assert computed == [KEPT.get(func, 1)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_far_entries_that_stay_invisible_are_computed(dtype, computed):
+    """Far entries with small cotangents: y·t rounds to ±0 exactly as the exact value does,
+    so the kernel keeps the row."""
+    far = FAR[dtype]
+    x = np.array([[0.0, far, -1.0, far - 30.0]] * 3, dtype=dtype)
+    g = np.array([[0.5, -0.25, 0.75, 0.125]] * 3, dtype=dtype)  # |t| < 1 at the far ones
+    exact = ov.exact_rows(ov.softmax_vjp_ref, x.astype(np.float64), g.astype(np.float64))
+    with on_tier("numba"), np.errstate(all="raise"):
+        got = actlab.softmax_vjp(x, g)
+    assert ov.sign_errors(got, exact, dtype) == 0
+    assert ov.normwise_errors(got, exact, dtype).max() <= _bar("softmax", "vjp", dtype)
+    assert computed == [3]
+
+
+@pytest.mark.parametrize("func", [p[0] for p in PRODUCTS])
+def test_a_float64_cotangent_is_not_rounded_for_float32_rows(func, computed):
+    """g in float64 for float32 x enters the product unrounded, as on the NumPy path."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((50, 40)).astype(np.float32)
+    g = rng.standard_normal(x.shape) * (1 + 2**-30)
+    fn = getattr(actlab, func)
+    with on_tier("numba"):
+        got = fn(x, g)
+    with on_tier("numpy"):
+        expected = fn(x, g)
+    assert got.dtype == np.float32
+    assert np.max(np.abs(got - expected) / np.abs(expected).max(axis=1, keepdims=True)) <= (
+        2 * np.finfo(np.float32).eps
+    )
+    assert computed == [50]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("func", [p[0] for p in PRODUCTS])
+def test_axis_broadcast_and_out(func, dtype, computed):
+    """A moved axis, a broadcast row of g, a number g, out= into g itself: each gives the
+    bits of the plain call on the same rows."""
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal((30, 20)) * 3).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    fn = getattr(actlab, func)
+    with on_tier("numba"), np.errstate(all="raise"):
+        plain = fn(x, g)
+        assert same(fn(x.T, g.T, axis=0), plain.T)
+        row = g[:1]
+        assert same(fn(x, row), fn(x, np.repeat(row, 30, axis=0)))
+        assert same(fn(x, 2.5), fn(x, np.full(x.shape, 2.5)))
+        buffer = g.copy()
+        assert fn(x, buffer, out=buffer) is buffer
+        assert same(buffer, plain)
+    assert len(computed) == 7
+
+
+@pytest.mark.parametrize("func", ["softmax_vjp", "log_softmax_vjp"])
+def test_calls_the_kernels_do_not_take_stay_on_the_numpy_path(func, computed):
+    """A mask, a temperature, the caller's y, float16: the NumPy path, whose bars they have."""
+    x = np.random.default_rng(4).standard_normal((20, 30))
+    g = np.ones_like(x)
+    fn = getattr(actlab, func)
+    with on_tier("numba"):
+        fn(x, g, where=x > -1)
+        fn(x, g, temperature=0.5)
+        fn(x, g, y=actlab.softmax(x) if func == "softmax_vjp" else actlab.log_softmax(x))
+        fn(x.astype(np.float16), g)
+    assert computed == []
+
+
+@pytest.mark.parametrize("func", ["softmax_vjp", "log_softmax_jvp"])
+def test_bad_cotangents_name_the_argument(func):
+    x = np.zeros((200, 100))
+    fn = getattr(actlab, func)
+    arg = "v" if "jvp" in func else "g"
+    with on_tier("numba"):
+        with pytest.raises(ValueError, match=f"{func}: {arg} of shape"):
+            fn(x, np.ones((3, 100)))
+        with pytest.raises(TypeError, match=f"{func}: {arg} has dtype"):
+            fn(x, np.ones((200, 100), dtype=complex))
