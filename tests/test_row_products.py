@@ -101,7 +101,8 @@ def test_hard_rows_follow_the_numpy_contract(func, dtype, computed):
     scale = np.max(np.abs(np.where(np.isfinite(expected), expected, 0)), axis=1, keepdims=True)
     err = np.abs(got - expected) / np.maximum(scale, np.finfo(dtype).tiny)
     assert err[rest].max() / np.finfo(dtype).eps <= 2 * _bar("softmax", func, dtype)
-    assert computed and computed[-1] >= 28
+    assert computed
+    assert computed[-1] >= 30  # of 40 rows: at most the 10 special ones are flagged
 
 
 FAR = {np.float32: -104.5, np.float64: -746.5}

@@ -188,7 +188,9 @@ def product(
     # float32 rows read a float32 (or float16) g as it is; anything wider stays float64,
     # never rounded to x's dtype before the product.
     narrow = x.dtype == np.float32 and ga.dtype.itemsize <= 4
-    ga = broadcast_to_shape(func, arg, np, ga.astype(np.float32 if narrow else np.float64, copy=False), x.shape)
+    ga = broadcast_to_shape(
+        func, arg, np, ga.astype(np.float32 if narrow else np.float64, copy=False), x.shape
+    )
     if negate:  # softmin's product is softmax's at (−x, −g), signed zeros included
         x, ga = np.negative(x), np.negative(ga)
     return rowpath.run_product(func, compiled, x, ga, ax, out, impl, *extra)
