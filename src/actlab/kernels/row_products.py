@@ -21,6 +21,9 @@ subnormal, so that is exact unless a large factor makes it visible: a row where 
 large against a far entry's g) is flagged. So are rows with NaN or ±∞ in x or g and rows
 whose g is too large for the float64 arithmetic here. Flagged rows are computed by the NumPy
 path and its contract (``rowpath.run_product``).
+
+The four kernels repeat the row loop of ``rows32``/``rows64`` on purpose: numba's disk cache
+only holds functions defined at module level, so the loop cannot be made by a factory.
 """
 
 from __future__ import annotations
