@@ -546,6 +546,32 @@ def test_float32_cross_entropy_gradient_of_far_entries_is_zero(grad_output):
 
 
 @needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_gradient_of_clamped_entries_a_large_scale_makes_visible(dtype):
+    """Entries just below the exp's clamp (−104 in float32, −746 in float64): their exact
+    gradient s·e^(x−m)/(1 + τ) is a subnormal for s = 1e6, not 0 (the kernel once gave 0);
+    such rows come from the NumPy path, rows far lower stay on the kernel."""
+    from actlab import oracle_vector as ov
+
+    far = -105.0 if dtype == np.float32 else -747.0
+    x = np.array([[0.0, far, -1.0, far + 0.5, -2.0], [0.0, 3 * far, -1.0, -2.0, -3.0]], dtype)
+    t = np.array([2, 2])
+    with on_tier("numba"), np.errstate(all="raise"):
+        grad = actlab.cross_entropy_grad(
+            x, t, reduction="sum", grad_output=np.asarray(1e6, dtype=dtype)
+        )
+    entry = actlab.get("cross_entropy")
+    exact = ov.exact_rows(entry.reference_grad, x.astype(np.float64), list(t))
+    scaled = [[v * 10**6 for v in row] for row in exact]
+    assert ov.sign_errors(grad, scaled, dtype) == 0
+    assert ov.normwise_errors(grad, scaled, dtype).max() <= entry.ulp_bar(
+        np.dtype(dtype).name, "grad"
+    )
+    assert grad[0, 1] > 0
+    assert grad[0, 3] > 0
+
+
+@needs_numba
 def test_tiled_axis_swap_on_partial_tiles():
     from actlab.kernels.transpose import swap_last_two
 
