@@ -50,6 +50,28 @@ def computed(monkeypatch):
     return counts
 
 
+def _counted(fn, x, g):
+    """(fn(x, g), the rows its kernel computed per call), without the fixture (for tests
+    parametrised over more than pytest's fixtures allow in one place)."""
+    counts: list[int] = []
+    original = rowpath.product_kernel
+
+    def spy(name, dtype, size):
+        kernel = original(name, dtype, size)
+
+        def counted(x2, g2, res2, flags, *rest):
+            kernel(x2, g2, res2, flags, *rest)
+            counts.append(int(flags.size - np.count_nonzero(flags)))
+
+        return None if kernel is None else counted
+
+    rowpath.product_kernel = spy
+    try:
+        return fn(x, g), counts
+    finally:
+        rowpath.product_kernel = original
+
+
 def _bar(entry: str, func: str, dtype) -> float:
     return actlab.get(entry).ulp_bar(np.dtype(dtype).name, "jvp" if "jvp" in func else "vjp")
 
@@ -213,3 +235,41 @@ def test_bad_cotangents_name_the_argument(func):
             fn(x, np.ones((3, 100)))
         with pytest.raises(TypeError, match=f"{func}: {arg} has dtype"):
             fn(x, np.ones((200, 100), dtype=complex))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("func", "ref", "entry"), PRODUCTS, ids=[p[0] for p in PRODUCTS])
+@pytest.mark.parametrize("mask", [-1e4, -1e9])
+def test_rows_masked_by_a_large_negative_logit_stay_on_the_kernel(func, ref, entry, dtype, mask):
+    """Attention-style masks (a large negative number added to the masked logits) make far
+    entries whose exact products are 0 whatever g holds there (0 or not): the kernel keeps
+    those rows, and they meet the bars."""
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((24, 40)) * 2).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    masked = rng.random(x.shape) < 0.4
+    masked[:, 0] = False
+    x[masked] += dtype(mask)
+    g[masked & (rng.random(x.shape) < 0.5)] = 0.0
+    exact = ov.exact_rows(ref, x.astype(np.float64), g.astype(np.float64))
+    with on_tier("numba"), np.errstate(all="raise"):
+        got = _counted(getattr(actlab, func), x, g)
+    assert ov.sign_errors(got[0], exact, dtype) == 0
+    assert ov.normwise_errors(got[0], exact, dtype).max() <= _bar(entry, func, dtype)
+    assert got[1] == [24]
+
+
+@pytest.mark.parametrize("func", ["softmax_vjp", "log_softmax_jvp"])
+def test_a_huge_cotangent_at_a_far_entry_is_seen(func):
+    """x − m = −120 is beyond float32's clamp, but times a float64 g of 1e30 its part of s
+    (and of y·t) is about −1e−22, and the rest of s is 0 (g equal elsewhere): the row is
+    flagged and its signs and sizes come out right."""
+    x = np.array([[0.0, -120.0, -1.0, -2.0]], dtype=np.float32)
+    g = np.array([[0.5, 1e30, 0.5, 0.5]])
+    ref = ov.softmax_vjp_ref if func == "softmax_vjp" else ov.log_softmax_jvp_ref
+    exact = ov.exact_rows(ref, x.astype(np.float64), g)
+    with on_tier("numba"), np.errstate(all="raise"):
+        got, kept = _counted(getattr(actlab, func), x, g)
+    assert ov.sign_errors(got, exact, np.float32) == 0
+    assert ov.normwise_errors(got, exact, np.float32).max() <= 4
+    assert kept == [0]

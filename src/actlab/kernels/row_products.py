@@ -52,9 +52,11 @@ from .rows64 import _sum_lanes, new_lanes, tau_lean_d
 # A row's |g| summed must stay below this: then g − a, s, Σ g and the lanes' start (below
 # 2^64·4(n|a| + Σ|g|)) are finite in float64.
 G_LIMIT = 2.0**900
-# e^(x − m) of a clamped (far) entry is below 2^FAR_LOG2: below half the smallest subnormal.
-FAR_LOG2_W = -150.0
-FAR_LOG2_D = -1076.0
+# Half the smallest subnormal is 2^HALF_TINY_LOG2: a product below it rounds to ±0. The exp
+# clamps beyond x − m = −104 (−746), where e^(x − m) is already below that.
+HALF_TINY_LOG2_W = -150.0
+HALF_TINY_LOG2_D = -1075.0
+_LN2 = math.log(2.0)
 
 
 # ------------------------------------------------------------------------ the row reductions
@@ -85,25 +87,6 @@ def _g_size(row, g, m, low):
         g_abs += abs(np.float64(g[j]))
         n_far += 1.0 if (v + neg_m < low) & (v > -math.inf) else 0.0
     return g_abs, n_far
-
-
-@njit(**KERNEL)
-def _far_stats(row, g, m, a, low):
-    """(Σ |a − g_j|, max |a − g_j|, min |g_j|) over the far entries: a scalar pass, for the
-    rows that have far entries only."""
-    neg_m = -m
-    far_sum = 0.0
-    far_max = 0.0
-    far_min = math.inf
-    for j in range(row.shape[0]):
-        v = row[j]
-        if v + neg_m < low and v > -math.inf:
-            gv = np.float64(g[j])
-            d = abs(a - gv)
-            far_sum += d
-            far_max = max(far_max, d)
-            far_min = min(far_min, abs(gv))
-    return far_sum, far_max, far_min
 
 
 @njit(**REDUCE)
@@ -181,29 +164,50 @@ def _index_of(row, m):
 
 
 @njit(**KERNEL)
-def _far_visible(row, g, m, a, s, times_y, low, far_log2, bits):
-    """Whether the far entries left out of a row with far entries could show in softmax's
-    product: their part of s (at most 2^far_log2·Σ|a − g_j|, as 1 + τ ≥ 1) beyond 2^−bits
-    of s, or (``times_y``) one of them through |t_j| ≥ 1: below, |y·t| < e^−104 (e^−746)
-    is under half the smallest subnormal, so it rounds to ±0 as the exact value does."""
-    far_sum, far_max, _ = _far_stats(row, g, m, a, low)
-    if far_sum == 0.0:
+def _far_visible(row, g, m, a, s, g_abs, times_y, low, half_tiny_log2, bits):
+    """Whether a far entry, left out of the sums with y = 0, could show in softmax's product
+    (a scalar pass over a row that has far entries). In logarithms, so that nothing
+    underflows: an entry's exact |y·t| < e^(x−m)·|t| (1 + τ ≥ 1) reaching half the smallest
+    subnormal, with |t| ≤ |a − g| + |s| (``times_y``); or the far part of s,
+    δ < Σ e^(x−m)|a − g|, beyond 2^−bits of s and itself that large. Entries more than
+    ln(n·(|a| + Σ|g| + |s|)) below that are skipped by one comparison (masks at −1e9 cost no
+    more)."""
+    neg_m = -m
+    floor = half_tiny_log2 * _LN2 - 1e-6  # the margin covers the rounding of d + ln t
+    cut = floor - math.log(row.shape[0] * (abs(a) + g_abs + abs(s)) + 1.0)
+    scaled = 0.0  # Σ e^(x−m−low)|a − g| over the far entries above the cut
+    for j in range(row.shape[0]):
+        d = row[j] + neg_m
+        if not (d < low and d >= cut):
+            continue
+        w = abs(a - np.float64(g[j]))
+        t = w + abs(s)
+        if times_y and t > 0.0 and d + math.log(t) >= floor:
+            return True
+        scaled += math.exp(np.float64(d) - low) * w  # float64: no underflow for float32 rows
+    if scaled == 0.0:
         return False
-    if times_y and far_max + abs(s) >= 1.0:
-        return True
-    # As far_sum·2^far_log2 > |s|·2^−bits, with no factor that underflows (2^−1076 does).
-    return far_sum * 2.0 ** (far_log2 + bits) > abs(s)
+    log_delta = math.log(scaled) + low
+    return log_delta >= floor and (s == 0.0 or log_delta > math.log(abs(s)) - bits * _LN2)
 
 
 @njit(**KERNEL)
-def _far_g_visible(row, g, m, c, low, far_log2, bits):
-    """Whether y_j Σ g at a far entry of a row with far entries (below 2^far_log2·c,
-    c = |Σ g|/(1 + τ)) could change out_j = g_j − y_j Σ g after rounding: only for c > 1 and
-    a far |g_j| within 2^bits of it."""
-    if c <= 1.0:
-        return False
-    _, _, far_min = _far_stats(row, g, m, 0.0, low)
-    return far_min <= c * 2.0 ** (far_log2 + bits)
+def _far_g_visible(row, g, m, c, low, half_tiny_log2, bits):
+    """Whether y_j Σ g at a far entry (its exact size below e^(x−m)·c, c = |Σ g|/(1 + τ))
+    could change out_j = g_j − y_j Σ g after rounding (a scalar pass over a row that has far
+    entries): where that size reaches half the smallest subnormal and 2^−bits |g_j|."""
+    neg_m = -m
+    floor = half_tiny_log2 * _LN2 - 1e-6  # the margin covers the rounding of d + ln t
+    log_c = math.log(c) if c > 0.0 else -math.inf
+    for j in range(row.shape[0]):
+        d = row[j] + neg_m
+        size = d + log_c
+        if not (d < low and size >= floor):
+            continue
+        gv = abs(np.float64(g[j]))
+        if gv == 0.0 or math.log(gv) - bits * _LN2 <= size:
+            return True
+    return False
 
 
 # ------------------------------------------------------------------------ the output passes
@@ -288,7 +292,9 @@ def softmax_product_w(x, g, out, flags, chunk, times_y):
             a = top_g / n_top
             inv = 1.0 / total
             s = _shifted_dot_w(eh, el, row, gr, m_row, a) * inv
-            if n_far and _far_visible(row, gr, m_row, a, s, times_y, LOW_W, FAR_LOG2_W, 30):
+            if n_far and _far_visible(
+                row, gr, m_row, a, s, g_abs, times_y, LOW_W, HALF_TINY_LOG2_W, 30
+            ):
                 flags[r] = 1
                 continue
             m64 = np.float64(m_row)
@@ -326,7 +332,9 @@ def softmax_product_d(x, g, out, flags, chunk, times_y):
             top = _pow2_above(2.0 * (n * abs(a) + g_abs) * 2.0**64)  # ≥ 2·Σ|terms|
             ph, pl = _lane_total(terms, lane_s, lane_c, top)
             s = (ph + pl) / sh
-            if n_far and _far_visible(row, gr, m_row, a, s, times_y, LOW_D, FAR_LOG2_D, 60):
+            if n_far and _far_visible(
+                row, gr, m_row, a, s, g_abs, times_y, LOW_D, HALF_TINY_LOG2_D, 60
+            ):
                 flags[r] = 1
                 continue
             if times_y:
@@ -359,7 +367,7 @@ def log_softmax_vjp_w(x, g, out, flags, chunk):
             total, others = _sums_w(row, gr, m_row)
             inv = 1.0 / (1.0 + tau)
             c_far = abs(total) * inv
-            if n_far and _far_g_visible(row, gr, m_row, c_far, LOW_W, FAR_LOG2_W, 26):
+            if n_far and _far_g_visible(row, gr, m_row, c_far, LOW_W, HALF_TINY_LOG2_W, 26):
                 flags[r] = 1
                 continue
             k = _index_of(row, m_row) if n_top == 1.0 else -1
@@ -398,7 +406,7 @@ def log_softmax_vjp_d(x, g, out, flags, chunk):
             inv = 1.0 / one_h
             inv = inv - inv * (fma(one_h, inv, -1.0) + (one_l + tl) * inv)  # 1/(1 + τ), refined
             c_far = abs(total) * inv
-            if n_far and _far_g_visible(row, gr, m_row, c_far, LOW_D, FAR_LOG2_D, 55):
+            if n_far and _far_g_visible(row, gr, m_row, c_far, LOW_D, HALF_TINY_LOG2_D, 55):
                 flags[r] = 1
                 continue
             k = _index_of(row, m_row) if n_top == 1.0 else -1
