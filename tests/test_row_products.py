@@ -40,14 +40,20 @@ def computed(monkeypatch):
         if kernel is None:
             return None
 
-        def counted(x2, g2, res2, flags, *rest):
-            kernel(x2, g2, res2, flags, *rest)
-            counts.append(int(flags.size - np.count_nonzero(flags)))
+        def counted(*args):
+            kernel(*args)
+            counts.append(_kept(args))
 
         return counted
 
     monkeypatch.setattr(rowpath, "product_kernel", spy)
     return counts
+
+
+def _kept(args) -> int:
+    """The rows a kernel call computed: its flags are the one int8 array it takes."""
+    flags = next(a for a in args if isinstance(a, np.ndarray) and a.dtype == np.int8)
+    return int(flags.size - np.count_nonzero(flags))
 
 
 def _counted(fn, x, g):
@@ -59,9 +65,9 @@ def _counted(fn, x, g):
     def spy(name, dtype, size):
         kernel = original(name, dtype, size)
 
-        def counted(x2, g2, res2, flags, *rest):
-            kernel(x2, g2, res2, flags, *rest)
-            counts.append(int(flags.size - np.count_nonzero(flags)))
+        def counted(*args):
+            kernel(*args)
+            counts.append(_kept(args))
 
         return None if kernel is None else counted
 
@@ -213,16 +219,60 @@ def test_axis_broadcast_and_out(func, dtype, computed):
 
 @pytest.mark.parametrize("func", ["softmax_vjp", "log_softmax_vjp"])
 def test_calls_the_kernels_do_not_take_stay_on_the_numpy_path(func, computed):
-    """A mask, a temperature, the caller's y, float16: the NumPy path, whose bars they have."""
+    """A mask, a temperature, float16, log_softmax's saved output: the NumPy path, whose
+    bars they have."""
     x = np.random.default_rng(4).standard_normal((20, 30))
     g = np.ones_like(x)
     fn = getattr(actlab, func)
     with on_tier("numba"):
         fn(x, g, where=x > -1)
         fn(x, g, temperature=0.5)
-        fn(x, g, y=actlab.softmax(x) if func == "softmax_vjp" else actlab.log_softmax(x))
         fn(x.astype(np.float16), g)
+        if func == "log_softmax_vjp":
+            fn(x, g, y=actlab.log_softmax(x))
     assert computed == []
+
+
+GIVEN_Y = [("softmax_vjp", "softmax"), ("softmax_jvp", "softmax"), ("softmin_vjp", "softmin")]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("func", "forward"), GIVEN_Y)
+def test_the_callers_forward_output(func, forward, dtype, computed):
+    """With y = softmax(x) (softmin(x)) from the caller, the kernel reads y instead of
+    computing it: against the oracle within the bar, no sign errors; the hard rows (NaN,
+    +∞, −∞ entries, ties) as the NumPy path gives them from the same y."""
+    rng = np.random.default_rng(13)
+    x = (rng.standard_normal((40, 30)) * 3).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    fn, y = getattr(actlab, func), getattr(actlab, forward)(x)
+    ref = ov.softmin_vjp_ref if forward == "softmin" else ov.softmax_vjp_ref
+    exact = ov.exact_rows(ref, x.astype(np.float64), g.astype(np.float64))
+    with on_tier("numba"), np.errstate(all="raise"):
+        got = fn(x, g, y=y)
+    assert ov.normwise_errors(got, exact, dtype).max() <= _bar(forward, func, dtype)
+    assert ov.sign_errors(got, exact, dtype) == 0
+    assert computed == [40]
+    x[0, 1], x[1, 2], x[2, ::3], x[3, :2] = np.nan, np.inf, -np.inf, x[3].max() + 1
+    y = getattr(actlab, forward)(x)
+    with on_tier("numba"), np.errstate(all="raise"):
+        got = fn(x, g, y=y)
+    with on_tier("numpy"), np.errstate(all="raise"):
+        expected = fn(x, g, y=y)
+    zero = expected == 0
+    assert same(got[~np.isfinite(expected) | zero], expected[~np.isfinite(expected) | zero])
+    assert np.array_equal(np.signbit(got[zero]), np.signbit(expected[zero]))
+    finite = np.all(np.isfinite(expected), axis=1)
+    scale = np.maximum(np.abs(expected[finite]).max(axis=1, keepdims=True), np.finfo(dtype).tiny)
+    normwise = np.abs(got[finite] - expected[finite]).max(axis=1, keepdims=True) / scale
+    assert normwise.max() <= 2 * np.finfo(dtype).eps  # the two paths agree row by row
+    assert computed[-1] == 38  # the NaN and +∞ rows flagged
+
+
+def test_a_saved_output_of_the_wrong_shape_is_named():
+    x = np.zeros((200, 100))
+    with on_tier("numba"), pytest.raises(ValueError, match="softmax_vjp: y has shape"):
+        actlab.softmax_vjp(x, np.ones_like(x), y=np.ones((200, 1)))
 
 
 @pytest.mark.parametrize("func", ["softmax_vjp", "log_softmax_jvp"])

@@ -157,7 +157,7 @@ def _over_whole_rows(
 def product(
     func: str,
     kernel: str,
-    impl: Callable[[Any, Any], Any],
+    impl: Callable[..., Any],
     x: Any,
     g: Any,
     axis: Any,
@@ -168,29 +168,50 @@ def product(
     *extra: Any,
     arg: str = "g",
     negate: bool = False,
+    given_y: str | None = None,
 ) -> Any:
     """The Jacobian product ``func`` of x with the cotangent g (argument ``arg``) on the
-    compiled ``kernel`` (``rowpath.product_kernel``), or None where the call does not take
-    it: not NumPy float32/float64, a mask, a temperature, the caller's ``y``, a small array,
-    the NumPy tier. ``impl(x_rows, g_rows)`` is the NumPy path for the rows the kernel flags;
-    ``negate`` runs it at (−x, −g), where softmax's products are softmin's."""
-    if y is not None or where is not None or not isinstance(x, np.ndarray):
+    compiled ``kernel`` (``rowpath.product_kernel``; ``extra`` its trailing arguments), or
+    None where the call does not take it: not NumPy float32/float64, a mask, a temperature,
+    a small array, the NumPy tier. With the caller's ``y``, the kernel is ``given_y`` (None:
+    no kernel takes y) and takes no ``extra``; ``impl(x_rows, y_rows, g_rows)``, else
+    ``impl(x_rows, g_rows)``, is the NumPy path for the rows the kernel flags. ``negate`` runs
+    it at (−x, −g), where softmax's products are softmin's."""
+    if where is not None or not isinstance(x, np.ndarray):
         return None
     if x.dtype not in (np.float32, np.float64) or check_temperature(func, temperature) != 1.0:
         return None
+    if y is not None:
+        if given_y is None:
+            return None
+        kernel, extra = given_y, ()
     ax = fast_axis(func, x, axis, None)
     compiled = rowpath.product_kernel(kernel, x.dtype, x.size) if ax is not None else None
     if compiled is None:
         return None
-    _, ga, _ = _xp.as_float_array(as_array_like(func, arg, g, np, x), func, arg)
-    if not isinstance(ga, np.ndarray) or ga.dtype not in (np.float16, np.float32, np.float64):
+    ga = _floats(func, arg, g, x)
+    if ga is None:
         return None
-    # float32 rows read a float32 (or float16) g as it is; anything wider stays float64,
-    # never rounded to x's dtype before the product.
-    narrow = x.dtype == np.float32 and ga.dtype.itemsize <= 4
-    ga = broadcast_to_shape(
-        func, arg, np, ga.astype(np.float32 if narrow else np.float64, copy=False), x.shape
-    )
+    ga = broadcast_to_shape(func, arg, np, ga, x.shape)
+    others: tuple[np.ndarray, ...] = (ga,)
+    if y is not None:
+        ya = _floats(func, "y", y, x)
+        if ya is None:
+            return None
+        if ya.shape != x.shape:
+            raise ValueError(f"{func}: y has shape {ya.shape}, expected {x.shape}")
+        others = (ya, ga)
     if negate:  # softmin's product is softmax's at (−x, −g), signed zeros included
-        x, ga = np.negative(x), np.negative(ga)
-    return rowpath.run_product(func, compiled, x, ga, ax, out, impl, *extra)
+        x, others = np.negative(x), (*others[:-1], np.negative(others[-1]))
+    return rowpath.run_product(func, compiled, x, others, ax, out, impl, *extra)
+
+
+def _floats(func: str, arg: str, value: Any, x: np.ndarray) -> np.ndarray | None:
+    """``value`` (checked as the NumPy path checks it) as the kernels read it: float32 for
+    float32 rows when it is float32 or narrower, else float64, never rounded to x's dtype
+    before the product; None for a dtype the kernels do not take (longdouble)."""
+    _, va, _ = _xp.as_float_array(as_array_like(func, arg, value, np, x), func, arg)
+    if not isinstance(va, np.ndarray) or va.dtype not in (np.float16, np.float32, np.float64):
+        return None
+    narrow = x.dtype == np.float32 and va.dtype.itemsize <= 4
+    return va.astype(np.float32 if narrow else np.float64, copy=False)

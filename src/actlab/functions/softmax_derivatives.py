@@ -117,16 +117,18 @@ def _log_softmax_jvp(func: str, x, v, axis, where, temperature, y) -> Any:
 
 def _softmax_family(func: str, x, g, axis, where, temperature, y, out, *, negate: bool) -> Any:
     """A product of softmax's (``negate``: softmin's) Jacobian: the compiled kernel where the
-    call takes it (softmin's over −x, negated), else the NumPy path."""
+    call takes it (softmin's at (−x, −g); from the caller's y if given), else the NumPy
+    path."""
     _rowcall.check_out_backend(func, x, out)
 
-    def rows(xr: Any, gr: Any) -> Any:  # the kernel's flagged rows (of −x for softmin)
-        return _softmax_product(func, xr, gr, -1, None, 1.0, None, negate=False)
+    def rows(xr: Any, *rest: Any) -> Any:  # the kernel's flagged rows (of −x for softmin)
+        yr, gr = rest if len(rest) == 2 else (None, rest[0])
+        return _softmax_product(func, xr, gr, -1, None, 1.0, yr, negate=False)
 
     arg = "g" if "vjp" in func else "v"
     fast = _rowcall.product(
         func, "softmax", rows, x, g, axis, where, temperature, y, out, True,
-        arg=arg, negate=negate,
+        arg=arg, negate=negate, given_y="softmax_given_y",
     )  # fmt: skip
     if fast is not None:
         return fast

@@ -38,8 +38,8 @@ from ._exp_rows32 import UNSCALE as UNSCALE_W
 from ._exp_rows64 import LOW as LOW_D
 from ._exp_rows64 import UNSCALE as UNSCALE_D
 from ._lane_sums import LANES, lane_sums_from
-from ._numba_math import KERNEL, PARALLEL, REDUCE, fma
-from ._order_keys import first_max, from_key
+from ._numba_math import KERNEL, PARALLEL, REDUCE, SCALAR, fma
+from ._order_keys import first_max, from_key, max_key
 from ._row_stores import quotient
 from ._stream import fence
 from ._vecmap import Lanes, span_map, where
@@ -210,6 +210,29 @@ def _far_g_visible(row, g, m, c, low, half_tiny_log2, bits):
     return False
 
 
+@njit(**KERNEL)
+def _given_terms(row, y, g, m, a, terms):
+    """terms_j = y_j (a − g_j), 0 at a maximum or a −∞ entry (the caller's y: no exp)."""
+    for j in range(row.shape[0]):
+        v = row[j]
+        keep = (v != m) & (v > -math.inf)
+        terms[j] = np.float64(y[j]) * (a - np.float64(g[j])) if keep else 0.0
+
+
+@njit(**REDUCE)
+def _given_sizes(row, y, terms):
+    """(Σ terms, Σ|terms| + Σ|y|, the number of NaN in the row): a row with NaN in x, or
+    with NaN or ±∞ in y or the terms, has a non-finite second sum or NaN (it is flagged)."""
+    total = 0.0
+    size = 0.0
+    nan = 0.0
+    for j in range(row.shape[0]):
+        total += terms[j]
+        size += abs(terms[j]) + abs(np.float64(y[j]))
+        nan += 1.0 if row[j] != row[j] else 0.0
+    return total, size, nan
+
+
 # ------------------------------------------------------------------------ the output passes
 # Each is a line map (``_vecmap``), streamed as the forward kernels' stores (``_row_stores``).
 # −∞ entries give +0 (they take no part, as on the NumPy path); far entries y = 0, so their
@@ -256,12 +279,18 @@ def _minus_scaled_d(e: Lanes, row: Lanes, g: Lanes, c, neg_m) -> Lanes:
     return where(row > -math.inf, value, 0.0)
 
 
+def _given_product(y: Lanes, row: Lanes, g: Lanes, a, s) -> Lanes:
+    """y·((g − a) + s) from the caller's y (g − a an exact pair)."""
+    return where(row > -math.inf, y.wide() * _shifted(g, a, s), 0.0)
+
+
 _ROWS = {"fence": False, "prefetch": False}
 _product_pair_span = span_map(_product_pair, inputs=4, scalars=4, **_ROWS)
 _product_d_span = span_map(_product_d, inputs=3, scalars=6, **_ROWS)
 _shifted_span = span_map(_shifted_only, inputs=2, scalars=2, **_ROWS)
 _minus_pair_span = span_map(_minus_scaled_pair, inputs=4, scalars=2, one_entry=True, **_ROWS)
 _minus_d_span = span_map(_minus_scaled_d, inputs=3, scalars=2, one_entry=True, **_ROWS)
+_given_span = span_map(_given_product, inputs=3, scalars=2, **_ROWS)
 
 
 # ------------------------------------------------------------------------------- the kernels
@@ -415,4 +444,43 @@ def log_softmax_vjp_d(x, g, out, flags, chunk):
                 oh, ol = _two_sum(gh, -gr[k])  # Σ_{i≠k} g_i, exact from the pair
                 top = (gr[k] * (th + tl) - (oh + (ol + gl))) * inv
             _minus_d_span(out[r], 0, n, True, e, row, gr, total * inv * UNSCALE_D, -m_row, k, top)
+        fence()  # the streamed stores of the chunk, visible before it is reported done
+
+
+@njit(**PARALLEL)
+def softmax_product_given_y_w(x, y, g, out, flags, chunk):
+    """float32 rows, the caller's y: y ⊙ ((g − a) + s), s = Σ y_j (a − g_j) in float64."""
+    _given_y_rows(x, y, g, out, flags, chunk)
+
+
+@njit(**PARALLEL)
+def softmax_product_given_y_d(x, y, g, out, flags, chunk):
+    """float64 rows, the caller's y: s compensated (``_lane_total``)."""
+    _given_y_rows(x, y, g, out, flags, chunk)
+
+
+@njit(**SCALAR)
+def _given_y_rows(x, y, g, out, flags, chunk):
+    """The rows of the given-y kernels (no exp: x gives the max, the maxima and the special
+    rows; s as a compensated sum, exact enough for float32 rows too)."""
+    n_rows, n = x.shape
+    for c in prange((n_rows + chunk - 1) // chunk):
+        terms = np.empty(n, dtype=np.float64)
+        lane_s, lane_c = new_lanes()
+        for r in range(c * chunk, min(n_rows, (c + 1) * chunk)):
+            row, yr, gr = x[r], y[r], g[r]
+            m = from_key(max_key(row))
+            top_g, n_top = _top_g(row, gr, m)
+            g_abs, _ = _g_size(row, gr, m, -math.inf)
+            if not (abs(m) < math.inf and g_abs < G_LIMIT):  # +∞, all −∞, or g not finite
+                flags[r] = 1
+                continue
+            a = top_g / n_top
+            _given_terms(row, yr, gr, m, a, terms)
+            _, size, nan = _given_sizes(row, yr, terms)
+            if not (nan == 0.0 and size < G_LIMIT):
+                flags[r] = 1
+                continue
+            sh, sl = _lane_total(terms, lane_s, lane_c, _pow2_above(2.0 * size))
+            _given_span(out[r], 0, n, True, yr, row, gr, a, sh + sl)
         fence()  # the streamed stores of the chunk, visible before it is reported done

@@ -215,9 +215,11 @@ def _run_transformed(
 
 
 # The Jacobian-product kernels (``row_products``) by the function whose Jacobian they take;
-# softmax's take ``times_y`` (False: log_softmax's JVP, (g − a) + s without the factor y).
+# softmax's take ``times_y`` (False: log_softmax's JVP, (g − a) + s without the factor y);
+# "softmax_given_y" reads the caller's forward output y instead of computing it.
 _PRODUCT_KERNELS = {
     "softmax": ("softmax_product_w", "softmax_product_d"),
+    "softmax_given_y": ("softmax_product_given_y_w", "softmax_product_given_y_d"),
     "log_softmax_vjp": ("log_softmax_vjp_w", "log_softmax_vjp_d"),
 }
 
@@ -239,35 +241,39 @@ def run_product(
     func: str,
     kernel: Callable[..., Any],
     x: np.ndarray,
-    g: np.ndarray,
+    others: tuple[np.ndarray, ...],
     axis: int,
     out: Any,
-    impl: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    impl: Callable[..., np.ndarray],
     *extra: Any,
 ) -> np.ndarray:
-    """A Jacobian product ``func`` over ``axis`` of the float NumPy array x with the
-    cotangent g (x's shape; float32 for float32 x, else float64) by the compiled ``kernel``
-    (``product_kernel``; ``extra`` its trailing arguments), the rows it flags (NaN, ±∞, far
-    entries that would show) by ``impl(x_rows, g_rows)``, the NumPy path on 2-D rows."""
+    """A Jacobian product ``func`` over ``axis`` of the float NumPy array x with ``others``
+    (arrays of x's shape: the cotangent g, after the caller's forward output y if given;
+    float32 for float32 x, else float64) by the compiled ``kernel`` (``product_kernel``;
+    ``extra`` its trailing arguments), the rows it flags (NaN, ±∞, far entries that would
+    show) by ``impl(x_rows, *other_rows)``, the NumPy path on 2-D rows."""
     if out is not None:
         check_out(func, out, x.shape, x.dtype)
     n = x.shape[axis]
-    x2 = np.ascontiguousarray(np.moveaxis(x, axis, -1)).reshape(-1, n)
-    g2 = np.ascontiguousarray(np.moveaxis(g, axis, -1)).reshape(-1, n)
+
+    def rows(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.moveaxis(a, axis, -1)).reshape(-1, n)
+
+    x2, others2 = rows(x), [rows(a) for a in others]
     result = out if out is not None else np.empty(x.shape, dtype=x.dtype)
     target = np.moveaxis(result, axis, -1)
     # Straight into the result when its rows are contiguous and it is not an input (out=g:
     # the rows of the flagged rows' inputs must survive the kernel).
     direct = target.flags.c_contiguous and not (
-        out is not None and (np.may_share_memory(out, x) or np.may_share_memory(out, g))
+        out is not None and any(np.may_share_memory(out, a) for a in (x, *others))
     )
     res2 = target.reshape(-1, n) if direct else np.empty(x2.shape, dtype=x.dtype)
     if x2.shape[0] > 0 and n > 0:
         flags = np.zeros(x2.shape[0], dtype=np.int8)
-        kernel(x2, g2, res2, flags, _chunk_rows(n), *extra)
+        kernel(x2, *others2, res2, flags, _chunk_rows(n), *extra)
         bad = np.flatnonzero(flags)
         if bad.size:
-            res2[bad] = impl(x2[bad], g2[bad])
+            res2[bad] = impl(x2[bad], *(a[bad] for a in others2))
     if not direct:
         np.copyto(target, res2.reshape(target.shape))
     return result
