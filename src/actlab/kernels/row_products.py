@@ -8,17 +8,19 @@ Per row, after the exponentials e_j = e^(x_j − m) of the forward kernels (``ro
   s = Σ_j y_j (a − g_j) over the other entries, and per entry t_j = (g_j − a) + s, the form
   of ``functions/softmax_derivatives._shifted_product`` that does not cancel at the
   dominant entry; out = y ⊙ t (softmax's VJP and JVP), or t itself (log_softmax's JVP);
+  ``softmax_product_given_y_*`` read the caller's y instead (no exp);
 * log_softmax (``log_softmax_vjp_w``/``_d``): out_j = g_j − y_j Σ g, and at a unique max
   g_k τ/(1 + τ) − y_k Σ_{i≠k} g_i, where g_k − y_k Σ g would cancel.
 
 float32 rows compute in float64 (the exponentials as exact float32 pairs) and round once;
-float64 rows take compensated sums (four TwoSum lanes) and g − a as an exact pair.
+float64 rows take compensated sums (``_lane_total``: 16 Fast2Sum lanes started at a power
+of two above twice the terms' size) and g − a as an exact pair.
 
 Entries whose exponential the forward kernels clamp (x − m below −104 in float32, −746 in
 float64) are left out of the sums and give y = 0. Their exact y is below half the smallest
 subnormal, so that is exact unless a large factor makes it visible: a row where it could be
-(a far entry with |t| ≥ 1, a far contribution to s that is not negligible, or y Σ g
-large against a far entry's g) is flagged. So are rows with NaN or ±∞ in x or g and rows
+(``_far_visible``, ``_far_g_visible``: tested in logarithms, so masks at −1e9 pass) is
+flagged. So are rows with NaN or ±∞ in x or g and rows
 whose g is too large for the float64 arithmetic here. Flagged rows are computed by the NumPy
 path and its contract (``rowpath.run_product``).
 
