@@ -178,21 +178,25 @@ def test_far_entries_that_stay_invisible_are_computed(dtype, computed):
     assert computed == [3]
 
 
-@pytest.mark.parametrize("func", [p[0] for p in PRODUCTS])
+# log_softmax's VJP g − y Σ g shows g's rounding only where it cancels to far below g, an
+# input whose product no path gets within the bar (its y carries 2^−53 on the NumPy path,
+# 2^−25 from the float32 kernel's exp pair): it is left out here.
+@pytest.mark.parametrize("func", [p[0] for p in PRODUCTS if p[0] != "log_softmax_vjp"])
 def test_a_float64_cotangent_is_not_rounded_for_float32_rows(func, computed):
-    """g in float64 for float32 x enters the product unrounded, as on the NumPy path."""
+    """g in float64 for float32 x enters the product unrounded, as on the NumPy path: g is 1
+    (whose product is 0) times 1 + 2^−30·r. The exact product is then of order 2^−30 with
+    r's signs; g rounded to float32 would be 1 and the product 0, a sign error for the
+    oracle."""
     rng = np.random.default_rng(2)
     x = rng.standard_normal((50, 40)).astype(np.float32)
-    g = rng.standard_normal(x.shape) * (1 + 2**-30)
-    fn = getattr(actlab, func)
-    with on_tier("numba"):
-        got = fn(x, g)
-    with on_tier("numpy"):
-        expected = fn(x, g)
+    g = 1 + 2.0**-30 * rng.choice([-1.0, 1.0], x.shape)
+    ref, entry = next((r, e) for f, r, e in PRODUCTS if f == func)
+    exact = ov.exact_rows(ref, x.astype(np.float64), g)
+    with on_tier("numba"), np.errstate(all="raise"):
+        got = getattr(actlab, func)(x, g)
     assert got.dtype == np.float32
-    assert np.max(np.abs(got - expected) / np.abs(expected).max(axis=1, keepdims=True)) <= (
-        2 * np.finfo(np.float32).eps
-    )
+    assert ov.sign_errors(got, exact, np.float32) == 0
+    assert ov.normwise_errors(got, exact, np.float32).max() <= _bar(entry, func, np.float32)
     assert computed == [50]
 
 
