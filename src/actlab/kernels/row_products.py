@@ -10,7 +10,9 @@ Per row, after the exponentials e_j = e^(x_j − m) of the forward kernels (``ro
   dominant entry; out = y ⊙ t (softmax's VJP and JVP), or t itself (log_softmax's JVP);
   ``softmax_product_given_y_*`` read the caller's y instead (no exp);
 * log_softmax (``log_softmax_vjp_w``/``_d``): out_j = g_j − y_j Σ g, and at a unique max
-  g_k τ/(1 + τ) − y_k Σ_{i≠k} g_i, where g_k − y_k Σ g would cancel.
+  (g_k τ − Σ_{i≠k} g_i)/(1 + τ), where g_k − y_k Σ g would cancel (float64: its numerator's
+  terms exact). Where g is nearly proportional to y, g − y Σ g cancels below y's own
+  rounding: such rows are flagged (``CANCEL_W``/``_D``).
 
 float32 rows compute in float64 (the exponentials as exact float32 pairs) and round once;
 float64 rows take compensated sums (``_lane_total``: 16 Fast2Sum lanes started at a power
@@ -35,6 +37,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._dd64 import div_dd_pair
 from ._exp_rows32 import LOW as LOW_W
 from ._exp_rows32 import UNSCALE as UNSCALE_W
 from ._exp_rows64 import LOW as LOW_D
@@ -59,6 +62,15 @@ G_LIMIT = 2.0**900
 HALF_TINY_LOG2_W = -150.0
 HALF_TINY_LOG2_D = -1075.0
 _LN2 = math.log(2.0)
+# log_softmax's VJP g − y Σ g cancels where g is nearly proportional to y (a model's
+# gradient near its target distribution). Its error is then y's relative error times
+# F = max_j y_j |Σ g| / max|out| (j below the max): y's error is ~2^−25 in float32 rows (the
+# exp pair) and ~2^−52 in float64 ones (the exp's 0.7 ULP; Σ g/(1 + τ) is a pair), while
+# the NumPy path carries y one type wider. So a row whose F exceeds CANCEL is flagged; the
+# kernel's normwise error is then about 0.5 + 0.2·F eps (float32), 0.5 + 0.7·F (float64),
+# well within the bar of 4 (tests/test_row_products.py, the rows g = y·(1 + 2^−p r)).
+CANCEL_W = 8.0
+CANCEL_D = 3.0
 
 
 # ------------------------------------------------------------------------ the row reductions
@@ -155,6 +167,55 @@ def _sums_w(row, g, m):
         total += gv
         others += 0.0 if v == m else gv
     return total, others
+
+
+@njit(**KERNEL)
+def _y_below_top(tau, unique):
+    """A bound on y_j over the entries that g − y Σ g computes: below a unique max,
+    e_j ≤ min(1, τ); with tied maxima, every entry (e_j ≤ 1)."""
+    return (min(1.0, tau) if unique else 1.0) / (1.0 + tau)
+
+
+@njit(**REDUCE)
+def _cancel_sizes_w(eh, el, row, g, c, neg_m, k):
+    """(max_j |g_j − y_j Σ g|, max_j e_j) over the entries that take part, but k (float32
+    rows: e_j = eh_j + el_j, y_j Σ g = e_j·c, ``_minus_scaled_pair``'s arithmetic)."""
+    size = 0.0
+    e_max = 0.0
+    for j in range(row.shape[0]):
+        v = row[j]
+        near = (v + neg_m >= LOW_W) & (j != k)
+        e = np.float64(eh[j]) + np.float64(el[j]) if near else 0.0
+        out = abs(np.float64(g[j]) - e * c) if (v > -math.inf) & (j != k) else 0.0
+        size = out if out > size else size
+        e_max = e if e > e_max else e_max
+    return size, e_max
+
+
+@njit(**REDUCE)
+def _cancel_sizes_d(e, row, g, ch, cl, neg_m, k):
+    """``_cancel_sizes_w`` for float64 rows (``_minus_scaled_d``'s arithmetic)."""
+    size = 0.0
+    e_max = 0.0
+    for j in range(row.shape[0]):
+        v = row[j]
+        near = (v + neg_m >= LOW_D) & (j != k)
+        ej = e[j] if near else 0.0
+        out = abs(fma(-ej, cl, fma(-ej, ch, g[j]))) if (v > -math.inf) & (j != k) else 0.0
+        size = out if out > size else size
+        e_max = ej if ej > e_max else e_max
+    return size, e_max
+
+
+@njit(**KERNEL)
+def _top_d(gk, th, tl, gh, gl, inv):
+    """(g_k τ − Σ_{i≠k} g_i)/(1 + τ) with the numerator's terms exact (τ = th + tl,
+    Σ g = gh + gl): where g_k τ and the others' sum cancel, only the last roundings show."""
+    ph = gk * th
+    pl = fma(gk, th, -ph) + gk * tl
+    oh, ol = _two_sum(gh, -gk)  # Σ_{i≠k} g_i = oh + ol + gl
+    nh, nl = _two_sum(ph, -oh)
+    return (nh + ((nl + pl) - (ol + gl))) * inv
 
 
 @njit(**KERNEL)
@@ -275,10 +336,11 @@ def _minus_scaled_pair(eh: Lanes, el: Lanes, row: Lanes, g: Lanes, c, neg_m) -> 
     return where(row > -math.inf, value, 0.0)
 
 
-def _minus_scaled_d(e: Lanes, row: Lanes, g: Lanes, c, neg_m) -> Lanes:
-    """g − e·c with one rounding (an FMA), only g at a far entry (float64 rows)."""
-    value = where(row + neg_m < LOW_D, 0.0, -e).fma(c, g)
-    return where(row > -math.inf, value, 0.0)
+def _minus_scaled_d(e: Lanes, row: Lanes, g: Lanes, ch, cl, neg_m) -> Lanes:
+    """g − e·(ch + cl) by two FMAs (within an ULP of the result however far g − e·ch
+    cancels), only g at a far entry (float64 rows)."""
+    ne = where(row + neg_m < LOW_D, 0.0, -e)
+    return where(row > -math.inf, ne.fma(cl, ne.fma(ch, g)), 0.0)
 
 
 def _given_product(y: Lanes, row: Lanes, g: Lanes, a, s) -> Lanes:
@@ -291,7 +353,7 @@ _product_pair_span = span_map(_product_pair, inputs=4, scalars=4, **_ROWS)
 _product_d_span = span_map(_product_d, inputs=3, scalars=6, **_ROWS)
 _shifted_span = span_map(_shifted_only, inputs=2, scalars=2, **_ROWS)
 _minus_pair_span = span_map(_minus_scaled_pair, inputs=4, scalars=2, one_entry=True, **_ROWS)
-_minus_d_span = span_map(_minus_scaled_d, inputs=3, scalars=2, one_entry=True, **_ROWS)
+_minus_d_span = span_map(_minus_scaled_d, inputs=3, scalars=3, one_entry=True, **_ROWS)
 _given_span = span_map(_given_product, inputs=3, scalars=2, **_ROWS)
 
 
@@ -405,6 +467,13 @@ def log_softmax_vjp_w(x, g, out, flags, chunk):
             top = (np.float64(gr[k]) * tau - others) * inv if k >= 0 else 0.0
             c_y = total * inv * UNSCALE_W
             neg_m = -np.float64(m_row)
+            risk = abs(total) * _y_below_top(tau, k >= 0)  # ≥ y_j |Σ g|: y's error times it
+            if risk > CANCEL_W * abs(top):  # the product may be far below y Σ g: measure it
+                size, e_max = _cancel_sizes_w(eh, el, row, gr, c_y, np.float32(neg_m), k)
+                risk = abs(c_y) * e_max + (abs(total) * tau * inv * inv if k >= 0 else 0.0)
+                if risk > CANCEL_W * max(size, abs(top)):
+                    flags[r] = 1
+                    continue
             _minus_pair_span(out[r], 0, n, True, eh, el, row, gr, c_y, neg_m, k, top)
         fence()  # the streamed stores of the chunk, visible before it is reported done
 
@@ -441,11 +510,18 @@ def log_softmax_vjp_d(x, g, out, flags, chunk):
                 flags[r] = 1
                 continue
             k = _index_of(row, m_row) if n_top == 1.0 else -1
-            top = 0.0
-            if k >= 0:
-                oh, ol = _two_sum(gh, -gr[k])  # Σ_{i≠k} g_i, exact from the pair
-                top = (gr[k] * (th + tl) - (oh + (ol + gl))) * inv
-            _minus_d_span(out[r], 0, n, True, e, row, gr, total * inv * UNSCALE_D, -m_row, k, top)
+            top = _top_d(gr[k], th, tl, gh, gl, inv) if k >= 0 else 0.0
+            ch, cl = div_dd_pair(gh, gl, one_h, one_l + tl)  # Σ g/(1 + τ) as a pair
+            ch, cl = ch * UNSCALE_D, cl * UNSCALE_D
+            tau = th + tl
+            risk = abs(total) * _y_below_top(tau, k >= 0)  # as in log_softmax_vjp_w
+            if risk > CANCEL_D * abs(top):
+                size, e_max = _cancel_sizes_d(e, row, gr, ch, cl, -m_row, k)
+                risk = abs(ch) * e_max + (abs(total) * tau * inv * inv if k >= 0 else 0.0)
+                if risk > CANCEL_D * max(size, abs(top)):
+                    flags[r] = 1
+                    continue
+            _minus_d_span(out[r], 0, n, True, e, row, gr, ch, cl, -m_row, k, top)
         fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
