@@ -12,7 +12,8 @@ Per row, after the exponentials e_j = e^(x_j − m) of the forward kernels (``ro
 * log_softmax (``log_softmax_vjp_w``/``_d``): out_j = g_j − y_j Σ g, and at a unique max
   (g_k τ − Σ_{i≠k} g_i)/(1 + τ), where g_k − y_k Σ g would cancel (float64: its numerator's
   terms exact). Where g is nearly proportional to y, g − y Σ g cancels below y's own
-  rounding: such rows are flagged (``CANCEL_W``/``_D``).
+  rounding: such float32 rows are computed again from float64 exponentials, such float64
+  rows flagged (``CANCEL_W``/``_D``).
 
 float32 rows compute in float64 (the exponentials as exact float32 pairs) and round once;
 float64 rows take compensated sums (``_lane_total``: 16 Fast2Sum lanes started at a power
@@ -66,11 +67,15 @@ _LN2 = math.log(2.0)
 # gradient near its target distribution). Its error is then y's relative error times
 # F = max_j y_j |Σ g| / max|out| (j below the max): y's error is ~2^−25 in float32 rows (the
 # exp pair) and ~2^−52 in float64 ones (the exp's 0.7 ULP; Σ g/(1 + τ) is a pair), while
-# the NumPy path carries y one type wider. So a row whose F exceeds CANCEL is flagged; the
-# kernel's normwise error is then about 0.5 + 0.2·F eps (float32), 0.5 + 0.7·F (float64),
-# well within the bar of 4 (tests/test_row_products.py, the rows g = y·(1 + 2^−p r)).
+# the NumPy path carries y one type wider. A row whose F exceeds CANCEL is computed again
+# (float32, from float64 exponentials) or flagged (float64); below it the kernel's normwise
+# error is about 0.5 + 0.2·F eps (float32), 0.5 + 0.7·F (float64), well within the bar of
+# 4 (tests/test_row_products.py, the rows g = y·(1 + 2^−p r)).
 CANCEL_W = 8.0
 CANCEL_D = 3.0
+# A float32 row beyond CANCEL_W is computed again from float64 exponentials, whose error
+# shows as F·2^−29 eps of float32: up to this F it stays below 1/32 eps.
+CANCEL_WIDE = 2.0**24
 
 
 # ------------------------------------------------------------------------ the row reductions
@@ -439,11 +444,15 @@ def softmax_product_d(x, g, out, flags, chunk, times_y):
 
 @njit(**PARALLEL)
 def log_softmax_vjp_w(x, g, out, flags, chunk):
-    """float32 rows: g − y Σ g, at a unique max (g_k τ − Σ_{i≠k} g_i)/(1 + τ)."""
+    """float32 rows: g − y Σ g, at a unique max (g_k τ − Σ_{i≠k} g_i)/(1 + τ); a row where
+    that cancels is computed again in float64 (``_log_softmax_vjp_wide``)."""
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
         eh = np.empty(n, dtype=np.float32)
         el = np.empty(n, dtype=np.float32)
+        xw, gw = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64)
+        e, terms = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64)
+        ls, lc = new_lanes()
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
         m = first_max(x, r0)
         for r in range(r0, r1):
@@ -471,16 +480,64 @@ def log_softmax_vjp_w(x, g, out, flags, chunk):
             if risk > CANCEL_W * abs(top):  # the product may be far below y Σ g: measure it
                 size, e_max = _cancel_sizes_w(eh, el, row, gr, c_y, np.float32(neg_m), k)
                 risk = abs(c_y) * e_max + (abs(total) * tau * inv * inv if k >= 0 else 0.0)
-                if risk > CANCEL_W * max(size, abs(top)):
-                    flags[r] = 1
+                if risk > CANCEL_W * max(size, abs(top)):  # y's pair is too coarse here
+                    wide = _log_softmax_vjp_wide(row, gr, out[r], m_row, xw, gw, e, terms, ls, lc)
+                    flags[r] = 1 if wide else 0
                     continue
             _minus_pair_span(out[r], 0, n, True, eh, el, row, gr, c_y, neg_m, k, top)
         fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
+@njit(**KERNEL)
+def _log_softmax_vjp_row_d(row, gr, out_r, m_row, th, tl, e, terms, lane_s, lane_c, cancel):
+    """log_softmax's VJP of one float64 row after its exp pass (e, τ = th + tl), into out_r
+    (float64; float32 for the redo of a float32 row, ``_log_softmax_vjp_wide``): Σ g
+    compensated, Σ g/(1 + τ) a pair, the top entry's numerator exact. True where the row
+    must be flagged instead (``cancel``: the largest F it computes)."""
+    _, n_top = _top_g(row, gr, m_row)
+    g_abs, n_far = _g_size(row, gr, m_row, LOW_D)
+    if not (th == th and g_abs < G_LIMIT):
+        return True
+    _usable_g(row, gr, terms)
+    gh, gl = _lane_total(terms, lane_s, lane_c, _pow2_above(2.0 * g_abs))
+    total = gh + gl
+    one_h, one_l = _two_sum(1.0, th)
+    inv = 1.0 / one_h
+    inv = inv - inv * (fma(one_h, inv, -1.0) + (one_l + tl) * inv)  # 1/(1 + τ), refined
+    c_far = abs(total) * inv
+    if n_far and _far_g_visible(row, gr, m_row, c_far, LOW_D, HALF_TINY_LOG2_D, 55):
+        return True
+    k = _index_of(row, m_row) if n_top == 1.0 else -1
+    top = _top_d(gr[k], th, tl, gh, gl, inv) if k >= 0 else 0.0
+    ch, cl = div_dd_pair(gh, gl, one_h, one_l + tl)  # Σ g/(1 + τ) as a pair
+    ch, cl = ch * UNSCALE_D, cl * UNSCALE_D
+    tau = th + tl
+    risk = abs(total) * _y_below_top(tau, k >= 0)  # as in log_softmax_vjp_w
+    if risk > cancel * abs(top):
+        size, e_max = _cancel_sizes_d(e, row, gr, ch, cl, -m_row, k)
+        risk = abs(ch) * e_max + (abs(total) * tau * inv * inv if k >= 0 else 0.0)
+        if risk > cancel * max(size, abs(top)):
+            return True
+    _minus_d_span(out_r, 0, row.shape[0], True, e, row, gr, ch, cl, -m_row, k, top)
+    return False
+
+
+@njit(**KERNEL)
+def _log_softmax_vjp_wide(row, gr, out_r, m_row, xw, gw, e, terms, lane_s, lane_c):
+    """A float32 row whose g − y Σ g cancelled beyond ``CANCEL_W``, again from float64
+    exponentials (0.7·2^−52, as good as the NumPy path's float64 y): the float64 row on the
+    row's exact float64 copy (xw, gw). True where that too must be flagged."""
+    for j in range(row.shape[0]):
+        xw[j] = row[j]
+        gw[j] = gr[j]
+    m = np.float64(m_row)
+    th, tl, _, _ = tau_lean_d(xw, m, e, xw, lane_s, lane_c)
+    return _log_softmax_vjp_row_d(xw, gw, out_r, m, th, tl, e, terms, lane_s, lane_c, CANCEL_WIDE)
+
+
 @njit(**PARALLEL)
 def log_softmax_vjp_d(x, g, out, flags, chunk):
-    """float64 rows: ``log_softmax_vjp_w``'s product, Σ g compensated, τ a pair."""
+    """float64 rows: ``_log_softmax_vjp_row_d`` after each row's exp pass."""
     n_rows, n = x.shape
     for c in prange((n_rows + chunk - 1) // chunk):
         e = np.empty(n, dtype=np.float64)
@@ -494,34 +551,10 @@ def log_softmax_vjp_d(x, g, out, flags, chunk):
             th, tl, key, _ = tau_lean_d(row, m, e, nxt, lane_s, lane_c)
             m_row = m
             m = from_key(key)
-            _, n_top = _top_g(row, gr, m_row)
-            g_abs, n_far = _g_size(row, gr, m_row, LOW_D)
-            if not (th == th and g_abs < G_LIMIT):
+            if _log_softmax_vjp_row_d(
+                row, gr, out[r], m_row, th, tl, e, terms, lane_s, lane_c, CANCEL_D
+            ):
                 flags[r] = 1
-                continue
-            _usable_g(row, gr, terms)
-            gh, gl = _lane_total(terms, lane_s, lane_c, _pow2_above(2.0 * g_abs))
-            total = gh + gl
-            one_h, one_l = _two_sum(1.0, th)
-            inv = 1.0 / one_h
-            inv = inv - inv * (fma(one_h, inv, -1.0) + (one_l + tl) * inv)  # 1/(1 + τ), refined
-            c_far = abs(total) * inv
-            if n_far and _far_g_visible(row, gr, m_row, c_far, LOW_D, HALF_TINY_LOG2_D, 55):
-                flags[r] = 1
-                continue
-            k = _index_of(row, m_row) if n_top == 1.0 else -1
-            top = _top_d(gr[k], th, tl, gh, gl, inv) if k >= 0 else 0.0
-            ch, cl = div_dd_pair(gh, gl, one_h, one_l + tl)  # Σ g/(1 + τ) as a pair
-            ch, cl = ch * UNSCALE_D, cl * UNSCALE_D
-            tau = th + tl
-            risk = abs(total) * _y_below_top(tau, k >= 0)  # as in log_softmax_vjp_w
-            if risk > CANCEL_D * abs(top):
-                size, e_max = _cancel_sizes_d(e, row, gr, ch, cl, -m_row, k)
-                risk = abs(ch) * e_max + (abs(total) * tau * inv * inv if k >= 0 else 0.0)
-                if risk > CANCEL_D * max(size, abs(top)):
-                    flags[r] = 1
-                    continue
-            _minus_d_span(out[r], 0, n, True, e, row, gr, ch, cl, -m_row, k, top)
         fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
