@@ -136,18 +136,28 @@ def test_hard_rows_follow_the_numpy_contract(func, dtype, computed):
 FAR = {np.float32: -104.5, np.float64: -746.5}
 
 
-# The rows of the test below that the kernels compute: the others are flagged.
+# The rows of the test below that the long-row kernels compute: the others are flagged.
+# (The short-row kernels flag every row with a far entry: only row 1 is theirs.)
 KEPT = {"log_softmax_vjp": 2, "log_softmax_jvp": 2}
 
 
+def _widened(a: np.ndarray, fill: list[tuple[float, float]], width: int, which: int):
+    """Rows of ``a`` widened to ``width`` by entries ``fill[row][which]`` (the rows' own
+    kind of entry: no new maximum or far entry), so that the long-row kernels take them."""
+    pad = np.array([[f[which]] * (width - a.shape[1]) for f in fill], dtype=a.dtype)
+    return np.concatenate([a, pad], axis=1)
+
+
+@pytest.mark.parametrize("width", [4, 40])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(("func", "ref", "entry"), PRODUCTS, ids=[p[0] for p in PRODUCTS])
-def test_far_entries_that_a_large_factor_makes_visible(func, ref, entry, dtype, computed):
+def test_far_entries_that_a_large_factor_makes_visible(func, ref, entry, dtype, width, computed):
     """An entry just beyond the exp's clamp has y below half the smallest subnormal, but the
     exact product can still be a subnormal of some sign, which the kernel must not give as
     0: such rows are flagged and come from the NumPy path. Row 0: y·t with t of a few units
     (log_softmax's VJP: g_j − y_j Σ g with g_j = 0 and Σ g = 6); row 1: no far entry; row 2:
-    s made of the far entries alone (every other entry a maximum)."""
+    s made of the far entries alone (every other entry a maximum). Rows of 4 entries take
+    softmax's short-row kernel, rows of 40 the long-row ones."""
     far = FAR[dtype]
     x = np.array(
         [[0.0, far, -1.0, far - 0.2], [0.0, -1.0, -2.0, -3.0], [0.0, far, far, far]], dtype=dtype
@@ -155,27 +165,32 @@ def test_far_entries_that_a_large_factor_makes_visible(func, ref, entry, dtype, 
     g = np.array([[1.0, -5.0, 0.5, 7.0], [1.0, 2.0, 0.0, -1.0], [1.0, 5.0, 5.0, 5.0]], dtype=dtype)
     if func == "log_softmax_vjp":
         g[0] = [6.0, 0.0, 0.5, 0.0]
+    fill = [(-30.0, 0.0), (-3.0, -1.0), (0.0, 1.0)]  # (x, g) per row; −30: τ unchanged
+    x, g = _widened(x, fill, width, 0), _widened(g, fill, width, 1)
     exact = ov.exact_rows(ref, x.astype(np.float64), g.astype(np.float64))
     with on_tier("numba"), np.errstate(all="raise"):
         got = getattr(actlab, func)(x, g)
     assert ov.sign_errors(got, exact, dtype) == 0
     assert ov.normwise_errors(got, exact, dtype).max() <= _bar(entry, func, dtype)
-    assert computed == [KEPT.get(func, 1)]
+    short = width <= 32 and func != "log_softmax_vjp"
+    assert computed == [1 if short else KEPT.get(func, 1)]
 
 
+@pytest.mark.parametrize(("width", "kept"), [(40, 3), (4, 0)])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_far_entries_that_stay_invisible_are_computed(dtype, computed):
+def test_far_entries_that_stay_invisible_are_computed(dtype, width, kept, computed):
     """Far entries with small cotangents: y·t rounds to ±0 exactly as the exact value does,
-    so the kernel keeps the row."""
+    so the long-row kernel keeps the row (the short-row kernel flags it: its rows are rarely
+    this wide)."""
     far = FAR[dtype]
-    x = np.array([[0.0, far, -1.0, far - 30.0]] * 3, dtype=dtype)
-    g = np.array([[0.5, -0.25, 0.75, 0.125]] * 3, dtype=dtype)  # |t| < 1 at the far ones
+    x = np.array([[0.0, far, -1.0, far - 30.0] + [-1.0] * (width - 4)] * 3, dtype=dtype)
+    g = np.array([[0.5, -0.25, 0.75, 0.125] + [0.75] * (width - 4)] * 3, dtype=dtype)
     exact = ov.exact_rows(ov.softmax_vjp_ref, x.astype(np.float64), g.astype(np.float64))
     with on_tier("numba"), np.errstate(all="raise"):
         got = actlab.softmax_vjp(x, g)
     assert ov.sign_errors(got, exact, dtype) == 0
     assert ov.normwise_errors(got, exact, dtype).max() <= _bar("softmax", "vjp", dtype)
-    assert computed == [3]
+    assert computed == [kept]
 
 
 # log_softmax's VJP g − y Σ g shows g's rounding only where it cancels to far below g, an
@@ -359,3 +374,47 @@ def test_log_softmax_vjp_where_g_is_nearly_proportional_to_y(dtype, p):
         assert kept == [40]
     else:
         assert 20 <= kept[0] < 40
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    ("func", "ref", "entry"),
+    [p for p in PRODUCTS if p[0] != "log_softmax_vjp"],
+    ids=[p[0] for p in PRODUCTS if p[0] != "log_softmax_vjp"],
+)
+def test_tied_maxima_with_nearly_equal_cotangents(func, ref, entry, dtype, computed):
+    """With tied maxima a, the mean of g over them, is rounded; where g is nearly equal
+    there, that rounding is most of g − a, and s must carry it back (the maxima's own terms
+    in s). The float64 kernels of 1ba7d25, which left them out, were off by up to 1.7e6 eps here.
+    softmax's VJP is also taken from the caller's y (its kernel reads y)."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((20, 40))
+    x[:, :3] = 5.0
+    g = 1 + 2.0**-20 * rng.standard_normal(x.shape)
+    x, g = x.astype(dtype), g.astype(dtype)
+    exact = ov.exact_rows(ref, x.astype(np.float64), g.astype(np.float64))
+    fn = getattr(actlab, func)
+    with on_tier("numba"), np.errstate(all="raise"):
+        results = [fn(x, g)]
+        if func == "softmax_vjp":
+            results.append(fn(x, g, y=actlab.softmax(x)))
+    for got in results:
+        assert ov.sign_errors(got, exact, dtype) == 0
+        assert ov.normwise_errors(got, exact, dtype).max() <= _bar(entry, func, dtype)
+    assert computed[-len(results) :] == [20] * len(results)
+
+
+@pytest.mark.parametrize("width", [10, 40])
+@pytest.mark.parametrize("func", ["softmin_vjp", "softmin_jvp"])
+def test_softmin_products_that_cancel_exactly_are_plus_zero_on_both_tiers(func, width):
+    """A constant cotangent has product exactly 0. softmin's is softmax's at (−x, −g) on
+    every tier, so both give +0 (the NumPy path once negated the product and gave −0)."""
+    x = np.random.default_rng(9).standard_normal((70, width))
+    g = np.full_like(x, 0.75)
+    results = []
+    for tier in ("numba", "numpy"):
+        with on_tier(tier), np.errstate(all="raise"):
+            results.append(getattr(actlab, func)(x, g))
+    for got in results:
+        assert np.all(got == 0)
+        assert not np.any(np.signbit(got))

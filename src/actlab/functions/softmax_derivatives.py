@@ -89,8 +89,10 @@ def _softmax_product(func: str, x, g, axis, where, temperature, y, *, negate: bo
     c = prepare(func, x, axis, where, temperature, negate=negate)
     gw, bad = _cotangent(func, "g" if "vjp" in func else "v", c, g)
     y, _ = _given_output(func, c, y, log=False)
-    d = y * _shifted_product(c, y, gw) / c.temperature
-    return _finish_derivative(c, -d if negate else d, bad, c.rows.usable)
+    # softmin's product is softmax's at (−x, −g): g is negated rather than the product, so
+    # that an exactly cancelling t gives +0, as the compiled kernels (which take −g) give.
+    d = y * _shifted_product(c, y, -gw if negate else gw) / c.temperature
+    return _finish_derivative(c, d, bad, c.rows.usable)
 
 
 def _log_softmax_vjp(func: str, x, g, axis, where, temperature, y) -> Any:

@@ -64,7 +64,7 @@ def _ir():
     return ir
 
 
-def _prefetch(builder, data, index):
+def prefetch(builder, data, index):
     """Asks for the cache line of data[index] (read, kept in every cache level)."""
     ir = _ir()
     i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
@@ -74,7 +74,7 @@ def _prefetch(builder, data, index):
     builder.call(fn, [address, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
 
 
-def _settle(s: Lanes, c: Lanes, start: float, top: Lanes) -> tuple[Lanes, Lanes, Mask]:
+def settle(s: Lanes, c: Lanes, start: float, top: Lanes) -> tuple[Lanes, Lanes, Mask]:
     """The compensated sum s + c, begun at ``start``, less ``start`` as a normalised pair
     (hi, lo), and the mask of the rows that need no NumPy path (a sum that is not NaN, a
     finite max); the other rows get the pair (1, 0), their output being discarded."""
@@ -94,7 +94,7 @@ def _finish_d(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
         t = s + h
         c = c + (h - (t - s))
         s = t
-    sh, sl, ok = _settle(s, c, start, top)
+    sh, sl, ok = settle(s, c, start, top)
     inv = 1.0 / sh
     return [quotient(h, sh, sl, inv) for h in e], ok
 
@@ -115,7 +115,7 @@ def _finish_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
         t = s + hh
         c = c + ((hh - (t - s)) + ll)
         s = t
-    t_hi, t_lo, ok = _settle(s, c, start, top)
+    t_hi, t_lo, ok = settle(s, c, start, top)
     # rh + rl = 2^64/Σ to ~2^−46: a division and one correction with the exact residual.
     r0 = 1.0 / t_hi
     residual = (-t_lo).fma(r0, (-t_hi).fma(r0, 1.0))
@@ -140,21 +140,29 @@ _BY_DTYPE: dict[types.Type, tuple[int, Finish]] = {
 }
 
 
-def _load_group(builder, src, start, n, plan, lanes, size):
-    """The column vectors of the group of rows that starts at src[start] (``load_columns``,
-    one per tile), and their maxima (from −∞, passing over NaN entries)."""
-    ir = _ir()
-    top = None
+def group_columns(builder, src, start, n, plan, lanes, size):
+    """The column vectors (IR values) of the group of rows that starts at src[start]
+    (``load_columns``, one per tile; a tile may overlap the one before)."""
     cols: list = []
     for k0, w in plan:
         at = builder.add(start, int_like(k0, start))
         loaded = load_columns(builder, src, at, n, lanes, w, size)
-        cols += loaded[len(cols) - k0 :]  # a tile may overlap the one before
-        for col in loaded:
-            if top is None:
-                top = Lanes(builder, ir.Constant(col.type, ir.Undefined)).splat(-math.inf).v
-            top = builder.select(builder.fcmp_ordered(">", col, top), col, top)
-    return cols, top
+        cols += loaded[len(cols) - k0 :]
+    return cols
+
+
+def lane_max(cols: list[Lanes]) -> Lanes:
+    """The maxima of the lanes over the columns, from −∞, passing over NaN entries."""
+    top = cols[0].splat(-math.inf)
+    for col in cols:
+        top = where(col > top, col, top)
+    return top
+
+
+def _load_group(builder, src, start, n, plan, lanes, size):
+    """The column vectors of the group of rows that starts at src[start], and their maxima."""
+    cols = group_columns(builder, src, start, n, plan, lanes, size)
+    return cols, lane_max([Lanes(builder, col) for col in cols]).v
 
 
 @intrinsic
@@ -188,7 +196,7 @@ def softmax_rows(typingctx, dst, dstart, x, xstart, n, ahead, bad, i0):
         with builder.if_then(builder.icmp_signed(">", ahead_v, int_like(0, ahead_v))):
             further = builder.add(xstart_v, ahead_v)
             for offset in range(0, ROWS_PER_CALL * width, _LINE // size):
-                _prefetch(builder, src, builder.add(further, int_like(offset, further)))
+                prefetch(builder, src, builder.add(further, int_like(offset, further)))
         # The rows to lanes and their maxima, the groups side by side in one vector.
         groups = [
             _load_group(

@@ -5,9 +5,11 @@ Per row, after the exponentials e_j = e^(x_j − m) of the forward kernels (``ro
 ``rows64``: lean exp, per-thread scratch, the next row's max found in this row's exp pass):
 
 * softmax (``softmax_product_w``/``_d``): a = g at the max (the mean over tied maxima),
-  s = Σ_j y_j (a − g_j) over the other entries, and per entry t_j = (g_j − a) + s, the form
-  of ``functions/softmax_derivatives._shifted_product`` that does not cancel at the
-  dominant entry; out = y ⊙ t (softmax's VJP and JVP), or t itself (log_softmax's JVP);
+  s = Σ_j y_j (a − g_j), and per entry t_j = (g_j − a) + s, the form of
+  ``functions/softmax_derivatives._shifted_product`` that does not cancel at the dominant
+  entry. At a unique max its own term is 0; tied maxima's terms sum to a's rounding
+  times their y, which t must take back (with g nearly equal at the ties, that rounding
+  is most of g − a); out = y ⊙ t (softmax's VJP and JVP), or t itself (log_softmax's JVP);
   ``softmax_product_given_y_*`` read the caller's y instead (no exp);
 * log_softmax (``log_softmax_vjp_w``/``_d``): out_j = g_j − y_j Σ g, and at a unique max
   (g_k τ − Σ_{i≠k} g_i)/(1 + τ), where g_k − y_k Σ g would cancel (float64: its numerator's
@@ -110,12 +112,13 @@ def _g_size(row, g, m, low):
 
 @njit(**REDUCE)
 def _shifted_dot_w(eh, el, row, g, m, a):
-    """Σ e_j (a − g_j) over the entries that are neither maxima nor far (2^32-scaled)."""
+    """Σ e_j (a − g_j) over the entries that are not far (2^32-scaled; the module docstring
+    says why the maxima are in)."""
     neg_m = -m
     p = 0.0
     for j in range(row.shape[0]):
         v = row[j]
-        keep = (v != m) & (v + neg_m >= LOW_W)
+        keep = v + neg_m >= LOW_W
         p += (np.float64(eh[j]) + np.float64(el[j])) * (a - np.float64(g[j])) if keep else 0.0
     return p
 
@@ -144,12 +147,12 @@ def _lane_total(a, s, c, top):
 
 @njit(**KERNEL)
 def _dot_terms_d(e, row, g, m, a, terms):
-    """terms_j = e_j (a − g_j), 0 at a maximum, a far entry or a −∞ entry (a vectorised map;
-    their sum is ``_lane_total``'s)."""
+    """terms_j = e_j (a − g_j), 0 at a far entry or a −∞ entry (a vectorised map; their sum
+    is ``_lane_total``'s)."""
     neg_m = -m
     for j in range(row.shape[0]):
         v = row[j]
-        keep = (v != m) & (v + neg_m >= LOW_D)
+        keep = v + neg_m >= LOW_D
         terms[j] = e[j] * (a - g[j]) if keep else 0.0
 
 
@@ -280,10 +283,10 @@ def _far_g_visible(row, g, m, c, low, half_tiny_log2, bits):
 
 @njit(**KERNEL)
 def _given_terms(row, y, g, m, a, terms):
-    """terms_j = y_j (a − g_j), 0 at a maximum or a −∞ entry (the caller's y: no exp)."""
+    """terms_j = y_j (a − g_j), 0 at a −∞ entry (the caller's y: no exp)."""
     for j in range(row.shape[0]):
         v = row[j]
-        keep = (v != m) & (v > -math.inf)
+        keep = v > -math.inf
         terms[j] = np.float64(y[j]) * (a - np.float64(g[j])) if keep else 0.0
 
 

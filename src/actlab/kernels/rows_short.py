@@ -1,5 +1,5 @@
-"""Compiled softmax over short rows (n ≤ ``rowpath.SHORT_ROW``, e.g. 10 classes), float32 and
-float64 (numba).
+"""Compiled softmax and its Jacobian products over short rows (n ≤ ``rowpath.SHORT_ROW``,
+e.g. 10 classes), float32 and float64 (numba).
 
 A loop per row would run its max, exp and sum over n values at a time: with n = 10 the
 exp's vectors are mostly empty and the per-row reductions are scalar chains. Here the rows
@@ -25,6 +25,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._lane_products import product_rows_t, product_rows_y
 from ._lane_softmax import ROWS_PER_CALL, softmax_rows
 from ._numba_math import PARALLEL, SCALAR
 
@@ -86,3 +87,62 @@ def softmax_short(x: np.ndarray, out: np.ndarray, flags: np.ndarray, chunk: int)
         _single_entries(x, out, flags)
     else:
         _softmax_short(x, out, flags, chunk, (0,) * n)
+
+
+@njit(**PARALLEL)
+def _softmax_product_short(x, g, out, flags, chunk, row, times_y):
+    """``softmax_product`` for rows of n = len(row) entries, 2 ≤ n ≤ 32, g of x's dtype
+    (``_lane_products``); the loop of ``_softmax_short`` with g beside x."""
+    n_rows, n = x.shape
+    xf = x.reshape(n_rows * n)
+    gf = g.reshape(n_rows * n)
+    of = out.reshape(n_rows * n)
+    size = n * BLOCK
+    n_blocks = (n_rows + BLOCK - 1) // BLOCK
+    whole = n_rows // BLOCK
+    per_chunk = max(1, chunk // BLOCK)
+    for c in prange((n_blocks + per_chunk - 1) // per_chunk):
+        bad = np.empty(BLOCK, dtype=np.int8)
+        for b in range(c * per_chunk, min(n_blocks, (c + 1) * per_chunk)):
+            r0 = b * BLOCK
+            rows = min(n_rows, r0 + BLOCK) - r0
+            if b < whole:
+                ahead = size if b + 1 < whole else 0
+                for i0 in range(0, BLOCK, ROWS_PER_CALL):
+                    at = (r0 + i0) * n
+                    if times_y:
+                        product_rows_y(of, at, xf, gf, at, row, ahead, bad, i0)
+                    else:
+                        product_rows_t(of, at, xf, gf, at, row, ahead, bad, i0)
+            else:  # fewer rows: from copies padded with zero rows, into a block of scratch
+                tail_x = np.zeros(size, dtype=x.dtype)
+                tail_g = np.zeros(size, dtype=x.dtype)
+                tail_x[: rows * n] = xf[r0 * n :]
+                tail_g[: rows * n] = gf[r0 * n :]
+                results = np.empty(size, dtype=x.dtype)
+                for i0 in range(0, BLOCK, ROWS_PER_CALL):
+                    if times_y:
+                        product_rows_y(results, i0 * n, tail_x, tail_g, i0 * n, row, 0, bad, i0)
+                    else:
+                        product_rows_t(results, i0 * n, tail_x, tail_g, i0 * n, row, 0, bad, i0)
+                of[r0 * n :] = results[: rows * n]
+            for i in range(rows):
+                flags[r0 + i] = bad[i]
+
+
+def softmax_product(
+    x: np.ndarray, g: np.ndarray, out: np.ndarray, flags: np.ndarray, chunk: int, times_y: bool
+) -> None:
+    """softmax's Jacobian products over the rows of the C-contiguous x and g (rows × n) into
+    ``out`` (``row_products.softmax_product_w``'s arguments): rows of 2 to SHORT_ROW entries
+    with g of x's dtype on the short-row kernel, others on the long-row kernels. Flagged rows
+    (flags = 1) are the caller's to compute."""
+    from . import row_products, rowpath
+
+    n = x.shape[1]
+    if 2 <= n <= rowpath.SHORT_ROW and g.dtype == x.dtype:
+        _softmax_product_short(x, g, out, flags, chunk, (0,) * n, times_y)
+    elif x.dtype == np.float64:
+        row_products.softmax_product_d(x, g, out, flags, chunk, times_y)
+    else:
+        row_products.softmax_product_w(x, g, out, flags, chunk, times_y)

@@ -1,0 +1,224 @@
+"""softmax's Jacobian products over short rows, a group of rows at once in registers
+(LLVM IR intrinsics, AVX2, unrolled for the row length n): ``_lane_softmax``'s layout, one
+row per vector lane, 8 rows per call (one float32 group, two float64 groups side by side).
+
+For each group, ``product_rows`` loads the rows of x and of the cotangent g into lanes
+(``_lane_transpose``), then, as the long-row kernels of ``row_products`` do per row:
+
+1. the exponentials e_j = e^(x_j − m) with the row kernels' exps, bit for bit, and y_j =
+   e_j / Σ e: float32 rows in float64 from the exact float32 pairs; float64 rows from the
+   compensated sum as a pair (``quotient``, half an ULP);
+2. a = g at the max (the mean over tied maxima) and s = Σ y_j (a − g_j) over every entry
+   (the maxima's terms are 0, or with ties a's rounding, which t must take back; float64
+   rows: each addition's error recovered by TwoSum);
+3. t_j = (g_j − a) + s with g_j − a an exact pair; out = y ⊙ t (softmax's VJP and JVP),
+   or t (log_softmax's JVP), rounded once and moved back to rows.
+
+A row is flagged for the NumPy path where its sum is NaN or its max not finite (NaN or ±∞
+in x; in float32 also a −∞ entry, whose exact x − m the lean exp makes NaN), where Σ|g| is
+not below ``row_products.G_LIMIT`` (NaN or ±∞ in g), and where an entry lies below the
+exp's clamp (x − m < −104 in float32, −746 in float64): the long-row kernels test whether
+such an entry's tiny y could show; short rows rarely have one, and the NumPy path takes it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from numba import types
+from numba.extending import intrinsic
+
+from ._exp_rows32 import LOW as LOW_W
+from ._exp_rows32 import exp_neg_pair_lanes
+from ._exp_rows64 import LOW as LOW_D
+from ._exp_rows64 import exp_neg_lanes
+from ._lane_softmax import ROWS_PER_CALL, group_columns, lane_max, prefetch, settle
+from ._lane_transpose import array_data, concat, int_like, store_columns, tiles, vector_half
+from ._row_stores import quotient
+from ._vecmap import Lanes, Mask, where
+
+# As ``row_products.G_LIMIT``: Σ|g| below it keeps every sum here finite in float64.
+G_LIMIT = 2.0**900
+
+# (the lane vectors of x, of g, their maxima, times_y) → (the outputs, the mask of the rows
+# that need no NumPy path)
+Finish = Callable[[list[Lanes], list[Lanes], Lanes, bool], tuple[list[Lanes], Mask]]
+
+
+def _ir():
+    from llvmlite import ir
+
+    return ir
+
+
+def _shifted(g: Lanes, a: Lanes, s: Lanes) -> Lanes:
+    """(g − a) + s with g − a an exact pair (double lanes)."""
+    hi = g - a
+    bv = hi - g
+    lo = (g - (hi - bv)) + ((-a) - bv)
+    return hi + (lo + s)
+
+
+def _top_mean(gs: list[Lanes], tops: list[Mask]) -> Lanes:
+    """The mean of g over the entries at the max (double lanes)."""
+    one = gs[0].splat(1.0)
+    count = where(tops[0], one, 0.0)
+    total = where(tops[0], gs[0], 0.0)
+    for g, top in zip(gs[1:], tops[1:], strict=True):
+        count = count + where(top, one, 0.0)
+        total = total + where(top, g, 0.0)
+    return total / count
+
+
+def _near(d: Lanes, low: float) -> Mask:
+    """x − m = d at or above the exp's clamp (false for NaN and −∞)."""
+    return (d > low) | (d == low)
+
+
+def _g_ok(gs: list[Lanes]) -> Mask:
+    """Σ|g| below G_LIMIT (false for NaN or ±∞ in g)."""
+    size = abs(gs[0])
+    for g in gs[1:]:
+        size = size + abs(g)
+    return size < G_LIMIT
+
+
+def _products(ys: list[Lanes], gs: list[Lanes], tops: list[Mask], times_y: bool, compensated):
+    """Steps 2 and 3 (double lanes)."""
+    a = _top_mean(gs, tops)
+    s = a.splat(0.0)
+    c = a.splat(0.0)
+    for y, g in zip(ys, gs, strict=True):
+        term = y * (a - g)
+        if compensated:  # TwoSum: s + term = t + err exactly
+            t = s + term
+            bv = t - s
+            c = c + ((s - (t - bv)) + (term - bv))
+            s = t
+        else:
+            s = s + term
+    s = s + c
+    shifted = [_shifted(g, a, s) for g in gs]
+    return [y * t for y, t in zip(ys, shifted, strict=True)] if times_y else shifted
+
+
+def _finish_d(cols: list[Lanes], gcols: list[Lanes], top: Lanes, times_y: bool):
+    e = [exp_neg_lanes(col, -top) for col in cols]  # e^(x − m)·2^64
+    start = 2.0**64
+    s, c = top.splat(start), top.splat(0.0)
+    for h in e:
+        t = s + h
+        c = c + (h - (t - s))
+        s = t
+    sh, sl, ok = settle(s, c, start, top)
+    inv = 1.0 / sh
+    ys = [quotient(h, sh, sl, inv) for h in e]
+    for col in cols:
+        ok = ok & _near(col + (-top), LOW_D)
+    ok = ok & _g_ok(gcols)
+    tops = [col == top for col in cols]
+    return _products(ys, gcols, tops, times_y, True), ok
+
+
+def _finish_w(cols: list[Lanes], gcols: list[Lanes], top: Lanes, times_y: bool):
+    neg_m = -top
+    e = []
+    for col in cols:
+        h, low = exp_neg_pair_lanes(col, neg_m)  # e^(x − m)·2^32 = h + low, exactly
+        e.append(h.wide() + low.wide())  # rounded far below the pair's own error
+    total = e[0]
+    for h in e[1:]:
+        total = total + h
+    ok = (total == total) & (abs(top) < math.inf)
+    inv = 1.0 / total
+    ys = [h * inv for h in e]
+    for col in cols:
+        ok = ok & _near(col + neg_m, float(LOW_W))  # x − m as the exp forms it
+    gs = [g.wide() for g in gcols]
+    ok = ok & _g_ok(gs)
+    tops = [col == top for col in cols]
+    outs = _products(ys, gs, tops, times_y, False)
+    return [o.to(top.element) for o in outs], ok
+
+
+_BY_DTYPE: dict[types.Type, tuple[int, Finish]] = {
+    types.float32: (8, _finish_w),
+    types.float64: (4, _finish_d),
+}
+
+
+def _product_rows(times_y: bool):
+    """The intrinsic ``product_rows`` for one of softmax's products (``times_y``: y ⊙ t)."""
+
+    @intrinsic
+    def product_rows(typingctx, dst, dstart, x, g, xstart, n, ahead, bad, i0):
+        """dst[dstart + j·n + k] = the product at entry k of row j of x[xstart + j·n : …]
+        and g[xstart + j·n : …], for the call's ``ROWS_PER_CALL`` rows j; bad[i0 + j] = 1
+        for a row the NumPy path must take (its output is then meaningless), else 0.
+        ``n``: a tuple whose length is the row length (2 ≤ n ≤ 32); ``ahead`` > 0: prefetch
+        the call's lines of x and g that many elements further on."""
+        if not isinstance(n, types.UniTuple) or not 2 <= n.count <= 32:
+            return None
+        if not (isinstance(x, types.Array) and x.dtype in _BY_DTYPE):
+            return None
+        element = x.dtype
+        for a in (dst, g):
+            if not (isinstance(a, types.Array) and a.dtype == element):
+                return None
+        if not (isinstance(bad, types.Array) and bad.dtype == types.int8):
+            return None
+        lanes, finish = _BY_DTYPE[element]
+        count = ROWS_PER_CALL // lanes  # groups per call
+        width = n.count
+        plan = [(int(k0), int(w)) for k0, w in tiles.py_func(width, lanes)]
+        size = element.bitwidth // 8
+        stride = lanes * width  # elements from one group's rows to the next's
+
+        def gen(context, builder, signature, args):
+            ir = _ir()
+            dst_v, dstart_v, x_v, g_v, xstart_v, _, ahead_v, bad_v, i0_v = args
+            n_v = ir.Constant(ir.IntType(64), width)
+            srcs = [
+                array_data(context, builder, signature.args[k], v) for k, v in ((2, x_v), (3, g_v))
+            ]
+            with builder.if_then(builder.icmp_signed(">", ahead_v, int_like(0, ahead_v))):
+                further = builder.add(xstart_v, ahead_v)
+                for src in srcs:
+                    for offset in range(0, ROWS_PER_CALL * width, 64 // size):
+                        prefetch(builder, src, builder.add(further, int_like(offset, further)))
+            loaded = []
+            for src in srcs:
+                groups = [
+                    group_columns(
+                        builder, src, builder.add(xstart_v, int_like(k * stride, xstart_v)),
+                        n_v, plan, lanes, size,
+                    )
+                    for k in range(count)
+                ]  # fmt: skip
+                cols = groups[0]
+                for more in groups[1:]:
+                    cols = [concat(builder, a, b) for a, b in zip(cols, more, strict=True)]
+                loaded.append([Lanes(builder, col) for col in cols])
+            xcols, gcols = loaded
+            top = lane_max(xcols)
+            outs, ok = finish(xcols, gcols, top, times_y)
+            flags = ir.VectorType(ir.IntType(8), ROWS_PER_CALL)
+            bad_data = array_data(context, builder, signature.args[7], bad_v)
+            flag_at = builder.bitcast(builder.gep(bad_data, [i0_v]), flags.as_pointer())
+            builder.store(builder.zext(builder.not_(ok.v), flags), flag_at, align=1)
+            out = array_data(context, builder, signature.args[0], dst_v)
+            for k in range(count):
+                mine = [o.v if count == 1 else vector_half(builder, o.v, k) for o in outs]
+                for k0, w in plan:
+                    at = builder.add(dstart_v, int_like(k * stride + k0, dstart_v))
+                    store_columns(builder, out, at, n_v, lanes, mine[k0 : k0 + w], size)
+            return context.get_dummy_value()
+
+        return types.none(dst, dstart, x, g, xstart, n, ahead, bad, i0), gen
+
+    return product_rows
+
+
+product_rows_y = _product_rows(True)  # y ⊙ ((g − a) + s): softmax's VJP and JVP
+product_rows_t = _product_rows(False)  # (g − a) + s: log_softmax's JVP
