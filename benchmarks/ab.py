@@ -80,6 +80,7 @@ CASES = {
     "softmax_vjp1000": ((8192, 1000), "softmax_vjp", "xg"),
     "log_softmax_vjp1000": ((8192, 1000), "log_softmax_vjp", "xg"),
     "softmax_vjp10": ((400_000, 10), "softmax_vjp", "xg"),
+    "log_softmax_vjp10": ((400_000, 10), "log_softmax_vjp", "xg"),
 }
 DEFAULT = "softmax8192,log_softmax8192,softmax1000,log_softmax1000,softmax10,ce"
 

@@ -1,4 +1,5 @@
-"""softmax's Jacobian products over short rows, a group of rows at once in registers
+"""The Jacobian products of softmax and log_softmax over short rows, a group of rows at once
+in registers
 (LLVM IR intrinsics, AVX2, unrolled for the row length n): ``_lane_softmax``'s layout, one
 row per vector lane, 8 rows per call (one float32 group, two float64 groups side by side).
 
@@ -14,10 +15,18 @@ For each group, ``product_rows`` loads the rows of x and of the cotangent g into
 3. t_j = (g_j − a) + s with g_j − a an exact pair; out = y ⊙ t (softmax's VJP and JVP),
    or t (log_softmax's JVP), rounded once and moved back to rows.
 
+log_softmax's VJP (``product_rows_lsm``, ``_finish_lsm``) is ``row_products``' float64 row
+in lanes: τ and Σ g as pairs, g − e·(Σ g/(1 + τ)) by two FMAs, the unique max's entry
+(g_k τ − Σ_{i≠k} g_i)/(1 + τ) from exact terms, and the rows where g − y Σ g cancels beyond
+``row_products.CANCEL_D`` flagged. float32 rows take it widened: float64 exponentials,
+flagged only beyond ``CANCEL_WIDE``; the lanes are then doubles, 8 rows in two registers, as
+float64's.
+
 A row is flagged for the NumPy path where its sum is NaN or its max not finite (NaN or ±∞
 in x; in float32 also a −∞ entry, whose exact x − m the lean exp makes NaN), where Σ|g| is
 not below ``row_products.G_LIMIT`` (NaN or ±∞ in g), and where an entry lies below the
-exp's clamp (x − m < −104 in float32, −746 in float64): the long-row kernels test whether
+exp's clamp (x − m < −104 in float32, −746 in float64 and in log_softmax's VJP): the
+long-row kernels test whether
 such an entry's tiny y could show; short rows rarely have one, and the NumPy path takes it.
 """
 
@@ -37,9 +46,7 @@ from ._lane_softmax import ROWS_PER_CALL, group_columns, lane_max, prefetch, set
 from ._lane_transpose import array_data, concat, int_like, store_columns, tiles, vector_half
 from ._row_stores import quotient
 from ._vecmap import Lanes, Mask, where
-
-# As ``row_products.G_LIMIT``: Σ|g| below it keeps every sum here finite in float64.
-G_LIMIT = 2.0**900
+from .row_products import CANCEL_D, CANCEL_WIDE, G_LIMIT
 
 # (the lane vectors of x, of g, their maxima, times_y) → (the outputs, the mask of the rows
 # that need no NumPy path)
@@ -142,14 +149,113 @@ def _finish_w(cols: list[Lanes], gcols: list[Lanes], top: Lanes, times_y: bool):
     return [o.to(top.element) for o in outs], ok
 
 
+def _two_sum(a: Lanes, b: Lanes) -> tuple[Lanes, Lanes]:
+    s = a + b
+    bv = s - a
+    return s, (a - (s - bv)) + (b - bv)
+
+
+def _sum_pair(terms: list[Lanes]) -> tuple[Lanes, Lanes]:
+    """Σ terms as a pair (hi, lo), each addition's error recovered by TwoSum."""
+    s, c = terms[0], terms[0].splat(0.0)
+    for t in terms[1:]:
+        s, err = _two_sum(s, t)
+        c = c + err
+    return _two_sum(s, c)
+
+
+def _lane_max_of(values: list[Lanes]) -> Lanes:
+    top = values[0]
+    for v in values[1:]:
+        top = where(v > top, v, top)
+    return top
+
+
+def _finish_lsm(cols: list[Lanes], gs: list[Lanes], top: Lanes, cancel: float):
+    """log_softmax's VJP g − y Σ g over double lanes (float32 rows widened: their
+    exponentials then carry float64's rounding, as the NumPy path's y), ``row_products``'
+    float64 row in lanes: τ and Σ g as pairs, Σ g/(1 + τ) a pair, at a unique max
+    (g_k τ − Σ_{i≠k} g_i)/(1 + τ) from exact terms; a row whose F exceeds ``cancel`` (see
+    ``row_products.CANCEL_W``) is flagged."""
+    neg_m = -top
+    e = [exp_neg_lanes(col, neg_m) for col in cols]  # e^(x − m)·2^64
+    tops = [col == top for col in cols]
+    one = top.splat(1.0)
+    count = where(tops[0], one, 0.0)
+    for t in tops[1:]:
+        count = count + where(t, one, 0.0)
+    unique = count == 1.0
+    # Σ e from 2^64 up by Fast2Sum (every e ≤ 2^64 ≤ s: each addition's error exact in c);
+    # τ·2^64 = Σ e − 2^64 (one maximum's e^0; tied maxima stay in τ): s − 2^65 is exact
+    # while τ ≤ 2, so a tiny τ keeps every bit.
+    start = 2.0**64
+    s, c = top.splat(start), top.splat(0.0)
+    for h in e:
+        u = s + h
+        c = c + (h - (u - s))
+        s = u
+    ok = (s == s) & (abs(top) < math.inf)
+    th, tl = _two_sum(s - 2.0 * start, c)
+    th, tl = th * 2.0**-64, tl * 2.0**-64
+    one_h, one_l = _two_sum(one, th)
+    one_l = one_l + tl
+    inv = 1.0 / one_h
+    inv = inv - inv * ((one_h.fma(inv, -1.0)) + one_l * inv)  # 1/(1 + τ), refined
+    gh, gl = _sum_pair(gs)
+    # Σ g/(1 + τ) as a pair: a quotient and one exact-residual step (``div_dd_pair``)
+    ch = gh * inv
+    cl = (((-ch).fma(one_h, gh) + gl) - ch * one_l) * inv
+    ch, cl = ch * 2.0**-64, cl * 2.0**-64
+    outs = []
+    for h, g in zip(e, gs, strict=True):
+        ne = -h
+        outs.append(ne.fma(cl, ne.fma(ch, g)))
+    # the top entry: g_k τ − (Σ g − g_k), the terms exact
+    gk = where(tops[0], gs[0], 0.0)
+    for g, t in zip(gs[1:], tops[1:], strict=True):
+        gk = where(t, g, gk)
+    ph = gk * th
+    pl = gk.fma(th, -ph) + gk * tl
+    oh, ol = _two_sum(gh, -gk)
+    nh, nl = _two_sum(ph, -oh)
+    top_out = (nh + ((nl + pl) - (ol + gl))) * inv
+    outs = [where(t & unique, top_out, o) for o, t in zip(outs, tops, strict=True)]
+    # F: the largest y_j |Σ g| below the max (e_j |ch|·2^64 scale) against the largest |out|
+    below = [where(t & unique, 0.0, h) for h, t in zip(e, tops, strict=True)]
+    tau = th + tl
+    tau_term = where(unique, abs(gh) * tau * inv * inv, 0.0)
+    risk = abs(ch) * _lane_max_of(below) + tau_term
+    size = _lane_max_of([abs(o) for o in outs])
+    ok = ok & ((risk < size * cancel) | (risk == size * cancel))
+    for col in cols:
+        ok = ok & _near(col + neg_m, LOW_D)
+    ok = ok & _g_ok(gs)
+    return outs, ok
+
+
+def _finish_lsm_d(cols: list[Lanes], gcols: list[Lanes], top: Lanes, _: bool):
+    return _finish_lsm(cols, gcols, top, CANCEL_D)
+
+
+def _finish_lsm_w(cols: list[Lanes], gcols: list[Lanes], top: Lanes, _: bool):
+    wide = [col.wide() for col in cols]
+    outs, ok = _finish_lsm(wide, [g.wide() for g in gcols], top.wide(), CANCEL_WIDE)
+    return [o.to(top.element) for o in outs], ok
+
+
 _BY_DTYPE: dict[types.Type, tuple[int, Finish]] = {
     types.float32: (8, _finish_w),
     types.float64: (4, _finish_d),
 }
+_LSM_BY_DTYPE: dict[types.Type, tuple[int, Finish]] = {
+    types.float32: (8, _finish_lsm_w),
+    types.float64: (4, _finish_lsm_d),
+}
 
 
-def _product_rows(times_y: bool):
-    """The intrinsic ``product_rows`` for one of softmax's products (``times_y``: y ⊙ t)."""
+def _product_rows(by_dtype: dict[types.Type, tuple[int, Finish]], times_y: bool):
+    """The intrinsic ``product_rows`` for one product: ``by_dtype``'s finish (``times_y``:
+    softmax's y ⊙ t)."""
 
     @intrinsic
     def product_rows(typingctx, dst, dstart, x, g, xstart, n, ahead, bad, i0):
@@ -160,7 +266,7 @@ def _product_rows(times_y: bool):
         the call's lines of x and g that many elements further on."""
         if not isinstance(n, types.UniTuple) or not 2 <= n.count <= 32:
             return None
-        if not (isinstance(x, types.Array) and x.dtype in _BY_DTYPE):
+        if not (isinstance(x, types.Array) and x.dtype in by_dtype):
             return None
         element = x.dtype
         for a in (dst, g):
@@ -168,7 +274,7 @@ def _product_rows(times_y: bool):
                 return None
         if not (isinstance(bad, types.Array) and bad.dtype == types.int8):
             return None
-        lanes, finish = _BY_DTYPE[element]
+        lanes, finish = by_dtype[element]
         count = ROWS_PER_CALL // lanes  # groups per call
         width = n.count
         plan = [(int(k0), int(w)) for k0, w in tiles.py_func(width, lanes)]
@@ -220,5 +326,6 @@ def _product_rows(times_y: bool):
     return product_rows
 
 
-product_rows_y = _product_rows(True)  # y ⊙ ((g − a) + s): softmax's VJP and JVP
-product_rows_t = _product_rows(False)  # (g − a) + s: log_softmax's JVP
+product_rows_y = _product_rows(_BY_DTYPE, True)  # y ⊙ ((g − a) + s): softmax's VJP and JVP
+product_rows_t = _product_rows(_BY_DTYPE, False)  # (g − a) + s: log_softmax's JVP
+product_rows_lsm = _product_rows(_LSM_BY_DTYPE, False)  # g − y Σ g: log_softmax's VJP

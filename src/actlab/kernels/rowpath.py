@@ -233,10 +233,11 @@ def product_kernel(name: str, dtype: np.dtype, size: int) -> Callable[..., Any] 
     from . import dispatch, row_products  # numba is imported here, on first use
 
     dispatch._numba_threads()
-    if name == "softmax":
+    if name in ("softmax", "log_softmax_vjp"):
         from . import rows_short
 
-        return rows_short.softmax_product  # the short-row kernel, or the long-row ones
+        # the short-row kernel, or the long-row ones
+        return rows_short.softmax_product if name == "softmax" else rows_short.log_softmax_vjp
     single, double = _PRODUCT_KERNELS[name]
     return getattr(row_products, double if dtype == np.float64 else single)
 

@@ -1,5 +1,5 @@
-"""Compiled softmax and its Jacobian products over short rows (n ≤ ``rowpath.SHORT_ROW``,
-e.g. 10 classes), float32 and float64 (numba).
+"""Compiled softmax and the Jacobian products of softmax and log_softmax over short rows
+(n ≤ ``rowpath.SHORT_ROW``, e.g. 10 classes), float32 and float64 (numba).
 
 A loop per row would run its max, exp and sum over n values at a time: with n = 10 the
 exp's vectors are mostly empty and the per-row reductions are scalar chains. Here the rows
@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._lane_products import product_rows_t, product_rows_y
+from ._lane_products import product_rows_lsm, product_rows_t, product_rows_y
 from ._lane_softmax import ROWS_PER_CALL, softmax_rows
 from ._numba_math import PARALLEL, SCALAR
 
@@ -89,10 +89,24 @@ def softmax_short(x: np.ndarray, out: np.ndarray, flags: np.ndarray, chunk: int)
         _softmax_short(x, out, flags, chunk, (0,) * n)
 
 
+# The products ``_product_short`` computes, by its ``kind``.
+TIMES_Y, SHIFTED, LOG_SOFTMAX_VJP = 0, 1, 2
+
+
+@njit(**SCALAR)
+def _product_rows(kind, dst, dstart, x, g, xstart, row, ahead, bad, i0):
+    if kind == TIMES_Y:
+        product_rows_y(dst, dstart, x, g, xstart, row, ahead, bad, i0)
+    elif kind == SHIFTED:
+        product_rows_t(dst, dstart, x, g, xstart, row, ahead, bad, i0)
+    else:
+        product_rows_lsm(dst, dstart, x, g, xstart, row, ahead, bad, i0)
+
+
 @njit(**PARALLEL)
-def _softmax_product_short(x, g, out, flags, chunk, row, times_y):
-    """``softmax_product`` for rows of n = len(row) entries, 2 ≤ n ≤ 32, g of x's dtype
-    (``_lane_products``); the loop of ``_softmax_short`` with g beside x."""
+def _product_short(x, g, out, flags, chunk, row, kind):
+    """A product of ``_lane_products`` (``kind``) for rows of n = len(row) entries,
+    2 ≤ n ≤ 32, g of x's dtype; the loop of ``_softmax_short`` with g beside x."""
     n_rows, n = x.shape
     xf = x.reshape(n_rows * n)
     gf = g.reshape(n_rows * n)
@@ -110,10 +124,7 @@ def _softmax_product_short(x, g, out, flags, chunk, row, times_y):
                 ahead = size if b + 1 < whole else 0
                 for i0 in range(0, BLOCK, ROWS_PER_CALL):
                     at = (r0 + i0) * n
-                    if times_y:
-                        product_rows_y(of, at, xf, gf, at, row, ahead, bad, i0)
-                    else:
-                        product_rows_t(of, at, xf, gf, at, row, ahead, bad, i0)
+                    _product_rows(kind, of, at, xf, gf, at, row, ahead, bad, i0)
             else:  # fewer rows: from copies padded with zero rows, into a block of scratch
                 tail_x = np.zeros(size, dtype=x.dtype)
                 tail_g = np.zeros(size, dtype=x.dtype)
@@ -121,13 +132,17 @@ def _softmax_product_short(x, g, out, flags, chunk, row, times_y):
                 tail_g[: rows * n] = gf[r0 * n :]
                 results = np.empty(size, dtype=x.dtype)
                 for i0 in range(0, BLOCK, ROWS_PER_CALL):
-                    if times_y:
-                        product_rows_y(results, i0 * n, tail_x, tail_g, i0 * n, row, 0, bad, i0)
-                    else:
-                        product_rows_t(results, i0 * n, tail_x, tail_g, i0 * n, row, 0, bad, i0)
+                    at = i0 * n
+                    _product_rows(kind, results, at, tail_x, tail_g, at, row, 0, bad, i0)
                 of[r0 * n :] = results[: rows * n]
             for i in range(rows):
                 flags[r0 + i] = bad[i]
+
+
+def _takes(x: np.ndarray, g: np.ndarray) -> bool:
+    from . import rowpath
+
+    return 2 <= x.shape[1] <= rowpath.SHORT_ROW and g.dtype == x.dtype
 
 
 def softmax_product(
@@ -137,12 +152,27 @@ def softmax_product(
     ``out`` (``row_products.softmax_product_w``'s arguments): rows of 2 to SHORT_ROW entries
     with g of x's dtype on the short-row kernel, others on the long-row kernels. Flagged rows
     (flags = 1) are the caller's to compute."""
-    from . import row_products, rowpath
+    from . import row_products
 
-    n = x.shape[1]
-    if 2 <= n <= rowpath.SHORT_ROW and g.dtype == x.dtype:
-        _softmax_product_short(x, g, out, flags, chunk, (0,) * n, times_y)
+    if _takes(x, g):
+        kind = TIMES_Y if times_y else SHIFTED
+        _product_short(x, g, out, flags, chunk, (0,) * x.shape[1], kind)
     elif x.dtype == np.float64:
         row_products.softmax_product_d(x, g, out, flags, chunk, times_y)
     else:
         row_products.softmax_product_w(x, g, out, flags, chunk, times_y)
+
+
+def log_softmax_vjp(
+    x: np.ndarray, g: np.ndarray, out: np.ndarray, flags: np.ndarray, chunk: int
+) -> None:
+    """log_softmax's VJP, as ``softmax_product`` (``row_products.log_softmax_vjp_w``'s
+    arguments)."""
+    from . import row_products
+
+    if _takes(x, g):
+        _product_short(x, g, out, flags, chunk, (0,) * x.shape[1], LOG_SOFTMAX_VJP)
+    elif x.dtype == np.float64:
+        row_products.log_softmax_vjp_d(x, g, out, flags, chunk)
+    else:
+        row_products.log_softmax_vjp_w(x, g, out, flags, chunk)
