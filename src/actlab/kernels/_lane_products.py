@@ -42,8 +42,16 @@ from ._exp_rows32 import LOW as LOW_W
 from ._exp_rows32 import exp_neg_pair_lanes
 from ._exp_rows64 import LOW as LOW_D
 from ._exp_rows64 import exp_neg_lanes
-from ._lane_softmax import ROWS_PER_CALL, group_columns, lane_max, prefetch, settle
-from ._lane_transpose import array_data, concat, int_like, store_columns, tiles, vector_half
+from ._lane_softmax import (
+    ROWS_PER_CALL,
+    lane_max,
+    load_rows,
+    prefetch_rows,
+    settle,
+    store_rows,
+    sum_from,
+)
+from ._lane_transpose import array_data, tiles
 from ._row_stores import quotient
 from ._vecmap import Lanes, Mask, where
 from .row_products import CANCEL_D, CANCEL_WIDE, G_LIMIT
@@ -113,11 +121,7 @@ def _products(ys: list[Lanes], gs: list[Lanes], tops: list[Mask], times_y: bool,
 def _finish_d(cols: list[Lanes], gcols: list[Lanes], top: Lanes, times_y: bool):
     e = [exp_neg_lanes(col, -top) for col in cols]  # e^(x − m)·2^64
     start = 2.0**64
-    s, c = top.splat(start), top.splat(0.0)
-    for h in e:
-        t = s + h
-        c = c + (h - (t - s))
-        s = t
+    s, c = sum_from(e, start)
     sh, sl, ok = settle(s, c, start, top)
     inv = 1.0 / sh
     ys = [quotient(h, sh, sl, inv) for h in e]
@@ -189,11 +193,7 @@ def _finish_lsm(cols: list[Lanes], gs: list[Lanes], top: Lanes, cancel: float):
     # τ·2^64 = Σ e − 2^64 (one maximum's e^0; tied maxima stay in τ): s − 2^65 is exact
     # while τ ≤ 2, so a tiny τ keeps every bit.
     start = 2.0**64
-    s, c = top.splat(start), top.splat(0.0)
-    for h in e:
-        u = s + h
-        c = c + (h - (u - s))
-        s = u
+    s, c = sum_from(e, start)
     ok = (s == s) & (abs(top) < math.inf)
     th, tl = _two_sum(s - 2.0 * start, c)
     th, tl = th * 2.0**-64, tl * 2.0**-64
@@ -279,46 +279,20 @@ def _product_rows(by_dtype: dict[types.Type, tuple[int, Finish]], times_y: bool)
         width = n.count
         plan = [(int(k0), int(w)) for k0, w in tiles.py_func(width, lanes)]
         size = element.bitwidth // 8
-        stride = lanes * width  # elements from one group's rows to the next's
 
         def gen(context, builder, signature, args):
-            ir = _ir()
             dst_v, dstart_v, x_v, g_v, xstart_v, _, ahead_v, bad_v, i0_v = args
-            n_v = ir.Constant(ir.IntType(64), width)
-            srcs = [
-                array_data(context, builder, signature.args[k], v) for k, v in ((2, x_v), (3, g_v))
-            ]
-            with builder.if_then(builder.icmp_signed(">", ahead_v, int_like(0, ahead_v))):
-                further = builder.add(xstart_v, ahead_v)
-                for src in srcs:
-                    for offset in range(0, ROWS_PER_CALL * width, 64 // size):
-                        prefetch(builder, src, builder.add(further, int_like(offset, further)))
-            loaded = []
-            for src in srcs:
-                groups = [
-                    group_columns(
-                        builder, src, builder.add(xstart_v, int_like(k * stride, xstart_v)),
-                        n_v, plan, lanes, size,
-                    )
-                    for k in range(count)
-                ]  # fmt: skip
-                cols = groups[0]
-                for more in groups[1:]:
-                    cols = [concat(builder, a, b) for a, b in zip(cols, more, strict=True)]
-                loaded.append([Lanes(builder, col) for col in cols])
-            xcols, gcols = loaded
-            top = lane_max(xcols)
-            outs, ok = finish(xcols, gcols, top, times_y)
-            flags = ir.VectorType(ir.IntType(8), ROWS_PER_CALL)
+            xcols, gcols = [], []
+            for k, v, cols in ((2, x_v, xcols), (3, g_v, gcols)):
+                src = array_data(context, builder, signature.args[k], v)
+                prefetch_rows(builder, src, xstart_v, ahead_v, width, size)
+                cols += load_rows(builder, src, xstart_v, width, plan, lanes, size, count)
+            outs, ok = finish(xcols, gcols, lane_max(xcols), times_y)
             bad_data = array_data(context, builder, signature.args[7], bad_v)
-            flag_at = builder.bitcast(builder.gep(bad_data, [i0_v]), flags.as_pointer())
-            builder.store(builder.zext(builder.not_(ok.v), flags), flag_at, align=1)
             out = array_data(context, builder, signature.args[0], dst_v)
-            for k in range(count):
-                mine = [o.v if count == 1 else vector_half(builder, o.v, k) for o in outs]
-                for k0, w in plan:
-                    at = builder.add(dstart_v, int_like(k * stride + k0, dstart_v))
-                    store_columns(builder, out, at, n_v, lanes, mine[k0 : k0 + w], size)
+            store_rows(
+                builder, out, dstart_v, width, plan, lanes, size, count, outs, ok, bad_data, i0_v
+            )
             return context.get_dummy_value()
 
         return types.none(dst, dstart, x, g, xstart, n, ahead, bad, i0), gen

@@ -89,11 +89,7 @@ def _finish_d(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     """float64 stages 2–5 (the module's list) up to the quotients, rounded once."""
     e = [exp_neg_lanes(col, -top) for col in cols]  # e^(x − m)·2^64
     start = 2.0**64
-    s, c = top.splat(start), top.splat(0.0)
-    for h in e:
-        t = s + h
-        c = c + (h - (t - s))
-        s = t
+    s, c = sum_from(e, start)
     sh, sl, ok = settle(s, c, start, top)
     inv = 1.0 / sh
     return [quotient(h, sh, sl, inv) for h in e], ok
@@ -159,10 +155,56 @@ def lane_max(cols: list[Lanes]) -> Lanes:
     return top
 
 
-def _load_group(builder, src, start, n, plan, lanes, size):
-    """The column vectors of the group of rows that starts at src[start], and their maxima."""
-    cols = group_columns(builder, src, start, n, plan, lanes, size)
-    return cols, lane_max([Lanes(builder, col) for col in cols]).v
+def sum_from(terms: list[Lanes], start: float) -> tuple[Lanes, Lanes]:
+    """(s, c): the terms added to ``start`` by Fast2Sum, each addition's error in c (exact
+    where every term is at most s, e.g. exponentials scaled by 2^p below start = 2^p)."""
+    s, c = terms[0].splat(start), terms[0].splat(0.0)
+    for h in terms:
+        t = s + h
+        c = c + (h - (t - s))
+        s = t
+    return s, c
+
+
+def prefetch_rows(builder, src, start, ahead, width, size):
+    """Asks for the lines of a call's rows (ROWS_PER_CALL of ``width``) ``ahead`` elements
+    past src[start], where ahead > 0."""
+    with builder.if_then(builder.icmp_signed(">", ahead, int_like(0, ahead))):
+        further = builder.add(start, ahead)
+        for offset in range(0, ROWS_PER_CALL * width, _LINE // size):
+            prefetch(builder, src, builder.add(further, int_like(offset, further)))
+
+
+def load_rows(builder, src, start, width, plan, lanes, size, count) -> list[Lanes]:
+    """The lane vectors of a call's rows (``width`` entries each) from src[start]: ``count``
+    groups of ``lanes`` rows, side by side in one vector."""
+    n = _ir().Constant(_ir().IntType(64), width)
+    groups = [
+        group_columns(
+            builder, src, builder.add(start, int_like(k * lanes * width, start)),
+            n, plan, lanes, size,
+        )
+        for k in range(count)
+    ]  # fmt: skip
+    cols = groups[0]
+    for more in groups[1:]:
+        cols = [concat(builder, a, b) for a, b in zip(cols, more, strict=True)]
+    return [Lanes(builder, col) for col in cols]
+
+
+def store_rows(builder, dst, start, width, plan, lanes, size, count, results, ok, bad, i0):
+    """The inverse of ``load_rows`` for the results, into dst[start…]; bad[i0 + j] = 1 for
+    the rows j that ``ok`` does not hold, else 0."""
+    ir = _ir()
+    n = ir.Constant(ir.IntType(64), width)
+    flags = ir.VectorType(ir.IntType(8), ROWS_PER_CALL)
+    flag_at = builder.bitcast(builder.gep(bad, [i0]), flags.as_pointer())
+    builder.store(builder.zext(builder.not_(ok.v), flags), flag_at, align=1)
+    for k in range(count):
+        mine = [r.v if count == 1 else vector_half(builder, r.v, k) for r in results]
+        for k0, w in plan:
+            at = builder.add(start, int_like(k * lanes * width + k0, start))
+            store_columns(builder, dst, at, n, lanes, mine[k0 : k0 + w], size)
 
 
 @intrinsic
@@ -186,45 +228,16 @@ def softmax_rows(typingctx, dst, dstart, x, xstart, n, ahead, bad, i0):
     width = n.count
     plan = [(int(k0), int(w)) for k0, w in tiles.py_func(width, lanes)]
     size = element.bitwidth // 8
-    stride = lanes * width  # elements from one group's rows to the next's
 
     def gen(context, builder, signature, args):
-        ir = _ir()
         dst_v, dstart_v, x_v, xstart_v, _, ahead_v, bad_v, i0_v = args
-        n_v = ir.Constant(ir.IntType(64), width)
         src = array_data(context, builder, signature.args[2], x_v)
-        with builder.if_then(builder.icmp_signed(">", ahead_v, int_like(0, ahead_v))):
-            further = builder.add(xstart_v, ahead_v)
-            for offset in range(0, ROWS_PER_CALL * width, _LINE // size):
-                prefetch(builder, src, builder.add(further, int_like(offset, further)))
-        # The rows to lanes and their maxima, the groups side by side in one vector.
-        groups = [
-            _load_group(
-                builder,
-                src,
-                builder.add(xstart_v, int_like(g * stride, xstart_v)),
-                n_v,
-                plan,
-                lanes,
-                size,
-            )
-            for g in range(count)
-        ]
-        cols, top = groups[0]
-        for more, more_top in groups[1:]:
-            cols = [concat(builder, a, b) for a, b in zip(cols, more, strict=True)]
-            top = concat(builder, top, more_top)
-        ys, ok = finish([Lanes(builder, col) for col in cols], Lanes(builder, top))
-        flags = ir.VectorType(ir.IntType(8), ROWS_PER_CALL)
+        prefetch_rows(builder, src, xstart_v, ahead_v, width, size)
+        cols = load_rows(builder, src, xstart_v, width, plan, lanes, size, count)
+        ys, ok = finish(cols, lane_max(cols))
         bad_data = array_data(context, builder, signature.args[6], bad_v)
-        flag_at = builder.bitcast(builder.gep(bad_data, [i0_v]), flags.as_pointer())
-        builder.store(builder.zext(builder.not_(ok.v), flags), flag_at, align=1)
         out = array_data(context, builder, signature.args[0], dst_v)
-        for g in range(count):
-            mine = [y.v if count == 1 else vector_half(builder, y.v, g) for y in ys]
-            for k0, w in plan:
-                at = builder.add(dstart_v, int_like(g * stride + k0, dstart_v))
-                store_columns(builder, out, at, n_v, lanes, mine[k0 : k0 + w], size)
+        store_rows(builder, out, dstart_v, width, plan, lanes, size, count, ys, ok, bad_data, i0_v)
         return context.get_dummy_value()
 
     return types.none(dst, dstart, x, xstart, n, ahead, bad, i0), gen
