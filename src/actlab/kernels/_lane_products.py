@@ -67,11 +67,16 @@ def _ir():
     return ir
 
 
+def _two_sum(a: Lanes, b: Lanes) -> tuple[Lanes, Lanes]:
+    """(s, err) with s + err = a + b exactly."""
+    s = a + b
+    bv = s - a
+    return s, (a - (s - bv)) + (b - bv)
+
+
 def _shifted(g: Lanes, a: Lanes, s: Lanes) -> Lanes:
     """(g − a) + s with g − a an exact pair (double lanes)."""
-    hi = g - a
-    bv = hi - g
-    lo = (g - (hi - bv)) + ((-a) - bv)
+    hi, lo = _two_sum(g, -a)
     return hi + (lo + s)
 
 
@@ -106,11 +111,9 @@ def _products(ys: list[Lanes], gs: list[Lanes], tops: list[Mask], times_y: bool,
     c = a.splat(0.0)
     for y, g in zip(ys, gs, strict=True):
         term = y * (a - g)
-        if compensated:  # TwoSum: s + term = t + err exactly
-            t = s + term
-            bv = t - s
-            c = c + ((s - (t - bv)) + (term - bv))
-            s = t
+        if compensated:
+            s, err = _two_sum(s, term)
+            c = c + err
         else:
             s = s + term
     s = s + c
@@ -136,7 +139,7 @@ def _finish_w(cols: list[Lanes], gcols: list[Lanes], top: Lanes, times_y: bool):
     neg_m = -top
     e = []
     for col in cols:
-        h, low = exp_neg_pair_lanes(col, neg_m)  # e^(x − m)·2^32 = h + low, exactly
+        h, low = exp_neg_pair_lanes(col, neg_m)  # h + low = e^(x − m)·2^32
         e.append(h.wide() + low.wide())  # rounded far below the pair's own error
     total = e[0]
     for h in e[1:]:
@@ -153,12 +156,6 @@ def _finish_w(cols: list[Lanes], gcols: list[Lanes], top: Lanes, times_y: bool):
     return [o.to(top.element) for o in outs], ok
 
 
-def _two_sum(a: Lanes, b: Lanes) -> tuple[Lanes, Lanes]:
-    s = a + b
-    bv = s - a
-    return s, (a - (s - bv)) + (b - bv)
-
-
 def _sum_pair(terms: list[Lanes]) -> tuple[Lanes, Lanes]:
     """Σ terms as a pair (hi, lo), each addition's error recovered by TwoSum."""
     s, c = terms[0], terms[0].splat(0.0)
@@ -168,19 +165,12 @@ def _sum_pair(terms: list[Lanes]) -> tuple[Lanes, Lanes]:
     return _two_sum(s, c)
 
 
-def _lane_max_of(values: list[Lanes]) -> Lanes:
-    top = values[0]
-    for v in values[1:]:
-        top = where(v > top, v, top)
-    return top
-
-
 def _finish_lsm(cols: list[Lanes], gs: list[Lanes], top: Lanes, cancel: float):
     """log_softmax's VJP g − y Σ g over double lanes (float32 rows widened: their
     exponentials then carry float64's rounding, as the NumPy path's y), ``row_products``'
     float64 row in lanes: τ and Σ g as pairs, Σ g/(1 + τ) a pair, at a unique max
-    (g_k τ − Σ_{i≠k} g_i)/(1 + τ) from exact terms; a row whose F exceeds ``cancel`` (see
-    ``row_products.CANCEL_W``) is flagged."""
+    (g_k τ − Σ_{i≠k} g_i)/(1 + τ) from exact terms; a row whose F (as in ``row_products``)
+    exceeds ``cancel`` is flagged."""
     neg_m = -top
     e = [exp_neg_lanes(col, neg_m) for col in cols]  # e^(x − m)·2^64
     tops = [col == top for col in cols]
@@ -224,8 +214,8 @@ def _finish_lsm(cols: list[Lanes], gs: list[Lanes], top: Lanes, cancel: float):
     below = [where(t & unique, 0.0, h) for h, t in zip(e, tops, strict=True)]
     tau = th + tl
     tau_term = where(unique, abs(gh) * tau * inv * inv, 0.0)
-    risk = abs(ch) * _lane_max_of(below) + tau_term
-    size = _lane_max_of([abs(o) for o in outs])
+    risk = abs(ch) * lane_max(below) + tau_term
+    size = lane_max([abs(o) for o in outs])
     ok = ok & ((risk < size * cancel) | (risk == size * cancel))
     for col in cols:
         ok = ok & _near(col + neg_m, LOW_D)
