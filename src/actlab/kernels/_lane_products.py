@@ -61,12 +61,6 @@ from .row_products import CANCEL_D, CANCEL_WIDE, G_LIMIT
 Finish = Callable[[list[Lanes], list[Lanes], Lanes, bool], tuple[list[Lanes], Mask]]
 
 
-def _ir():
-    from llvmlite import ir
-
-    return ir
-
-
 def _two_sum(a: Lanes, b: Lanes) -> tuple[Lanes, Lanes]:
     """(s, err) with s + err = a + b exactly."""
     s = a + b

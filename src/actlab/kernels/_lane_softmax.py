@@ -64,7 +64,7 @@ def _ir():
     return ir
 
 
-def prefetch(builder, data, index):
+def _prefetch(builder, data, index):
     """Asks for the cache line of data[index] (read, kept in every cache level)."""
     ir = _ir()
     i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
@@ -136,7 +136,7 @@ _BY_DTYPE: dict[types.Type, tuple[int, Finish]] = {
 }
 
 
-def group_columns(builder, src, start, n, plan, lanes, size):
+def _group_columns(builder, src, start, n, plan, lanes, size):
     """The column vectors (IR values) of the group of rows that starts at src[start]
     (``load_columns``, one per tile; a tile may overlap the one before)."""
     cols: list = []
@@ -172,7 +172,7 @@ def prefetch_rows(builder, src, start, ahead, width, size):
     with builder.if_then(builder.icmp_signed(">", ahead, int_like(0, ahead))):
         further = builder.add(start, ahead)
         for offset in range(0, ROWS_PER_CALL * width, _LINE // size):
-            prefetch(builder, src, builder.add(further, int_like(offset, further)))
+            _prefetch(builder, src, builder.add(further, int_like(offset, further)))
 
 
 def load_rows(builder, src, start, width, plan, lanes, size, count) -> list[Lanes]:
@@ -180,7 +180,7 @@ def load_rows(builder, src, start, width, plan, lanes, size, count) -> list[Lane
     groups of ``lanes`` rows, side by side in one vector."""
     n = _ir().Constant(_ir().IntType(64), width)
     groups = [
-        group_columns(
+        _group_columns(
             builder, src, builder.add(start, int_like(k * lanes * width, start)),
             n, plan, lanes, size,
         )
