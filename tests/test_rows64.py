@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import actlab
+from actlab.accuracy_rows import exp_error_rows
 from actlab.kernels import config
 from test_kernels_support import FLOAT64_KERNEL_ULPS, TIERS, on_tier
 
@@ -95,27 +96,7 @@ def test_float64_row_kernels_where_the_exp_errors_add_up(n):
     the rounded exp errs most, one entry at one extreme and the others at the other (the
     sum's error then has the other sign from that entry's): within their bounds
     (``FLOAT64_KERNEL_ULPS``), below the bars of 4 and 2 ULP."""
-    from numba import njit
-
-    from actlab.kernels._exp_rows64 import exp_neg_d
-
-    @njit
-    def run(x, out):
-        for i in range(x.shape[0]):
-            out[i] = exp_neg_d(x[i], 0.0)
-
-    rng = np.random.default_rng(n)
-    d = -rng.uniform(0, 30, 400_000)
-    e = np.empty_like(d)
-    run(d, e)
-    exact_e = np.exp(np.longdouble(d)) * np.longdouble(2.0**64)
-    order = np.argsort(((np.longdouble(e) - exact_e) / exact_e).astype(np.float64))
-    low, high = d[order[:500]], d[order[-500:]]
-    rows = [
-        np.concatenate([[0.0], rng.choice(one, 1), rng.choice(rest, n - 2)])
-        for one, rest in [(low, high), (high, low)] * 500
-    ]
-    x = np.array(rows)
+    x = exp_error_rows(n, 500, seed=n)
     xl = np.longdouble(x)
     shifted = xl - xl.max(axis=1, keepdims=True)
     total = np.exp(shifted).sum(axis=1, keepdims=True)

@@ -48,6 +48,35 @@ def sample_rows(dtype: str, full: bool = False) -> list[np.ndarray]:
     return [(rng.standard_normal(shape) * s).astype(dtype) for s in scales for shape in shapes]
 
 
+def exp_error_rows(n: int, pairs: int, seed: int) -> np.ndarray:
+    """2·``pairs`` float64 rows of length n ≥ 2 on which the compiled float64 row kernels err
+    most: a 0 (the max), then one entry at one extreme of their rounded exp's relative error
+    and n − 2 at the other, so that this entry's error and the sum's have opposite signs
+    (``docs/softmax.md``). The extremes are the 500 lowest and highest errors among 400,000
+    differences in [−30, 0] against the long-double exp. Needs numba."""
+    from numba import njit
+
+    from .kernels._exp_rows64 import exp_neg_d
+
+    @njit
+    def rounded_exps(d, out):  # the kernels' exp, one element at a time, scaled by 2^64
+        for i in range(d.shape[0]):
+            out[i] = exp_neg_d(d[i], 0.0)
+
+    rng = np.random.default_rng(seed)
+    d = -rng.uniform(0, 30, 400_000)
+    e = np.empty_like(d)
+    rounded_exps(d, e)
+    exact = np.exp(np.longdouble(d)) * np.longdouble(2.0**64)
+    order = np.argsort(((np.longdouble(e) - exact) / exact).astype(np.float64))
+    low, high = d[order[:500]], d[order[-500:]]
+    rows = [
+        np.concatenate([[0.0], rng.choice(one, 1), rng.choice(rest, n - 2)])
+        for one, rest in [(low, high), (high, low)] * pairs
+    ]
+    return np.array(rows)
+
+
 def is_audited(entry: Any) -> bool:
     """Whether the row audit measures ``entry`` (maxout is exact: a max, no rounding)."""
     if isinstance(entry, (VectorFunction, Reduction)):
