@@ -81,13 +81,21 @@ CASES = {
     "log_softmax_vjp1000": ((8192, 1000), "log_softmax_vjp", "xg"),
     "softmax_vjp10": ((400_000, 10), "softmax_vjp", "xg"),
     "log_softmax_vjp10": ((400_000, 10), "log_softmax_vjp", "xg"),
+    # attention's backward pass over short rows under a causal mask (−1e9 added)
+    "softmax_vjp16_causal": ((400_000, 16), "softmax_vjp", "xg_causal"),
+    "log_softmax_vjp16_causal": ((400_000, 16), "log_softmax_vjp", "xg_causal"),
 }
 DEFAULT = "softmax8192,log_softmax8192,softmax1000,log_softmax1000,softmax10,ce"
 
 
 def arguments(shape: tuple[int, ...], dtype: str, kind: str, rng) -> tuple[list, np.ndarray]:
-    """The call's arguments (x spread to ±25, where the functions saturate) and its out=."""
+    """The call's arguments (x spread to ±25, where the functions saturate) and its out=;
+    "_causal": row i keeps its first i mod n + 1 entries, −1e9 is added to the others."""
     x = (rng.standard_normal(shape) * 4).astype(dtype)
+    if kind.endswith("_causal"):
+        kind = kind.removesuffix("_causal")
+        n = shape[-1]
+        x[np.arange(n)[None, :] > (np.arange(shape[0]) % n)[:, None]] += x.dtype.type(-1e9)
     args: list = [x]
     if kind == "xg":
         args.append(rng.standard_normal(shape).astype(dtype))

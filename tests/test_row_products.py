@@ -137,7 +137,8 @@ FAR = {np.float32: -104.5, np.float64: -746.5}
 
 
 # The rows of the test below that the long-row kernels compute: the others are flagged.
-# (The short-row kernels flag every row with a far entry: only row 1 is theirs.)
+# (The short-row kernels flag every row with a far entry above their cut, as these are: only
+# row 1 is theirs.)
 KEPT = {"log_softmax_vjp": 2, "log_softmax_jvp": 2}
 
 
@@ -177,7 +178,7 @@ def test_far_entries_that_a_large_factor_makes_visible(func, ref, entry, dtype, 
     elif func == "log_softmax_vjp" and dtype == np.float32:
         kept = 3  # the short kernel's float64 exponentials: nothing is far at −104.5
     else:
-        kept = 1  # the short-row kernel flags every row with a far entry
+        kept = 1  # the short-row kernel flags a far entry above its cut (−202, −1375)
     assert computed == [kept]
 
 
@@ -185,8 +186,8 @@ def test_far_entries_that_a_large_factor_makes_visible(func, ref, entry, dtype, 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_far_entries_that_stay_invisible_are_computed(dtype, width, kept, computed):
     """Far entries with small cotangents: y·t rounds to ±0 exactly as the exact value does,
-    so the long-row kernel keeps the row (the short-row kernel flags it: its rows are rarely
-    this wide)."""
+    so the long-row kernel keeps the row (the short-row kernel flags it: its far entries
+    above the cut, −202 in float32 and −1375 in float64, are not weighed one by one)."""
     far = FAR[dtype]
     x = np.array([[0.0, far, -1.0, far - 30.0] + [-1.0] * (width - 4)] * 3, dtype=dtype)
     g = np.array([[0.5, -0.25, 0.75, 0.125] + [0.75] * (width - 4)] * 3, dtype=dtype)

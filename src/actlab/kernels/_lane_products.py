@@ -22,12 +22,21 @@ in lanes: τ and Σ g as pairs, g − e·(Σ g/(1 + τ)) by two FMAs, the unique
 flagged only beyond ``CANCEL_WIDE``; the lanes are then doubles, 8 rows in two registers, as
 float64's.
 
-A row is flagged for the NumPy path where its sum is NaN or its max not finite (NaN or ±∞
-in x; in float32 also a −∞ entry, whose exact x − m the lean exp makes NaN), where Σ|g| is
-not below ``row_products.G_LIMIT`` (NaN or ±∞ in g), and where an entry lies below the
-exp's clamp (x − m < −104 in float32, −746 in float64 and in log_softmax's VJP): the
-long-row kernels test whether
-such an entry's tiny y could show; short rows rarely have one, and the NumPy path takes it.
+As in the long-row kernels, a −∞ entry takes no part (its output is 0; log_softmax's VJP
+reads its g as 0), and an entry below the exp's clamp (x − m < −104 in float32, −746 in
+float64 and in log_softmax's VJP) is *far*: its y is taken as 0. Whether such a y could
+still show in a product, the long-row kernels weigh entry by entry
+(``row_products._far_visible``); here a far entry is kept only where it lies so far below
+the clamp that it cannot show whatever g holds (``CUT_W``, ``CUT_D``): the masks of
+attention (−1e4, −1e9 added, or −∞) stay on the kernel, and a row with an entry between the
+cut and the clamp is flagged. This work is compiled into a second version of the finish,
+which a call runs only where one of its rows has a far entry (``_any_far``, on the rows'
+minima): unmasked rows pay one minimum per entry for it.
+
+A row is flagged for the NumPy path where its sum is NaN or its max not finite (NaN or +∞
+in x, or only −∞), where Σ|g| is not below ``row_products.G_LIMIT`` (NaN or ±∞ in g; in
+log_softmax's VJP over the entries that are not −∞), and where an entry lies between the
+cut and the clamp.
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ from ._exp_rows64 import exp_neg_lanes
 from ._lane_softmax import (
     ROWS_PER_CALL,
     lane_max,
+    lane_min,
     load_rows,
     prefetch_rows,
     settle,
@@ -54,11 +64,18 @@ from ._lane_softmax import (
 from ._lane_transpose import array_data, tiles
 from ._row_stores import quotient
 from ._vecmap import Lanes, Mask, where
-from .row_products import CANCEL_D, CANCEL_WIDE, G_LIMIT
+from .row_products import (
+    CANCEL_D,
+    CANCEL_WIDE,
+    G_LIMIT,
+    HALF_TINY_LOG2_D,
+    HALF_TINY_LOG2_W,
+)
 
-# (the lane vectors of x, of g, their maxima, times_y) → (the outputs, the mask of the rows
-# that need no NumPy path)
-Finish = Callable[[list[Lanes], list[Lanes], Lanes, bool], tuple[list[Lanes], Mask]]
+# (the lane vectors of x, of g, their maxima, times_y, far) → (the outputs, the mask of the
+# rows that need no NumPy path); far: whether a row of the call has a far entry (or −∞), else
+# the finish does no far work
+Finish = Callable[[list[Lanes], list[Lanes], Lanes, bool, bool], tuple[list[Lanes], Mask]]
 
 
 def _two_sum(a: Lanes, b: Lanes) -> tuple[Lanes, Lanes]:
@@ -85,9 +102,31 @@ def _top_mean(gs: list[Lanes], tops: list[Mask]) -> Lanes:
     return total / count
 
 
-def _near(d: Lanes, low: float) -> Mask:
-    """x − m = d at or above the exp's clamp (false for NaN and −∞)."""
-    return (d > low) | (d == low)
+def _far_cut(half_tiny_log2: float, g_bound: float) -> float:
+    """The x − m below which an entry's y never shows in a product whatever its g: the cut
+    of ``row_products._far_visible`` at its largest factor (n ≤ 32 entries, |a| + Σ|g| + |s|
+    ≤ 4 Σ|g| < 4·g_bound; log_softmax's VJP, |Σ g|/(1 + τ) ≤ Σ|g|, needs less), less 1 for
+    the rounding of x − m."""
+    return half_tiny_log2 * math.log(2.0) - math.log(32 * 4 * g_bound + 1.0) - 1.0
+
+
+CUT_W = _far_cut(HALF_TINY_LOG2_W, 32 * 2.0**128)  # about −201: Σ|g| of float32 g is finite
+CUT_D = _far_cut(HALF_TINY_LOG2_D, G_LIMIT)  # about −1375
+
+
+def _far_ok(d: Lanes, low: float, cut: float) -> Mask:
+    """x − m = d at or above the exp's clamp, or below ``cut`` (−∞ too); false for NaN and
+    for an entry between the two."""
+    return (d > low) | (d == low) | (d < cut)
+
+
+def _usable(cols: list[Lanes], gs: list[Lanes]) -> list[Lanes]:
+    """g with 0 at the −∞ entries of x, which take no part."""
+    return [where(col > -math.inf, g, 0.0) for col, g in zip(cols, gs, strict=True)]
+
+
+def _zero_at_minus_inf(outs: list[Lanes], cols: list[Lanes]) -> list[Lanes]:
+    return [where(col > -math.inf, o, 0.0) for o, col in zip(outs, cols, strict=True)]
 
 
 def _g_ok(gs: list[Lanes]) -> Mask:
@@ -115,25 +154,32 @@ def _products(ys: list[Lanes], gs: list[Lanes], tops: list[Mask], times_y: bool,
     return [y * t for y, t in zip(ys, shifted, strict=True)] if times_y else shifted
 
 
-def _finish_d(cols: list[Lanes], gcols: list[Lanes], top: Lanes, times_y: bool):
+def _finish_d(cols: list[Lanes], gcols: list[Lanes], top: Lanes, times_y: bool, far: bool):
     e = [exp_neg_lanes(col, -top) for col in cols]  # e^(x − m)·2^64
     start = 2.0**64
     s, c = sum_from(e, start)
     sh, sl, ok = settle(s, c, start, top)
     inv = 1.0 / sh
+    # A far entry's y is 0 already: its clamped e^−746·2^64 over sh ≥ 2^64 rounds to 0.
     ys = [quotient(h, sh, sl, inv) for h in e]
-    for col in cols:
-        ok = ok & _near(col + (-top), LOW_D)
     ok = ok & _g_ok(gcols)
     tops = [col == top for col in cols]
-    return _products(ys, gcols, tops, times_y, True), ok
+    outs = _products(ys, gcols, tops, times_y, True)
+    if not far:
+        return outs, ok
+    for col in cols:
+        ok = ok & _far_ok(col + (-top), LOW_D, CUT_D)
+    return _zero_at_minus_inf(outs, cols), ok
 
 
-def _finish_w(cols: list[Lanes], gcols: list[Lanes], top: Lanes, times_y: bool):
+def _finish_w(cols: list[Lanes], gcols: list[Lanes], top: Lanes, times_y: bool, far: bool):
     neg_m = -top
     e = []
     for col in cols:
         h, low = exp_neg_pair_lanes(col, neg_m)  # h + low = e^(x − m)·2^32
+        if far:  # y = 0 at a far entry (the clamped pair, once divided, is not 0 in float64)
+            d = col + neg_m  # x − m as the exp forms it
+            h, low = where(d < float(LOW_W), 0.0, h), where(d < float(LOW_W), 0.0, low)
         e.append(h.wide() + low.wide())  # rounded far below the pair's own error
     total = e[0]
     for h in e[1:]:
@@ -141,13 +187,15 @@ def _finish_w(cols: list[Lanes], gcols: list[Lanes], top: Lanes, times_y: bool):
     ok = (total == total) & (abs(top) < math.inf)
     inv = 1.0 / total
     ys = [h * inv for h in e]
-    for col in cols:
-        ok = ok & _near(col + neg_m, float(LOW_W))  # x − m as the exp forms it
     gs = [g.wide() for g in gcols]
     ok = ok & _g_ok(gs)
     tops = [col == top for col in cols]
-    outs = _products(ys, gs, tops, times_y, False)
-    return [o.to(top.element) for o in outs], ok
+    outs = [o.to(top.element) for o in _products(ys, gs, tops, times_y, False)]
+    if not far:
+        return outs, ok
+    for col in cols:
+        ok = ok & _far_ok(col + neg_m, float(LOW_W), CUT_W)
+    return _zero_at_minus_inf(outs, cols), ok
 
 
 def _sum_pair(terms: list[Lanes]) -> tuple[Lanes, Lanes]:
@@ -159,14 +207,21 @@ def _sum_pair(terms: list[Lanes]) -> tuple[Lanes, Lanes]:
     return _two_sum(s, c)
 
 
-def _finish_lsm(cols: list[Lanes], gs: list[Lanes], top: Lanes, cancel: float):
+def _finish_lsm(
+    cols: list[Lanes], gs: list[Lanes], top: Lanes, cancel: float, far: bool, cut: float
+):
     """log_softmax's VJP g − y Σ g over double lanes (float32 rows widened: their
     exponentials then carry float64's rounding, as the NumPy path's y), ``row_products``'
     float64 row in lanes: τ and Σ g as pairs, Σ g/(1 + τ) a pair, at a unique max
     (g_k τ − Σ_{i≠k} g_i)/(1 + τ) from exact terms; a row whose F (as in ``row_products``)
-    exceeds ``cancel`` is flagged."""
+    exceeds ``cancel`` is flagged, and (``far``) one with an entry between ``cut`` and the
+    clamp."""
     neg_m = -top
     e = [exp_neg_lanes(col, neg_m) for col in cols]  # e^(x − m)·2^64
+    if far:  # g read as 0 at −∞; e 0 at a far entry, not in τ (one entry and −∞: τ = 0)
+        gs = _usable(cols, gs)
+        ds = [col + neg_m for col in cols]
+        e = [where(d < LOW_D, 0.0, h) for h, d in zip(e, ds, strict=True)]
     tops = [col == top for col in cols]
     one = top.splat(1.0)
     count = where(tops[0], one, 0.0)
@@ -211,33 +266,52 @@ def _finish_lsm(cols: list[Lanes], gs: list[Lanes], top: Lanes, cancel: float):
     risk = abs(ch) * lane_max(below) + tau_term
     size = lane_max([abs(o) for o in outs])
     ok = ok & ((risk < size * cancel) | (risk == size * cancel))
-    for col in cols:
-        ok = ok & _near(col + neg_m, LOW_D)
     ok = ok & _g_ok(gs)
-    return outs, ok
+    if not far:
+        return outs, ok
+    for d in ds:
+        ok = ok & _far_ok(d, LOW_D, cut)
+    return _zero_at_minus_inf(outs, cols), ok
 
 
-def _finish_lsm_d(cols: list[Lanes], gcols: list[Lanes], top: Lanes, _: bool):
-    return _finish_lsm(cols, gcols, top, CANCEL_D)
+def _finish_lsm_d(cols: list[Lanes], gcols: list[Lanes], top: Lanes, _: bool, far: bool):
+    return _finish_lsm(cols, gcols, top, CANCEL_D, far, CUT_D)
 
 
-def _finish_lsm_w(cols: list[Lanes], gcols: list[Lanes], top: Lanes, _: bool):
-    wide = [col.wide() for col in cols]
-    outs, ok = _finish_lsm(wide, [g.wide() for g in gcols], top.wide(), CANCEL_WIDE)
+def _finish_lsm_w(cols: list[Lanes], gcols: list[Lanes], top: Lanes, _: bool, far: bool):
+    """float32 rows widened: their far entries (below −746) are below float32's cut, so
+    none is flagged."""
+    wide, gs = [col.wide() for col in cols], [g.wide() for g in gcols]
+    outs, ok = _finish_lsm(wide, gs, top.wide(), CANCEL_WIDE, far, CUT_W)
     return [o.to(top.element) for o in outs], ok
 
 
-_BY_DTYPE: dict[types.Type, tuple[int, Finish]] = {
-    types.float32: (8, _finish_w),
-    types.float64: (4, _finish_d),
+# Per dtype: rows per group, the finish, and its far entries' test: the exp's clamp on x − m,
+# formed in double lanes or not (float32 rows widened for log_softmax's VJP).
+_Kind = tuple[int, Finish, float, bool]
+_BY_DTYPE: dict[types.Type, _Kind] = {
+    types.float32: (8, _finish_w, float(LOW_W), False),
+    types.float64: (4, _finish_d, LOW_D, False),
 }
-_LSM_BY_DTYPE: dict[types.Type, tuple[int, Finish]] = {
-    types.float32: (8, _finish_lsm_w),
-    types.float64: (4, _finish_lsm_d),
+_LSM_BY_DTYPE: dict[types.Type, _Kind] = {
+    types.float32: (8, _finish_lsm_w, LOW_D, True),
+    types.float64: (4, _finish_lsm_d, LOW_D, False),
 }
 
 
-def _product_rows(by_dtype: dict[types.Type, tuple[int, Finish]], times_y: bool):
+def _any_far(builder, cols: list[Lanes], top: Lanes, low: float, wide: bool):
+    """Whether a row of the call has an entry with x − m below ``low`` (−∞ too), as the
+    finish forms x − m: from the rows' minima (an i1)."""
+    from llvmlite import ir
+
+    if wide:
+        cols, top = [col.wide() for col in cols], top.wide()
+    far = (lane_min(cols) + (-top)) < low
+    bits = builder.bitcast(far.v, ir.IntType(top.width))
+    return builder.icmp_unsigned("!=", bits, ir.Constant(bits.type, 0))
+
+
+def _product_rows(by_dtype: dict[types.Type, _Kind], times_y: bool):
     """The intrinsic ``product_rows`` for one product: ``by_dtype``'s finish (``times_y``:
     softmax's y ⊙ t)."""
 
@@ -258,7 +332,7 @@ def _product_rows(by_dtype: dict[types.Type, tuple[int, Finish]], times_y: bool)
                 return None
         if not (isinstance(bad, types.Array) and bad.dtype == types.int8):
             return None
-        lanes, finish = by_dtype[element]
+        lanes, finish, low, wide = by_dtype[element]
         count = ROWS_PER_CALL // lanes  # groups per call
         width = n.count
         plan = [(int(k0), int(w)) for k0, w in tiles.py_func(width, lanes)]
@@ -271,12 +345,18 @@ def _product_rows(by_dtype: dict[types.Type, tuple[int, Finish]], times_y: bool)
                 src = array_data(context, builder, signature.args[k], v)
                 prefetch_rows(builder, src, xstart_v, ahead_v, width, size)
                 cols += load_rows(builder, src, xstart_v, width, plan, lanes, size, count)
-            outs, ok = finish(xcols, gcols, lane_max(xcols), times_y)
+            top = lane_max(xcols)
             bad_data = array_data(context, builder, signature.args[7], bad_v)
             out = array_data(context, builder, signature.args[0], dst_v)
-            store_rows(
-                builder, out, dstart_v, width, plan, lanes, size, count, outs, ok, bad_data, i0_v
-            )
+            # Two versions of the finish: the far entries' work only where a row has one.
+            with builder.if_else(_any_far(builder, xcols, top, low, wide)) as paths:
+                for path, far in zip(paths, (True, False), strict=True):
+                    with path:
+                        outs, ok = finish(xcols, gcols, top, times_y, far)
+                        store_rows(
+                            builder, out, dstart_v, width, plan, lanes, size, count,
+                            outs, ok, bad_data, i0_v,
+                        )  # fmt: skip
             return context.get_dummy_value()
 
         return types.none(dst, dstart, x, g, xstart, n, ahead, bad, i0), gen

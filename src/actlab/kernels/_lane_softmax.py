@@ -155,6 +155,14 @@ def lane_max(cols: list[Lanes]) -> Lanes:
     return top
 
 
+def lane_min(cols: list[Lanes]) -> Lanes:
+    """The minima of the lanes over the columns, from +∞, passing over NaN entries."""
+    low = cols[0].splat(math.inf)
+    for col in cols:
+        low = where(col < low, col, low)
+    return low
+
+
 def sum_from(terms: list[Lanes], start: float) -> tuple[Lanes, Lanes]:
     """(s, c): the terms added to ``start`` by Fast2Sum, each addition's error in c (exact
     where every term is at most s, e.g. exponentials scaled by 2^p below start = 2^p)."""
