@@ -129,7 +129,8 @@ def test_every_peer_runs_and_computes_the_same_function(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     data = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
-    assert len(data["tables"]) == 3 + 2 * len(actlab.names("elementwise")) + 2 + 1 + 2
+    # W1, W2, W3 (softmax and log_softmax); W4 and W5 per function, W5's two from y; W6; W7
+    assert len(data["tables"]) == 4 + 2 * len(actlab.names("elementwise")) + 2 + 1 + 2
     for t in data["tables"]:
         # float64 everywhere but W7 (float32 by design); values are at most about 25.
         tol = 1e-9 if t["dtype"] == "float64" else 1e-5
