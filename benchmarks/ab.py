@@ -51,6 +51,7 @@ CASES = {
     "softmax1000": ((65536, 1000), "softmax", "x"),
     "log_softmax1000": ((65536, 1000), "log_softmax", "x"),
     "softmax10": ((4_000_000, 10), "softmax", "x"),
+    "log_softmax10": ((4_000_000, 10), "log_softmax", "x"),
     # 8 MB in and out: in the L3 cache, so mostly the kernel's computing, less exposed to
     # the memory traffic of the machine's neighbours than the large cases
     "softmax10_l3": ((100_000, 10), "softmax", "x"),

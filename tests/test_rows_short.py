@@ -245,3 +245,103 @@ def test_the_lane_exps_give_the_row_exps_bits():
         scalars(x, neg_m, want[0], want[1])
         bits = np.int64 if dtype == np.float64 else np.int32
         np.testing.assert_array_equal(got.view(bits), want.view(bits))
+
+
+def _exact_log(x: np.ndarray) -> np.ndarray:
+    """log_softmax in long double, as shifted − log1p(τ) with τ summed without one maximum
+    (log of the whole sum would round 1 + τ: 0.1% off at τ = 4e−17)."""
+    xl = x.astype(np.longdouble)
+    shifted = xl - xl.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    rows = np.arange(x.shape[0])
+    top = np.argmax(np.nan_to_num(x, nan=-np.inf, neginf=-np.inf), axis=1)
+    e[rows, top] = 0
+    return shifted - np.log1p(e.sum(axis=1, keepdims=True))
+
+
+@needs_numba
+@pytest.mark.parametrize("n", LENGTHS)
+def test_float32_log_softmax_short_rows_within_an_ulp(n):
+    """float32 log_softmax over short rows (``rows_short.log_softmax_short``: the lane
+    kernel's τ and log1p(τ) in lanes): every row count and chunk, spreads from 0.1 to 30 and
+    rows with one entry 40 above the rest (τ ≈ 4e−18·n, which −log1p(τ) must keep), within
+    an ULP of the exact value (the bar is 2), no row flagged."""
+    from actlab.kernels import rows_short
+
+    rng = np.random.default_rng(200 + n)
+    for rows in (1, 7, 8, 9, 63, 64, 65, 129, 1000):
+        spread = np.array([0.1, 4.0, 30.0])[np.arange(rows) % 3, None]
+        x = (rng.standard_normal((rows, n)) * spread).astype(np.float32)
+        x[::4, 0] += 40.0
+        exact = _exact_log(x)
+        for chunk in (64, 1 << 16):
+            out = np.full_like(x, np.nan)
+            flags = np.zeros(rows, dtype=np.int8)
+            rows_short.log_softmax_short(x, out, flags, chunk)
+            assert not flags.any()
+            assert _ulps(out, exact) <= 1.0, (rows, chunk)
+
+
+@needs_numba
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 31, 32])
+def test_float32_log_softmax_short_special_rows(n):
+    """NaN, +∞ and all −∞ rows are flagged and get the NumPy path's values through the
+    public function; a −∞ entry gives −∞, a row of one finite entry among −∞ gives exactly
+    0 there, masked entries (−1e9 added) stay on the kernel; everything else within an ULP
+    of the exact log_softmax."""
+    from actlab.kernels import rows_short
+
+    rng = np.random.default_rng(300 + n)
+    rows = 131
+    x = (rng.standard_normal((rows, n)) * 10).astype(np.float32)
+    special = {7: "nan", 8: "inf", 63: "-inf", 64: "nan", 127: "inf", 128: "-inf"}
+    for r, kind in special.items():
+        if kind == "-inf":
+            x[r, :] = -np.inf
+        else:
+            x[r, (r * 7) % n] = float(kind)
+    if n > 1:
+        x[1, n // 2] = -np.inf
+        x[2, 1:] = -np.inf  # one finite entry
+        x[3, 1:] += np.float32(-1e9)  # a causal mask's row
+    out = np.empty_like(x)
+    flags = np.zeros(rows, dtype=np.int8)
+    rows_short.log_softmax_short(x, out, flags, 64)
+    assert set(np.flatnonzero(flags)) == set(special)
+
+    with on_tier("numpy"):
+        expected = actlab.log_softmax(x)
+    with on_tier("numba"):
+        got = actlab.log_softmax(x)
+    bad = np.flatnonzero(flags)
+    np.testing.assert_array_equal(got[bad], expected[bad])
+    ok = np.setdiff1d(np.arange(rows), bad)
+    finite = np.isfinite(x[ok])
+    assert np.array_equal(np.isneginf(got[ok]), ~finite)
+    assert _ulps(np.where(finite, got[ok], 0), np.where(finite, _exact_log(x[ok]), 0)) <= 1.0
+    if n > 1:
+        assert got[1, n // 2] == -np.inf
+        assert got[2, 0] == 0.0
+        assert np.all(got[3, 1:] < -9e8)
+
+
+@needs_numba
+def test_log_softmax_short_rows_take_the_lane_kernel_in_float32_only(monkeypatch):
+    """float32 rows of 2 to 32 entries take ``log_softmax_short``; float64 ones (log1p(τ)
+    would be needed as a pair) and longer rows take the long-row kernels."""
+    from actlab.kernels import rows_short
+
+    calls: list[tuple[str, int]] = []
+    original = rows_short.log_softmax_short
+
+    def counted(x, out, flags, chunk):
+        calls.append((x.dtype.name, x.shape[1]))
+        original(x, out, flags, chunk)
+
+    monkeypatch.setattr(rows_short, "log_softmax_short", counted)
+    rng = np.random.default_rng(5)
+    with on_tier("numba"):
+        for dtype, n in (("float32", 10), ("float64", 10), ("float32", 33)):
+            x = rng.standard_normal((4000, n)).astype(dtype)
+            assert _ulps(actlab.log_softmax(x), _exact_log(x)) <= 1.0
+    assert calls == [("float32", 10)]

@@ -2,7 +2,8 @@
 unrolled for the row length n): 8 rows per group in float32, 4 in float64, one row per
 vector lane; two float64 groups per call, side by side in one vector of 8.
 
-``rows_short`` calls ``softmax_rows`` for every 8 rows. For each group it
+``rows_short`` calls ``softmax_rows`` for every 8 rows (float32 log_softmax too: stages
+2–3 as below, then z = (x − m) − log1p(τ), ``_finish_log_w``). For each group it
 
 1. loads the rows' tiles and moves them into lanes by shuffles (``_lane_transpose``), the
    rows' maxima m found on the way;
@@ -38,8 +39,10 @@ from collections.abc import Callable
 from numba import types
 from numba.extending import intrinsic
 
+from ._exp_rows32 import LOW as LOW_W
 from ._exp_rows32 import exp_neg_pair_lanes
 from ._exp_rows64 import exp_neg_lanes
+from ._lane_log1p import log1p_lanes
 from ._lane_transpose import (
     array_data,
     concat,
@@ -53,6 +56,8 @@ from ._row_stores import quotient
 from ._vecmap import Lanes, Mask, where
 
 _LINE = 64  # bytes per cache line
+# ``softmax_rows``' kind: a tuple whose length names the function at compile time.
+SOFTMAX, LOG_SOFTMAX = (0,), (0, 0)
 # Finishes a group: (the lane vectors of x, their maxima) → (the quotients, the mask of
 # the rows that need no NumPy path).
 Finish = Callable[[list[Lanes], Lanes], tuple[list[Lanes], Mask]]
@@ -121,6 +126,27 @@ def _finish_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     return [h.fma(rh, low.fma(rh, h * rl)) * 2.0**-64 for h, low in normalised], ok
 
 
+def _finish_log_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
+    """float32 log_softmax: z = (x − m) − log1p(τ) in float64 (x − m exact there), rounded
+    once, as the long-row kernel's; τ = Σ e − 1 (one maximum's e^0; tied maxima stay in τ)
+    from the pair exps with the far entries (x − m < −104, −∞) left out as there, added by
+    Fast2Sum from 2^32 (each addition's error kept, so a tiny τ keeps its bits) and
+    log1p(τ) in lanes (``_lane_log1p``)."""
+    neg_m = -top
+    low = float(LOW_W)
+    e = []
+    for col in cols:
+        h, small = exp_neg_pair_lanes(col, neg_m)  # h + small = e^(x − m)·2^32
+        e.append(where(col + neg_m < low, 0.0, h.wide() + small.wide()))
+    start = 2.0**32
+    s, c = sum_from(e, start)
+    ok = (s == s) & (abs(top) < math.inf)
+    tau = ((s - 2.0 * start) + c) * 2.0**-32  # s − 2^33 exact: s is a multiple of its ULP
+    big = log1p_lanes(where(ok, tau, 0.0))
+    m = top.wide()
+    return [((col.wide() - m) - big).to(top.element) for col in cols], ok
+
+
 # Rows per call of ``softmax_rows``: one group of 8 float32 lanes; two groups of 4 float64
 # lanes, computed as one vector of 8 (LLVM splits it into two registers, so that the two
 # groups' chains of dependent operations, the sum's and the reciprocal's above all,
@@ -129,10 +155,12 @@ def _finish_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
 # before, `python benchmarks/ab.py 56392b8 --cases softmax10,softmax10_l3 --rounds 21`;
 # float32's pair exp on 16 lanes spilled registers and was slower).
 ROWS_PER_CALL = 8
-# Per dtype: rows per group (one 32-byte register of lanes), and the group's finish.
-_BY_DTYPE: dict[types.Type, tuple[int, Finish]] = {
-    types.float32: (8, _finish_w),
-    types.float64: (4, _finish_d),
+# Per function (the length of ``softmax_rows``' kind tuple), per dtype: rows per group (one
+# 32-byte register of lanes), and the group's finish. log_softmax: float32 only (float64
+# needs log1p(τ) as a pair; its short rows take the long-row kernel).
+_BY_KIND: dict[int, dict[types.Type, tuple[int, Finish]]] = {
+    len(SOFTMAX): {types.float32: (8, _finish_w), types.float64: (4, _finish_d)},
+    len(LOG_SOFTMAX): {types.float32: (8, _finish_log_w)},
 }
 
 
@@ -216,18 +244,22 @@ def store_rows(builder, dst, start, width, plan, lanes, size, count, results, ok
 
 
 @intrinsic
-def softmax_rows(typingctx, dst, dstart, x, xstart, n, ahead, bad, i0):
-    """dst[dstart + j·n + k] = softmax of row j of x[xstart + j·n : …] at k, for the call's
-    ``ROWS_PER_CALL`` rows j (one group in float32, two in float64); bad[i0 + j] = 1 for a
-    row the NumPy path must take (its output is then meaningless), else 0. ``n``: a tuple
-    whose length is the row length (2 ≤ n ≤ 32); ``ahead`` > 0: prefetch the call's lines
-    that many elements further on."""
+def softmax_rows(typingctx, dst, dstart, x, xstart, n, kind, ahead, bad, i0):
+    """dst[dstart + j·n + k] = softmax (or log_softmax) of row j of x[xstart + j·n : …] at
+    k, for the call's ``ROWS_PER_CALL`` rows j (one group in float32, two in float64);
+    bad[i0 + j] = 1 for a row the NumPy path must take (its output is then meaningless),
+    else 0. ``n``: a tuple whose length is the row length (2 ≤ n ≤ 32); ``kind``:
+    ``SOFTMAX`` or ``LOG_SOFTMAX`` (a tuple whose length names the function); ``ahead`` > 0:
+    prefetch the call's lines that many elements further on."""
     if not isinstance(n, types.UniTuple) or not 2 <= n.count <= 32:
         return None
-    if not (isinstance(x, types.Array) and x.dtype in _BY_DTYPE):
+    if not isinstance(kind, types.UniTuple) or kind.count not in _BY_KIND:
+        return None
+    by_dtype = _BY_KIND[kind.count]
+    if not (isinstance(x, types.Array) and x.dtype in by_dtype):
         return None
     element = x.dtype
-    lanes, finish = _BY_DTYPE[element]
+    lanes, finish = by_dtype[element]
     count = ROWS_PER_CALL // lanes  # groups per call
     if not (isinstance(dst, types.Array) and dst.dtype == element):
         return None
@@ -238,14 +270,14 @@ def softmax_rows(typingctx, dst, dstart, x, xstart, n, ahead, bad, i0):
     size = element.bitwidth // 8
 
     def gen(context, builder, signature, args):
-        dst_v, dstart_v, x_v, xstart_v, _, ahead_v, bad_v, i0_v = args
+        dst_v, dstart_v, x_v, xstart_v, _, _, ahead_v, bad_v, i0_v = args
         src = array_data(context, builder, signature.args[2], x_v)
         prefetch_rows(builder, src, xstart_v, ahead_v, width, size)
         cols = load_rows(builder, src, xstart_v, width, plan, lanes, size, count)
         ys, ok = finish(cols, lane_max(cols))
-        bad_data = array_data(context, builder, signature.args[6], bad_v)
+        bad_data = array_data(context, builder, signature.args[7], bad_v)
         out = array_data(context, builder, signature.args[0], dst_v)
         store_rows(builder, out, dstart_v, width, plan, lanes, size, count, ys, ok, bad_data, i0_v)
         return context.get_dummy_value()
 
-    return types.none(dst, dstart, x, xstart, n, ahead, bad, i0), gen
+    return types.none(dst, dstart, x, xstart, n, kind, ahead, bad, i0), gen

@@ -67,6 +67,10 @@ def _numba_kernel(name: str, dtype: np.dtype, n: int) -> Callable[..., Any] | No
         from . import rows_short
 
         return rows_short.softmax_short
+    if name == "log_softmax" and n <= SHORT_ROW and dtype == np.float32:
+        from . import rows_short
+
+        return rows_short.log_softmax_short
     if dtype == np.float64:
         return getattr(rows64, f"{name}_d")
     return getattr(rows32, f"{name}_w")

@@ -1,5 +1,6 @@
-"""Compiled softmax and the Jacobian products of softmax and log_softmax over short rows
-(n ≤ ``rowpath.SHORT_ROW``, e.g. 10 classes), float32 and float64 (numba).
+"""Compiled softmax, float32 log_softmax, and the Jacobian products of softmax and
+log_softmax over short rows (n ≤ ``rowpath.SHORT_ROW``, e.g. 10 classes), float32 and
+float64 (numba).
 
 A loop per row would run its max, exp and sum over n values at a time: with n = 10 the
 exp's vectors are mostly empty and the per-row reductions are scalar chains. Here the rows
@@ -26,7 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._lane_products import product_rows_lsm, product_rows_t, product_rows_y
-from ._lane_softmax import ROWS_PER_CALL, softmax_rows
+from ._lane_softmax import LOG_SOFTMAX, ROWS_PER_CALL, SOFTMAX, softmax_rows
 from ._numba_math import PARALLEL, SCALAR
 
 # Rows per block: a unit of the prefetch and of the parallel chunks; the padded copy of a
@@ -35,18 +36,18 @@ BLOCK = 64
 
 
 @njit(**SCALAR)
-def _single_entries(x, out, flags):
-    """Rows of one entry (no tiles): e^0/e^0 = 1 where the entry is finite; the others are
-    flagged for the NumPy path."""
+def _single_entries(x, out, flags, value):
+    """Rows of one entry (no tiles): ``value`` (softmax's e^0/e^0 = 1, log_softmax's 0)
+    where the entry is finite; the others are flagged for the NumPy path."""
     for r in range(x.shape[0]):
-        out[r, 0] = 1.0
+        out[r, 0] = value
         flags[r] = 0 if abs(x[r, 0]) < math.inf else 1
 
 
 @njit(**PARALLEL)
-def _softmax_short(x, out, flags, chunk, row):
+def _softmax_short(x, out, flags, chunk, row, kind):
     """``softmax_short`` for rows of n = len(row) entries, 2 ≤ n ≤ 32 (``row``: a tuple that
-    gives n to the compiler, ``_lane_softmax``)."""
+    gives n to the compiler, ``_lane_softmax``; ``kind``: softmax or log_softmax, likewise)."""
     n_rows, n = x.shape
     xf = x.reshape(n_rows * n)
     of = out.reshape(n_rows * n)
@@ -64,13 +65,13 @@ def _softmax_short(x, out, flags, chunk, row):
                 ahead = size if b + 1 < whole else 0
                 for i0 in range(0, BLOCK, ROWS_PER_CALL):
                     at = (r0 + i0) * n
-                    softmax_rows(of, at, xf, at, row, ahead, bad, i0)
+                    softmax_rows(of, at, xf, at, row, kind, ahead, bad, i0)
             else:  # fewer rows: from a copy padded with zero rows, into a block of scratch
                 tail = np.zeros(size, dtype=x.dtype)
                 tail[: rows * n] = xf[r0 * n :]
                 results = np.empty(size, dtype=x.dtype)
                 for i0 in range(0, BLOCK, ROWS_PER_CALL):
-                    softmax_rows(results, i0 * n, tail, i0 * n, row, 0, bad, i0)
+                    softmax_rows(results, i0 * n, tail, i0 * n, row, kind, 0, bad, i0)
                 of[r0 * n :] = results[: rows * n]
             for i in range(rows):
                 flags[r0 + i] = bad[i]
@@ -84,9 +85,19 @@ def softmax_short(x: np.ndarray, out: np.ndarray, flags: np.ndarray, chunk: int)
     length in use."""
     n = x.shape[1]
     if n < 2:
-        _single_entries(x, out, flags)
+        _single_entries(x, out, flags, 1.0)
     else:
-        _softmax_short(x, out, flags, chunk, (0,) * n)
+        _softmax_short(x, out, flags, chunk, (0,) * n, SOFTMAX)
+
+
+def log_softmax_short(x: np.ndarray, out: np.ndarray, flags: np.ndarray, chunk: int) -> None:
+    """log_softmax as ``softmax_short``, float32 only (``_lane_softmax._finish_log_w``);
+    rows that hold NaN or +∞, or only −∞, are flagged."""
+    n = x.shape[1]
+    if n < 2:
+        _single_entries(x, out, flags, 0.0)
+    else:
+        _softmax_short(x, out, flags, chunk, (0,) * n, LOG_SOFTMAX)
 
 
 # The products ``_product_short`` computes, by its ``kind``.
