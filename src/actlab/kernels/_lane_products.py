@@ -51,6 +51,7 @@ from ._exp_rows32 import LOW as LOW_W
 from ._exp_rows32 import exp_neg_pair_lanes
 from ._exp_rows64 import LOW as LOW_D
 from ._exp_rows64 import exp_neg_lanes
+from ._lane_log1p import sum_pair, two_sum
 from ._lane_softmax import (
     ROWS_PER_CALL,
     lane_max,
@@ -78,16 +79,9 @@ from .row_products import (
 Finish = Callable[[list[Lanes], list[Lanes], Lanes, bool, bool], tuple[list[Lanes], Mask]]
 
 
-def _two_sum(a: Lanes, b: Lanes) -> tuple[Lanes, Lanes]:
-    """(s, err) with s + err = a + b exactly."""
-    s = a + b
-    bv = s - a
-    return s, (a - (s - bv)) + (b - bv)
-
-
 def _shifted(g: Lanes, a: Lanes, s: Lanes) -> Lanes:
     """(g − a) + s with g − a an exact pair (double lanes)."""
-    hi, lo = _two_sum(g, -a)
+    hi, lo = two_sum(g, -a)
     return hi + (lo + s)
 
 
@@ -145,7 +139,7 @@ def _products(ys: list[Lanes], gs: list[Lanes], tops: list[Mask], times_y: bool,
     for y, g in zip(ys, gs, strict=True):
         term = y * (a - g)
         if compensated:
-            s, err = _two_sum(s, term)
+            s, err = two_sum(s, term)
             c = c + err
         else:
             s = s + term
@@ -198,15 +192,6 @@ def _finish_w(cols: list[Lanes], gcols: list[Lanes], top: Lanes, times_y: bool, 
     return _zero_at_minus_inf(outs, cols), ok
 
 
-def _sum_pair(terms: list[Lanes]) -> tuple[Lanes, Lanes]:
-    """Σ terms as a pair (hi, lo), each addition's error recovered by TwoSum."""
-    s, c = terms[0], terms[0].splat(0.0)
-    for t in terms[1:]:
-        s, err = _two_sum(s, t)
-        c = c + err
-    return _two_sum(s, c)
-
-
 def _finish_lsm(
     cols: list[Lanes], gs: list[Lanes], top: Lanes, cancel: float, far: bool, cut: float
 ):
@@ -234,13 +219,13 @@ def _finish_lsm(
     start = 2.0**64
     s, c = sum_from(e, start)
     ok = (s == s) & (abs(top) < math.inf)
-    th, tl = _two_sum(s - 2.0 * start, c)
+    th, tl = two_sum(s - 2.0 * start, c)
     th, tl = th * 2.0**-64, tl * 2.0**-64
-    one_h, one_l = _two_sum(one, th)
+    one_h, one_l = two_sum(one, th)
     one_l = one_l + tl
     inv = 1.0 / one_h
     inv = inv - inv * ((one_h.fma(inv, -1.0)) + one_l * inv)  # 1/(1 + τ), refined
-    gh, gl = _sum_pair(gs)
+    gh, gl = sum_pair(gs)
     # Σ g/(1 + τ) as a pair: a quotient and one exact-residual step (``div_dd_pair``)
     ch = gh * inv
     cl = (((-ch).fma(one_h, gh) + gl) - ch * one_l) * inv
@@ -255,8 +240,8 @@ def _finish_lsm(
         gk = where(t, g, gk)
     ph = gk * th
     pl = gk.fma(th, -ph) + gk * tl
-    oh, ol = _two_sum(gh, -gk)
-    nh, nl = _two_sum(ph, -oh)
+    oh, ol = two_sum(gh, -gk)
+    nh, nl = two_sum(ph, -oh)
     top_out = (nh + ((nl + pl) - (ol + gl))) * inv
     outs = [where(t & unique, top_out, o) for o, t in zip(outs, tops, strict=True)]
     # F: the largest y_j |Σ g| below the max (e_j |ch|·2^64 scale) against the largest |out|

@@ -2,8 +2,9 @@
 unrolled for the row length n): 8 rows per group in float32, 4 in float64, one row per
 vector lane; two float64 groups per call, side by side in one vector of 8.
 
-``rows_short`` calls ``softmax_rows`` for every 8 rows (float32 log_softmax too: stages
-2–3 as below, then z = (x − m) − log1p(τ), ``_finish_log_w``). For each group it
+``rows_short`` calls ``softmax_rows`` for every 8 rows (log_softmax too: stages 2–3 as
+below, then z = (x − m) − log1p(τ) with log1p in lanes, ``_finish_log_w``,
+``_finish_log_d``). For each group it
 
 1. loads the rows' tiles and moves them into lanes by shuffles (``_lane_transpose``), the
    rows' maxima m found on the way;
@@ -41,8 +42,9 @@ from numba.extending import intrinsic
 
 from ._exp_rows32 import LOW as LOW_W
 from ._exp_rows32 import exp_neg_pair_lanes
+from ._exp_rows64 import LOW as LOW_D
 from ._exp_rows64 import exp_neg_lanes
-from ._lane_log1p import log1p_lanes
+from ._lane_log1p import log1p_lanes, log1p_pair_lanes, sum_pair, two_sum
 from ._lane_transpose import (
     array_data,
     concat,
@@ -52,7 +54,7 @@ from ._lane_transpose import (
     tiles,
     vector_half,
 )
-from ._row_stores import quotient
+from ._row_stores import quotient, shifted_pair
 from ._vecmap import Lanes, Mask, where
 
 _LINE = 64  # bytes per cache line
@@ -147,6 +149,32 @@ def _finish_log_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     return [((col.wide() - m) - big).to(top.element) for col in cols], ok
 
 
+def _finish_log_d(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
+    """float64 log_softmax, as the long-row kernel's: z = x − M, M = m + log1p(τ) as a pair
+    (``log1p_pair_lanes``), x − M by TwoSum, one rounding. τ as a pair: the exponentials
+    below the max (the far ones, below −746 and −∞, left out) added by TwoSum, each error
+    kept, and the other maxima's 1 each. (Added from 2^64 as softmax's sum, the errors'
+    own sum would carry n·2^−53 of a tiny τ, which −log1p(τ) ≈ −τ shows: 2.2 ULP measured
+    where one entry stands 40 above 31 others.)"""
+    neg_m = -top
+    e = [where(col + neg_m < LOW_D, 0.0, exp_neg_lanes(col, neg_m)) for col in cols]
+    tops = [col == top for col in cols]
+    below = [where(t, 0.0, h) for h, t in zip(e, tops, strict=True)]
+    one = top.splat(1.0)
+    others = top.splat(-1.0)  # the maxima but one
+    for t in tops:
+        others = others + where(t, one, 0.0)
+    sh, sl = sum_pair(below)
+    th, tl = two_sum(others * 2.0**64, sh)
+    tl = tl + sl
+    ok = (th == th) & (tl == tl) & (abs(top) < math.inf)
+    th, tl = where(ok, th * 2.0**-64, 0.0), where(ok, tl * 2.0**-64, 0.0)
+    big, small = log1p_pair_lanes(th, tl)
+    mh, ml = two_sum(top, big)
+    neg_mh, neg_ml = -mh, -(ml + small)
+    return [shifted_pair(col, neg_mh, neg_ml) for col in cols], ok
+
+
 # Rows per call of ``softmax_rows``: one group of 8 float32 lanes; two groups of 4 float64
 # lanes, computed as one vector of 8 (LLVM splits it into two registers, so that the two
 # groups' chains of dependent operations, the sum's and the reciprocal's above all,
@@ -156,11 +184,10 @@ def _finish_log_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
 # float32's pair exp on 16 lanes spilled registers and was slower).
 ROWS_PER_CALL = 8
 # Per function (the length of ``softmax_rows``' kind tuple), per dtype: rows per group (one
-# 32-byte register of lanes), and the group's finish. log_softmax: float32 only (float64
-# needs log1p(τ) as a pair; its short rows take the long-row kernel).
+# 32-byte register of lanes), and the group's finish.
 _BY_KIND: dict[int, dict[types.Type, tuple[int, Finish]]] = {
     len(SOFTMAX): {types.float32: (8, _finish_w), types.float64: (4, _finish_d)},
-    len(LOG_SOFTMAX): {types.float32: (8, _finish_log_w)},
+    len(LOG_SOFTMAX): {types.float32: (8, _finish_log_w), types.float64: (4, _finish_log_d)},
 }
 
 

@@ -59,7 +59,7 @@ def _shifted(x: Lanes, m: Lanes, big: Lanes) -> Lanes:
     return (x.wide() - m) - big
 
 
-def _shifted_pair(x: Lanes, neg_mh: Lanes, neg_ml: Lanes) -> Lanes:
+def shifted_pair(x: Lanes, neg_mh: Lanes, neg_ml: Lanes) -> Lanes:
     s = x + neg_mh
     bv = s - x
     err = (x - (s - bv)) + (neg_mh - bv)
@@ -82,7 +82,7 @@ _scaled_top_span = span_map(_scaled_top, inputs=2, scalars=3, **_ROWS)
 _scaled_at_span = span_map(_scaled, inputs=1, scalars=1, one_entry=True, **_ROWS)
 _quotient_span = span_map(quotient, inputs=1, scalars=3, **_ROWS)
 _shifted_span = span_map(_shifted, inputs=1, scalars=2, **_ROWS)
-_shifted_pair_span = span_map(_shifted_pair, inputs=1, scalars=2, **_ROWS)
+_shifted_pair_span = span_map(shifted_pair, inputs=1, scalars=2, **_ROWS)
 
 
 @njit(**SCALAR)

@@ -63,14 +63,10 @@ def _numba_kernel(name: str, dtype: np.dtype, n: int) -> Callable[..., Any] | No
     from . import dispatch, rows32, rows64  # numba is imported here, on first use
 
     dispatch._numba_threads()
-    if name == "softmax" and n <= SHORT_ROW:
+    if name in ("softmax", "log_softmax") and n <= SHORT_ROW:
         from . import rows_short
 
-        return rows_short.softmax_short
-    if name == "log_softmax" and n <= SHORT_ROW and dtype == np.float32:
-        from . import rows_short
-
-        return rows_short.log_softmax_short
+        return getattr(rows_short, f"{name}_short")
     if dtype == np.float64:
         return getattr(rows64, f"{name}_d")
     return getattr(rows32, f"{name}_w")

@@ -1,6 +1,5 @@
-"""Compiled softmax, float32 log_softmax, and the Jacobian products of softmax and
-log_softmax over short rows (n ≤ ``rowpath.SHORT_ROW``, e.g. 10 classes), float32 and
-float64 (numba).
+"""Compiled softmax, log_softmax, and the Jacobian products of softmax and log_softmax over
+short rows (n ≤ ``rowpath.SHORT_ROW``, e.g. 10 classes), float32 and float64 (numba).
 
 A loop per row would run its max, exp and sum over n values at a time: with n = 10 the
 exp's vectors are mostly empty and the per-row reductions are scalar chains. Here the rows
@@ -91,7 +90,7 @@ def softmax_short(x: np.ndarray, out: np.ndarray, flags: np.ndarray, chunk: int)
 
 
 def log_softmax_short(x: np.ndarray, out: np.ndarray, flags: np.ndarray, chunk: int) -> None:
-    """log_softmax as ``softmax_short``, float32 only (``_lane_softmax._finish_log_w``);
+    """log_softmax as ``softmax_short`` (``_lane_softmax._finish_log_w``, ``_finish_log_d``);
     rows that hold NaN or +∞, or only −∞, are flagged."""
     n = x.shape[1]
     if n < 2:
