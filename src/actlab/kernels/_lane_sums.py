@@ -1,11 +1,12 @@
 """The compensated lane sums of the float64 row kernels, as an LLVM IR loop whose lanes stay
 in registers.
 
-``lane_sums(a, s, c)`` sums the float64 row a (0 ≤ a ≤ 2^64: the scaled exponentials) in
-``LANES`` lanes, LANES·⌊n/LANES⌋ entries, and writes each lane's sum to s and its error to
-c. Each lane starts at 2^64 ≥ every term, so a Fast2Sum recovers each addition's error
-exactly: h = s + v, c += v − (h − s). The caller takes 2^64 back from each lane (exact),
-adds the last entries and combines the lanes.
+``lane_sums_from(a, s, c, top)`` sums the float64 row a in ``LANES`` lanes,
+LANES·⌊n/LANES⌋ entries, and writes each lane's sum to s and its error to c. Each lane
+starts at ``top``, a power of two ≥ 2·Σ|a| (2^64 ≥ every scaled exponential, for softmax's
+sum), so a Fast2Sum recovers each addition's error exactly: h = s + v, c += v − (h − s).
+The caller (``rows64.lane_total``) takes ``top`` back from each lane (exact), adds the
+last entries and combines the lanes.
 
 The same loop in numba kept the lanes in the small arrays s and c and loaded and stored
 them for every group of entries (the arrays may alias the rows, so LLVM cannot keep them
@@ -74,19 +75,6 @@ def _float64_rows(*arrays) -> bool:
     return all(
         isinstance(x, types.Array) and x.ndim == 1 and x.dtype == types.float64 for x in arrays
     )
-
-
-@intrinsic
-def lane_sums(typingctx, a, s, c):
-    """s[k], c[k] for k < LANES: lane k's Fast2Sum chain over a[k::LANES] (whole groups of
-    LANES entries only), started at 2^64, and its errors."""
-    if not _float64_rows(a, s, c):
-        return None
-
-    def gen(context, builder, signature, args):
-        return _emit_lane_sums(context, builder, signature, args, ir.Constant(ir.DoubleType(), TOP))
-
-    return types.none(a, s, c), gen
 
 
 @intrinsic

@@ -156,7 +156,7 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
             # A small τ or a large scale: ``tau_d``'s exponentials (0 at the maxima and the far
             # entries; recomputed here for a large scale), the maxima set apart.
             if not exact:
-                tau_d(row, m_row, e, row, lane_s, lane_c)
+                tau_d(row, m_row, e, row, lane_s, lane_c, tau)
             store_scaled_top(e, s * inv * UNSCALE_D, row, m_row, s * inv, grad[r])
             at_max = row[t] == m_row
             g = -(tau * inv) if at_max else e[t] * (inv * UNSCALE_D) - 1.0

@@ -18,7 +18,7 @@ Per row, after the exponentials e_j = e^(x_j − m) of the forward kernels (``ro
   rows flagged (``CANCEL_W``/``_D``).
 
 float32 rows compute in float64 (the exponentials as exact float32 pairs) and round once;
-float64 rows take compensated sums (``_lane_total``: 16 Fast2Sum lanes started at a power
+float64 rows take compensated sums (``rows64.lane_total``: 16 Fast2Sum lanes started at a power
 of two above twice the terms' size) and g − a as an exact pair.
 
 Entries whose exponential the forward kernels clamp (x − m below −104 in float32, −746 in
@@ -45,7 +45,6 @@ from ._exp_rows32 import LOW as LOW_W
 from ._exp_rows32 import UNSCALE as UNSCALE_W
 from ._exp_rows64 import LOW as LOW_D
 from ._exp_rows64 import UNSCALE as UNSCALE_D
-from ._lane_sums import LANES, lane_sums_from
 from ._numba_math import KERNEL, PARALLEL, REDUCE, SCALAR, fma
 from ._order_keys import first_max, from_key, max_key
 from ._row_stores import quotient
@@ -55,7 +54,7 @@ from .rows import _two_sum
 from .rows32 import _exp_row as _exp_row_w
 from .rows32 import _sum_w, tau_lean_w
 from .rows64 import _exp_row as _exp_row_d
-from .rows64 import _sum_lanes, new_lanes, tau_lean_d
+from .rows64 import _sum_lanes, lane_total, new_lanes, pow2_above, tau_lean_d
 
 # A row's |g| summed must stay below this: then g − a, s, Σ g and the lanes' start (below
 # 2^64·4(n|a| + Σ|g|)) are finite in float64.
@@ -124,31 +123,9 @@ def _shifted_dot_w(eh, el, row, g, m, a):
 
 
 @njit(**KERNEL)
-def _pow2_above(v):
-    """The least power of two ≥ v (v ≥ 0, finite)."""
-    return math.ldexp(1.0, math.frexp(v)[1])
-
-
-@njit(**KERNEL)
-def _lane_total(a, s, c, top):
-    """Σ a as a pair (hi, lo), compensated: the lanes of ``lane_sums_from`` started at
-    ``top`` (a power of two ≥ 2·Σ|a|), then the last entries and the lanes by TwoSum."""
-    lane_sums_from(a, s, c, top)
-    h = 0.0
-    lo = 0.0
-    for j in range(LANES * (a.shape[0] // LANES), a.shape[0]):
-        h, err = _two_sum(h, a[j])
-        lo += err
-    for k in range(LANES):
-        h, err = _two_sum(h, s[k] - top)
-        lo += err + c[k]
-    return _two_sum(h, lo)
-
-
-@njit(**KERNEL)
 def _dot_terms_d(e, row, g, m, a, terms):
     """terms_j = e_j (a − g_j), 0 at a far entry or a −∞ entry (a vectorised map; their sum
-    is ``_lane_total``'s)."""
+    is ``lane_total``'s)."""
     neg_m = -m
     for j in range(row.shape[0]):
         v = row[j]
@@ -430,8 +407,8 @@ def softmax_product_d(x, g, out, flags, chunk, times_y):
                 continue
             a = top_g / n_top
             _dot_terms_d(e, row, gr, m_row, a, terms)
-            top = _pow2_above(2.0 * (n * abs(a) + g_abs) * 2.0**64)  # ≥ 2·Σ|terms|
-            ph, pl = _lane_total(terms, lane_s, lane_c, top)
+            top = pow2_above(2.0 * (n * abs(a) + g_abs) * 2.0**64)  # ≥ 2·Σ|terms|
+            ph, pl = lane_total(terms, lane_s, lane_c, top)
             s = (ph + pl) / sh
             if n_far and _far_visible(
                 row, gr, m_row, a, s, g_abs, times_y, LOW_D, HALF_TINY_LOG2_D, 60
@@ -502,7 +479,7 @@ def _log_softmax_vjp_row_d(row, gr, out_r, m_row, th, tl, e, terms, lane_s, lane
     if not (th == th and g_abs < G_LIMIT):
         return True
     _usable_g(row, gr, terms)
-    gh, gl = _lane_total(terms, lane_s, lane_c, _pow2_above(2.0 * g_abs))
+    gh, gl = lane_total(terms, lane_s, lane_c, pow2_above(2.0 * g_abs))
     total = gh + gl
     one_h, one_l = _two_sum(1.0, th)
     inv = 1.0 / one_h
@@ -569,7 +546,7 @@ def softmax_product_given_y_w(x, y, g, out, flags, chunk):
 
 @njit(**PARALLEL)
 def softmax_product_given_y_d(x, y, g, out, flags, chunk):
-    """float64 rows, the caller's y: s compensated (``_lane_total``)."""
+    """float64 rows, the caller's y: s compensated (``rows64.lane_total``)."""
     _given_y_rows(x, y, g, out, flags, chunk)
 
 
@@ -595,6 +572,6 @@ def _given_y_rows(x, y, g, out, flags, chunk):
             if not (nan == 0.0 and size < G_LIMIT):
                 flags[r] = 1
                 continue
-            sh, sl = _lane_total(terms, lane_s, lane_c, _pow2_above(2.0 * size))
+            sh, sl = lane_total(terms, lane_s, lane_c, pow2_above(2.0 * size))
             _given_span(out[r], 0, n, True, yr, row, gr, a, sh + sl)
         fence()  # the streamed stores of the chunk, visible before it is reported done

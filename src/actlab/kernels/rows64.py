@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._exp_rows64 import LOW, UNSCALE, exp_neg_d
-from ._lane_sums import LANES, TOP, lane_sums
+from ._lane_sums import LANES, TOP, lane_sums_from
 from ._numba_math import KERNEL, PARALLEL, REDUCE, SCALAR
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
 from ._row_stores import store_quotient, store_shifted_pair
@@ -76,23 +76,37 @@ def _exp_row_tau(row, m, e, nxt):
 @njit(**KERNEL)
 def _sum_lanes(a, s, c):
     """Σ a as a pair (hi, lo): a compensated sum of ``a`` (0 ≤ a ≤ 2^64, the scaled
-    exponentials).
+    exponentials): ``lane_total`` from 2^64.
 
-    The row in LANES Fast2Sum chains started at 2^64 (``_lane_sums``, in registers), each
-    lane then less its 2^64 (exact: s ≥ 2^64 is a multiple of 2^64's ULP), the last
-    entries and the lanes added by TwoSum. (Fused into the exp loop, the lanes cost twice
-    the exp: that loop then no longer vectorised well.)
+    (Fused into the exp loop, the lanes cost twice the exp: that loop then no longer
+    vectorised well.)
     """
-    lane_sums(a, s, c)
+    return lane_total(a, s, c, TOP)
+
+
+@njit(**KERNEL)
+def lane_total(a, s, c, top):
+    """Σ a as a pair (hi, lo), compensated: the row in LANES Fast2Sum chains started at
+    ``top`` (a power of two ≥ 2·Σ|a|; ``_lane_sums``, in registers), each lane then less
+    ``top`` (exact), the last entries and the lanes added by TwoSum. The chains' errors are
+    summed with rounding, about n·2^−53 of them: negligible against Σ a where top is near
+    2·Σ|a|, not where it is far above (a tiny τ summed from 2^64)."""
+    lane_sums_from(a, s, c, top)
     h = 0.0
     lo = 0.0
     for j in range(LANES * (a.shape[0] // LANES), a.shape[0]):
-        h, e = _two_sum(h, a[j])
-        lo += e
+        h, err = _two_sum(h, a[j])
+        lo += err
     for k in range(LANES):
-        h, e = _two_sum(h, s[k] - TOP)
-        lo += e + c[k]
+        h, err = _two_sum(h, s[k] - top)
+        lo += err + c[k]
     return _two_sum(h, lo)
+
+
+@njit(**SCALAR)
+def pow2_above(v):
+    """The least power of two ≥ v (v ≥ 0, finite)."""
+    return math.ldexp(1.0, math.frexp(v)[1])
 
 
 @njit(**REDUCE)
@@ -106,14 +120,17 @@ def _count_top(row, m):
 
 
 @njit(**KERNEL)
-def tau_d(row, m, e, nxt, s, c):
+def tau_d(row, m, e, nxt, s, c, bound):
     """(τ as a pair th + tl, n_top, the next row's max key), τ = Σ_{x_j ≠ m} e^(x_j − m) +
     (n_top − 1); the scaled exponentials stay in e (0 at the max). th is NaN for a row
-    holding NaN or +∞, or only −∞ (the caller flags it)."""
+    holding NaN or +∞, or only −∞ (the caller flags it). ``bound`` ≥ Σ_{x_j ≠ m} e^(x_j − m)
+    within a factor of 2 (the lean τ): the lanes start just above the sum, so that a tiny
+    τ keeps its relative accuracy (from 2^64, a τ of 1e−16 over 32 entries lost 3 ULP of
+    log_softmax's top entry)."""
     if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
         return math.nan, 0.0, 0.0, max_key(nxt)
     key = _exp_row_tau(row, m, e, nxt)
-    sh, sl = _sum_lanes(e, s, c)
+    sh, sl = lane_total(e, s, c, pow2_above(4.0 * bound * 2.0**64))
     n_top = _count_top(row, m)
     th, err = _two_sum(sh * UNSCALE, n_top - 1.0)  # the unscaling is exact unless subnormal
     return th, err + sl * UNSCALE, n_top, key
@@ -145,7 +162,7 @@ def tau_lean_d(row, m, e, nxt, s, c):
     tl = err + sl * UNSCALE
     exact = th < TAU_EXACT_BELOW
     if exact:
-        th, tl, _, _ = tau_d(row, m, e, row, s, c)
+        th, tl, _, _ = tau_d(row, m, e, row, s, c, th)
     return th, tl, key, exact
 
 
