@@ -40,8 +40,8 @@ __all__ = ["Transform", "product_kernel", "run", "run_product"]
 # allocation and scheduling are amortised, and that the float32 kernels' pipelining (the
 # exp of one row overlaps the loading of the next) rarely restarts at a chunk's first row.
 _CHUNK_ELEMENTS = 1 << 18
-# softmax rows up to this length take the short-row kernels (``rows_short``: blocks of rows
-# transposed, one vector lane per row).
+# softmax and log_softmax rows (and their products) up to this length take the short-row
+# kernels (``rows_short``: blocks of rows transposed, one vector lane per row).
 SHORT_ROW = 32
 # Elements per parallel chunk of the short-row kernels: many of their blocks (the scratch is
 # allocated once per chunk), and enough chunks that two threads share the work evenly.
