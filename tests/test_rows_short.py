@@ -37,6 +37,17 @@ def _bound(dtype: str) -> float:
     return 1.0 if dtype == "float32" else FLOAT64_KERNEL_ULPS["softmax"]
 
 
+def _each_chunk_within(kernel, x: np.ndarray, exact: np.ndarray, bound: float) -> None:
+    """``kernel`` over x with one block per parallel chunk and with many: no row flagged,
+    every row within ``bound`` ULP of ``exact``."""
+    for chunk in (64, 1 << 16):
+        out = np.full_like(x, np.nan)
+        flags = np.zeros(x.shape[0], dtype=np.int8)
+        kernel(x, out, flags, chunk)
+        assert not flags.any()
+        assert _ulps(out, exact) <= bound, (x.shape[0], chunk)
+
+
 def _kernel(dtype):
     from actlab.kernels import rows_short
 
@@ -67,16 +78,9 @@ def test_every_row_count_and_chunk_within_the_bound(n, dtype):
     many: each row within an ULP of the exact softmax (float64: its bound), and flags only
     for special rows."""
     rng = np.random.default_rng(n)
-    kernel = _kernel(dtype)
     for rows in (1, 7, 8, 9, 63, 64, 65, 129, 1000):
         x = (rng.standard_normal((rows, n)) * 30).astype(dtype)
-        exact = _exact(x)
-        for chunk in (64, 1 << 16):
-            out = np.full_like(x, np.nan)
-            flags = np.zeros(rows, dtype=np.int8)
-            kernel(x, out, flags, chunk)
-            assert not flags.any()
-            assert _ulps(out, exact) <= _bound(dtype), (rows, chunk)
+        _each_chunk_within(_kernel(dtype), x, _exact(x), _bound(dtype))
 
 
 @needs_numba
@@ -280,13 +284,7 @@ def test_log_softmax_short_rows_within_the_bound(n, dtype):
         spread = np.array([0.1, 4.0, 30.0])[np.arange(rows) % 3, None]
         x = (rng.standard_normal((rows, n)) * spread).astype(dtype)
         x[::4, 0] += 40.0
-        exact = _exact_log(x)
-        for chunk in (64, 1 << 16):
-            out = np.full_like(x, np.nan)
-            flags = np.zeros(rows, dtype=np.int8)
-            rows_short.log_softmax_short(x, out, flags, chunk)
-            assert not flags.any()
-            assert _ulps(out, exact) <= _log_bound(dtype), (rows, chunk)
+        _each_chunk_within(rows_short.log_softmax_short, x, _exact_log(x), _log_bound(dtype))
 
 
 @needs_numba
