@@ -214,8 +214,9 @@ def _finish_lsm(
         count = count + where(t, one, 0.0)
     unique = count == 1.0
     # Σ e from 2^64 up by Fast2Sum (every e ≤ 2^64 ≤ s: each addition's error exact in c);
-    # τ·2^64 = Σ e − 2^64 (one maximum's e^0; tied maxima stay in τ): s − 2^65 is exact
-    # while τ ≤ 2, so a tiny τ keeps every bit.
+    # τ·2^64 = Σ e − 2^64 (one maximum's e^0; tied maxima stay in τ): s − 2^65 is exact. c's
+    # own sum rounds, so a tiny τ carries about n·2^−53 of itself (log_softmax's forward
+    # kernels sum below the max instead: ``_lane_softmax._finish_log_d``, ``rows64.tau_d``).
     start = 2.0**64
     s, c = sum_from(e, start)
     ok = (s == s) & (abs(top) < math.inf)
