@@ -1,25 +1,38 @@
-"""What the float64 bar costs the short-row softmax (the W3 rows of 10, float64).
+"""What the float64 bars cost the short rows (the W3 rows of 10, float64).
 
-    python benchmarks/exactness_cost.py [--rows 4000000] [--rounds 9]
+    python benchmarks/exactness_cost.py [--function softmax|log_softmax] [--rows 4000000]
+        [--rounds 9]
 
-The compiled kernel (``kernels/_lane_softmax._finish_d``) adds the row's exponentials as a
-compensated pair sh + sl and rounds each quotient e/(sh + sl) once (a Newton step on e/sh
-with the exact residual). Two cheaper ways to finish a row are timed against it, each in a
-process of its own (its kernel compiled into an empty cache folder) with the same exp:
+softmax: the compiled kernel (``kernels/_lane_softmax._finish_d``) adds the row's
+exponentials as a compensated pair sh + sl and rounds each quotient e/(sh + sl) once (a
+Newton step on e/sh with the exact residual). Two cheaper ways to finish a row are timed
+against it:
 
 * ``uncorrected``: the same pair sum, each quotient e·(1/sh) (two roundings, sl dropped);
 * ``plain``: a plain sum s, each quotient e·(1/s).
 
-For each: the time ÷ the exp-only floor (``actlab.kernels.exp_floor`` on the same data,
-interleaved, median of the per-round ratios; the benchmark's W3 bar is 1.5) at 2 and 1
-threads, and the largest error in ULP against a long-double softmax over rows built where
-the exp errs most (``accuracy_rows.exp_error_rows``) and over N(0, 4²) rows (the float64
-softmax bar is 4 ULP, `docs/softmax.md`).
+log_softmax: the kernel (``_finish_log_d``) sums τ = Σ_{x < m} e^(x − m) (+ the other
+maxima) as a pair by TwoSum, takes log1p(τ) as a pair, M = m + log1p(τ) as a pair and
+z = x − M by TwoSum, rounded once. Against it:
+
+* ``two roundings``: the same τ and M, z = (x − Mh) − Ml (where x − Mh is inexact, a
+  second rounding: the bound grows from 1.9 to 2.4 ULP, over the bar of 2);
+* ``plain``: τ = (plain sum of every e) − 1, log1p(τ) rounded once, z = (x − m) − log1p(τ)
+  (a tiny τ is lost in the subtraction).
+
+Each variant runs in a process of its own (its kernel compiled into an empty cache folder)
+with the same exp. For each: the time ÷ the exp-only floor (``actlab.kernels.exp_floor``
+on the same data, interleaved, median of the per-round ratios; the benchmark's W3 bar is
+1.5) at 2 and 1 threads, and the largest error in ULP against long double over rows built
+where the exp errs most (``accuracy_rows.exp_error_rows``), over N(0, 4²) rows and, for
+log_softmax, over confident rows (one entry 30–45 above the rest, τ ≈ 1e−13…1e−19). The
+float64 bars are 4 ULP (softmax) and 2 (log_softmax), `docs/softmax.md`.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import subprocess
@@ -30,13 +43,21 @@ import time
 import numpy as np
 
 VARIANTS = {
-    "kept": "pair sum, e/(sh + sl) rounded once (the kernel)",
-    "uncorrected": "pair sum, e·(1/sh)",
-    "plain": "plain sum, e·(1/s)",
+    "softmax": {
+        "kept": "pair sum, e/(sh + sl) rounded once (the kernel)",
+        "uncorrected": "pair sum, e·(1/sh)",
+        "plain": "plain sum, e·(1/s)",
+    },
+    "log_softmax": {
+        "kept": "pair τ, pair log1p, x − M by TwoSum (the kernel)",
+        "two roundings": "pair τ, pair log1p, (x − Mh) − Ml",
+        "plain": "plain sum − 1, log1p rounded, (x − m) − log1p",
+    },
 }
+BARS = {"softmax": 4, "log_softmax": 2}
 
 
-def _patch(variant: str) -> None:
+def _patch(function: str, variant: str) -> None:
     """Replaces the float64 finish of the short rows before anything compiles it."""
     if variant == "kept":
         return
@@ -44,6 +65,12 @@ def _patch(variant: str) -> None:
 
     from actlab.kernels import _lane_softmax as lanes
 
+    finish = _softmax_finish(lanes, variant) if function == "softmax" else _log_finish(variant)
+    kind = lanes.SOFTMAX if function == "softmax" else lanes.LOG_SOFTMAX
+    lanes._BY_KIND[len(kind)][types.float64] = (4, finish)
+
+
+def _softmax_finish(lanes, variant: str):
     def finish(cols, top):
         e = [lanes.exp_neg_lanes(col, -top) for col in cols]  # e^(x − m)·2^64
         if variant == "uncorrected":
@@ -56,41 +83,82 @@ def _patch(variant: str) -> None:
         ok = (s == s) & (abs(top) < float("inf"))
         return [h * (1.0 / lanes.where(ok, s, 1.0)) for h in e], ok
 
-    lanes._BY_KIND[len(lanes.SOFTMAX)][types.float64] = (4, finish)
+    return finish
 
 
-def _max_ulps(actlab, x: np.ndarray) -> float:
+def _log_finish(variant: str):
+    from actlab.kernels import _lane_softmax as lanes
+    from actlab.kernels._lane_log1p import log1p_lanes
+
+    if variant == "two roundings":
+        # the kernel's finish with its last step, x − M by TwoSum, made two roundings
+        source = inspect.getsource(lanes._finish_log_d)
+        kept = "shifted_pair(col, neg_mh, neg_ml)"
+        assert kept in source, "the kernel's z is no longer shifted_pair: update this variant"
+        namespace = dict(vars(lanes))
+        exec(source.replace(kept, "(col + neg_mh) + neg_ml"), namespace)
+        return namespace["_finish_log_d"]
+
+    def finish(cols, top):
+        neg_m = -top
+        e = [lanes.exp_neg_lanes(col, neg_m) for col in cols]  # e^(x − m)·2^64
+        total = e[0]
+        for h in e[1:]:
+            total = total + h
+        ok = (total == total) & (abs(top) < float("inf"))
+        big = log1p_lanes(lanes.where(ok, total * 2.0**-64 - 1.0, 0.0))
+        return [(col + neg_m) - big for col in cols], ok
+
+    return finish
+
+
+def _max_ulps(actlab, function: str, x: np.ndarray) -> float:
     shifted = np.longdouble(x) - np.longdouble(x).max(axis=1, keepdims=True)
-    want = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-    got = actlab.softmax(x)
-    return float(np.max(np.abs(np.longdouble(got) - want) / np.longdouble(np.spacing(got))))
+    e = np.exp(shifted)
+    if function == "softmax":
+        want = e / e.sum(axis=1, keepdims=True)
+    else:  # log1p of τ summed without one maximum: log of the whole sum would round 1 + τ
+        e[np.arange(len(x)), np.argmax(x, axis=1)] = 0
+        want = shifted - np.log1p(e.sum(axis=1, keepdims=True))
+    got = getattr(actlab, function)(x)
+    spacing = np.spacing(np.abs(want).astype(np.float64))  # of the exact value: got may be 0
+    return float(np.max(np.abs(np.longdouble(got) - want) / np.longdouble(spacing)))
 
 
-def measure(variant: str, rows: int, rounds: int) -> dict:
-    """The variant's ratios to the floor and its errors, in this process."""
-    _patch(variant)
-    import actlab
+def _test_rows(function: str) -> list[np.ndarray]:
     from actlab.accuracy_rows import exp_error_rows
+
+    rng = np.random.default_rng(0)
+    rows = [exp_error_rows(10, 4000, seed) for seed in (1, 2)]
+    rows.append(rng.standard_normal((100_000, 10)) * 4)
+    if function == "log_softmax":
+        confident = rng.standard_normal((100_000, 10)) * 4
+        confident[:, 0] = confident.max(axis=1) + rng.uniform(30, 45, len(confident))
+        rows.append(confident)
+    return rows
+
+
+def measure(function: str, variant: str, rows: int, rounds: int) -> dict:
+    """The variant's ratios to the floor and its errors, in this process."""
+    _patch(function, variant)
+    import actlab
     from actlab.kernels import exp_floor, set_row_kernel_min_size
 
     set_row_kernel_min_size(0)  # the audit's rows are few: through the kernel all the same
-    rng = np.random.default_rng(0)
-    errors = max(
-        max(_max_ulps(actlab, exp_error_rows(10, 4000, seed)) for seed in (1, 2)),
-        _max_ulps(actlab, rng.standard_normal((100_000, 10)) * 4),
-    )
-    x = rng.standard_normal((rows, 10)) * 4
+    errors = max(_max_ulps(actlab, function, x) for x in _test_rows(function))
+    run = getattr(actlab, function)
+    x = np.random.default_rng(0).standard_normal((rows, 10)) * 4
     shifted = x - x.max(axis=1, keepdims=True)
     y, e = np.empty_like(x), np.empty_like(x)
     ratios = {}
     for threads in (2, 1):
         actlab.set_num_threads(threads)
-        actlab.softmax(x, out=y)
+        run(x, out=y)
         exp_floor(shifted, e)
         per_round = []
         for _ in range(rounds):
             t0 = time.perf_counter()
-            actlab.softmax(x, out=y)
+            run(x, out=y)
             t1 = time.perf_counter()
             exp_floor(shifted, e)
             t2 = time.perf_counter()
@@ -101,24 +169,26 @@ def measure(variant: str, rows: int, rounds: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--function", choices=list(VARIANTS), default="softmax")
     parser.add_argument("--rows", type=int, default=4_000_000)
     parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--child", choices=list(VARIANTS), help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    function = args.function
     if args.child:
-        print(json.dumps(measure(args.child, args.rows, args.rounds)))
+        print(json.dumps(measure(function, args.child, args.rows, args.rounds)))
         return
-    print(f"float64 softmax of {args.rows}×10 rows; median of {args.rounds} rounds")
-    print("| finish | max error ULP (bar 4) | × exp floor 2T | × exp floor 1T |")
+    print(f"float64 {function} of {args.rows}×10 rows; median of {args.rounds} rounds")
+    print(f"| finish | max error ULP (bar {BARS[function]}) | × exp floor 2T | × exp floor 1T |")
     print("|---|---|---|---|")
-    for variant, what in VARIANTS.items():
+    for variant, what in VARIANTS[function].items():
         with tempfile.TemporaryDirectory() as cache:
             env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-            command = [sys.executable, __file__, "--child", variant]
+            command = [sys.executable, __file__, "--function", function, "--child", variant]
             command += ["--rows", str(args.rows), "--rounds", str(args.rounds)]
             done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
         r = json.loads(done.stdout.splitlines()[-1])
-        print(f"| {what} | {r['ulps']:.2f} | {r['floor_2t']:.2f} | {r['floor_1t']:.2f} |")
+        print(f"| {what} | {r['ulps']:.3g} | {r['floor_2t']:.2f} | {r['floor_1t']:.2f} |")
 
 
 if __name__ == "__main__":

@@ -130,20 +130,27 @@ def _finish_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
 
 def _finish_log_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     """float32 log_softmax: z = (x − m) − log1p(τ) in float64 (x − m exact there), rounded
-    once, as the long-row kernel's; τ = Σ e − 1 (one maximum's e^0; tied maxima stay in τ)
-    from the pair exps with the far entries (x − m < −104, −∞) left out as there, added by
-    Fast2Sum from 2^32 (each addition's error kept, so a tiny τ keeps its bits) and
-    log1p(τ) in lanes (``_lane_log1p``)."""
+    once, as the long-row kernel's. τ = Σ_{x_j < m} e^(x_j − m) + (the maxima but one),
+    the far entries (x − m < −104, −∞) left out as there: the pair exps below the max, their
+    high parts added in plain float64 (each exact in it; n ≤ 32 additions err by at most
+    n·2^−53 of τ, however small τ is: no start value above the terms to absorb it), their
+    low parts (about 2^−24 of the high ones) in float32; log1p(τ) in lanes to about 2^−33
+    (``_lane_log1p.log1p_lanes``; float32's z needs 2^−30)."""
     neg_m = -top
     low = float(LOW_W)
-    e = []
+    high = top.splat(0.0).wide()
+    small = top.splat(0.0)
+    others = top.splat(-1.0)  # the maxima but one
     for col in cols:
-        h, small = exp_neg_pair_lanes(col, neg_m)  # h + small = e^(x − m)·2^32
-        e.append(where(col + neg_m < low, 0.0, h.wide() + small.wide()))
-    start = 2.0**32
-    s, c = sum_from(e, start)
-    ok = (s == s) & (abs(top) < math.inf)
-    tau = ((s - 2.0 * start) + c) * 2.0**-32  # s − 2^33 exact: s is a multiple of its ULP
+        h, h_low = exp_neg_pair_lanes(col, neg_m)  # h + h_low = e^(x − m)·2^32
+        is_top = col == top
+        skip = is_top | (col + neg_m < low)
+        high = high + where(skip, 0.0, h).wide()
+        small = small + where(skip, 0.0, h_low)
+        others = others + where(is_top, top.splat(1.0), 0.0)
+    total = others.wide().fma(2.0**32, high + small.wide())
+    ok = (total == total) & (abs(top) < math.inf)
+    tau = total * 2.0**-32
     big = log1p_lanes(where(ok, tau, 0.0))
     m = top.wide()
     return [((col.wide() - m) - big).to(top.element) for col in cols], ok
