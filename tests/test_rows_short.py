@@ -251,6 +251,42 @@ def test_the_lane_exps_give_the_row_exps_bits():
         np.testing.assert_array_equal(got.view(bits), want.view(bits))
 
 
+@needs_numba
+def test_the_lane_exps_under_a_floor():
+    """With a floor (log_softmax's short rows), the lane exps give the same bits as without
+    above ``LOW``; between the floor and LOW, where the exp without a floor clamps, e^d
+    (scaled) to float32's 24 bits (the pair's low part is subnormal there: these terms of τ
+    are under 2^−150) or float64's rounding; exactly 0 below the floor, −∞ included."""
+    from actlab.kernels import _exp_rows32, _exp_rows64
+
+    rng = np.random.default_rng(12)
+    for dtype, module, lanes, scale, bound in (
+        (np.float32, _exp_rows32, 8, 2.0**32, 2.0**-23),
+        (np.float64, _exp_rows64, 4, 2.0**64, 2.0**-51),
+    ):
+        exp = getattr(module, "exp_neg_pair_lanes" if dtype == np.float32 else "exp_neg_lanes")
+        floor, low = module.FLOOR_LIMIT, float(module.LOW)
+        m = rng.uniform(-50, 50, 1 << 16).astype(dtype)
+        d = rng.uniform(floor - 5, low + 5, m.size)
+        d[::7] = floor + rng.uniform(-1e-3, 1e-3, d[::7].size)
+        x = (m + d).astype(dtype)
+        x[3::101] = -np.inf
+        floored, plain = np.zeros((2, x.size), dtype=dtype), np.zeros((2, x.size), dtype=dtype)
+        _on_lanes(lambda a, b, exp=exp, floor=floor: exp(a, b, floor), lanes)(x, -m, *floored)
+        _on_lanes(exp, lanes)(x, -m, plain[0], plain[1])
+        # x − m as the exp compares it: x + (−m), rounded to the dtype
+        shifted = np.where(np.isinf(x), -np.inf, (x + -m).astype(np.longdouble))
+        got = floored[0].astype(np.longdouble) + floored[1]
+        above = shifted >= low
+        bits = np.int32 if dtype == np.float32 else np.int64
+        np.testing.assert_array_equal(floored[:, above].view(bits), plain[:, above].view(bits))
+        between = (shifted >= floor) & ~above
+        assert between.sum() > 1000
+        want = np.exp((x.astype(np.longdouble) - m)[between]) * scale
+        assert np.max(np.abs(got[between] - want) / want) <= bound
+        assert np.all(floored[:, shifted < floor] == 0)
+
+
 def _log1p_arguments() -> tuple[np.ndarray, np.ndarray]:
     """τ as pairs (th, tl) over the range the short rows give, [0, 32): uniform, from 2^−1074
     up (log-uniform), where 1 + τ meets √2 (``_split``'s k turns) and its powers of two, 0;
@@ -403,3 +439,31 @@ def test_log_softmax_short_rows_take_the_lane_kernel(monkeypatch):
             x = rng.standard_normal((4000, n)).astype(dtype)
             assert _ulps(actlab.log_softmax(x), _exact_log(x)) <= _log_bound(dtype)
     assert calls == [("float32", 10), ("float64", 10)]
+
+
+@needs_numba
+@pytest.mark.parametrize(("dtype", "far"), [("float32", -104.5), ("float64", -746.5)])
+@pytest.mark.parametrize("n", [10, 32, 1000])
+def test_compiled_kernels_count_the_entries_below_the_exp_clamp(n, dtype, far):
+    """Entries just below the exps' clamp (x − m < −104, −746), each under half the smallest
+    subnormal, together make a subnormal log_softmax top entry, logsumexp and cross-entropy
+    (rows 0, k × ``far``: −1.28e−44 in float32, −2.0e−323 in float64 for k = 31): the
+    kernels once left them out and gave 0 (9 and 4 subnormal ULP off), where the NumPy
+    path is right; such rows are now flagged to it (``rows.TINY_TAU``). Rows masked far
+    lower (−1e4) or by −∞ keep their exact 0."""
+    k = min(n, 32) - 1
+    x = np.full((4096, n), -1e4, dtype=dtype)
+    x[:, 0] = 0.0
+    x[:, 1 : k + 1] = far
+    x[1::2, 1 : k + 1] = -np.inf  # every other row: −∞ masks, no far entry within reach
+    mpmath.mp.dps = 40
+    want = np.array(float(mpmath.log1p(k * mpmath.exp(far))), dtype=dtype)
+    assert want > 0
+    targets = np.zeros(x.shape[0], dtype=np.int64)
+    with on_tier("numba"):
+        z = actlab.log_softmax(x)[:, 0]
+        lse = actlab.logsumexp(x, axis=-1)
+        loss = actlab.cross_entropy(x, targets, reduction="none")
+    for got in (-z, lse, loss):
+        np.testing.assert_array_equal(got[::2], np.full(2048, want, dtype=dtype))
+        np.testing.assert_array_equal(got[1::2], np.zeros(2048, dtype=dtype))

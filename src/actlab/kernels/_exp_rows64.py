@@ -38,6 +38,11 @@ _SHIFT = 6755399441055744.0  # 1.5·2^52: t = d/ln2 + SHIFT holds round(d/ln2) i
 _SHIFT_BITS = 0x4338000000000000
 # Below: e^d < 2^−1076, which rounds to 0 in every output (scaled by at most 2^−64·2^64).
 LOW = -746.0
+# The lowest floor of the lane exp: to −752.5, k ≥ −1086 and 2^(k + 64) stays normal.
+FLOOR_LIMIT = -752.5
+# The far entries' argument under a floor: its k = −1087 makes 2^(k + 64) of bits 0, +0
+# (as float32's ``_ZERO_AT``).
+_ZERO_AT = -753.5
 # (e^r − 1 − r)/r² interpolated at the 11 Chebyshev nodes of [−ln2/2, ln2/2] (mpmath, 50
 # digits), rounded to float64: 3.4e−19 relative error in 1 + r + r²P(r), measured.
 _P = (
@@ -107,19 +112,20 @@ def exp_neg_d(x, neg_m):
     return (1.0 + (r + r2 * p)) * _pow2_scaled(t)
 
 
-def exp_neg_lanes(x, neg_m):
+def exp_neg_lanes(x, neg_m, floor=None):
     """``exp_neg_d`` on a vector of lanes (``_vecmap.Lanes``), for kernels written in LLVM IR
     (``_lane_softmax``): the same operations in the same order, with an FMA wherever LLVM
     fuses exp_neg_d's products into its sums, so the results agree bit for bit
-    (``tests/test_rows_short.py``)."""
+    (``tests/test_rows_short.py``). With ``floor`` (down to ``FLOOR_LIMIT``) the entries
+    below ``floor`` instead of ``LOW`` are far, and give exactly 0 (``_ZERO_AT``)."""
     from ._vecmap import power_of_two, where
 
     hi = x + neg_m
     bv = hi - x
     av = hi - bv
     lo = (x - av) + (neg_m - bv)
-    far = hi < LOW
-    h = where(far, LOW, hi)
+    far = hi < (LOW if floor is None else floor)
+    h = where(far, LOW if floor is None else _ZERO_AT, hi)
     lo = where(far, 0.0, lo)
     t = h.fma(_INV_LN2, _SHIFT)
     neg_kf = -(t - _SHIFT)

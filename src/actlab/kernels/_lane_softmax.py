@@ -40,9 +40,9 @@ from collections.abc import Callable
 from numba import types
 from numba.extending import intrinsic
 
-from ._exp_rows32 import LOW as LOW_W
+from ._exp_rows32 import FLOOR_LIMIT as FLOOR_W
 from ._exp_rows32 import exp_neg_pair_lanes
-from ._exp_rows64 import LOW as LOW_D
+from ._exp_rows64 import FLOOR_LIMIT as FLOOR_D
 from ._exp_rows64 import exp_neg_lanes
 from ._lane_log1p import log1p_lanes, log1p_pair_lanes, sum_pair, two_sum
 from ._lane_transpose import (
@@ -128,30 +128,32 @@ def _finish_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     return [h.fma(rh, low.fma(rh, h * rl)) * 2.0**-64 for h, low in normalised], ok
 
 
+# log_softmax over short rows takes its exps with the clamp at ``FLOOR_LIMIT`` (−109.5,
+# −752.5) instead of the exps' LOW (−104, −746), and 0 below it (−∞ too): entries just
+# below LOW count in τ (31 at −104.5 give the top entry −1.28e−44 in float32, which they
+# once left at 0), and those below the floor stay under a tenth of the smallest
+# subnormal, 31 of them (31·e^−109.5 < 0.07·2^−149, 31·e^−752.5 < 0.01·2^−1074).
 def _finish_log_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     """float32 log_softmax: z = (x − m) − log1p(τ) in float64 (x − m exact there), rounded
-    once, as the long-row kernel's. τ = Σ_{x_j < m} e^(x_j − m) + (the maxima but one),
-    the far entries (x − m < −104, −∞) left out as there: the pair exps below the max, their
-    high parts added in plain float64 (each exact in it; n ≤ 32 additions err by at most
-    n·2^−53 of τ, however small τ is: no start value above the terms to absorb it), their
-    low parts (about 2^−24 of the high ones) in float32; log1p(τ) in lanes to about 2^−33
-    (``_lane_log1p.log1p_lanes``; float32's z needs 2^−30)."""
+    once, as the long-row kernel's. τ = Σ_{x_j < m} e^(x_j − m) + (the maxima but one): the
+    pair exps below the max (clamped as said above), their high parts added in plain
+    float64 (each exact in it; n ≤ 32 additions err by at most n·2^−53 of τ, however small
+    τ is: no start value above the terms to absorb it), their low parts (about 2^−24 of the
+    high ones) in float32; log1p(τ) in lanes to about 2^−34 (``_lane_log1p.log1p_lanes``;
+    float32's z needs 2^−30)."""
     neg_m = -top
-    low = float(LOW_W)
     high = top.splat(0.0).wide()
     small = top.splat(0.0)
     others = top.splat(-1.0)  # the maxima but one
     for col in cols:
-        h, h_low = exp_neg_pair_lanes(col, neg_m)  # h + h_low = e^(x − m)·2^32
+        h, h_low = exp_neg_pair_lanes(col, neg_m, FLOOR_W)  # h + h_low = e^(x − m)·2^32
         is_top = col == top
-        skip = is_top | (col + neg_m < low)
-        high = high + where(skip, 0.0, h).wide()
-        small = small + where(skip, 0.0, h_low)
+        high = high + where(is_top, 0.0, h).wide()
+        small = small + h_low  # 0 at the max
         others = others + where(is_top, top.splat(1.0), 0.0)
     total = others.wide().fma(2.0**32, high + small.wide())
     ok = (total == total) & (abs(top) < math.inf)
-    tau = total * 2.0**-32
-    big = log1p_lanes(where(ok, tau, 0.0))
+    big = log1p_lanes(where(ok, total * 2.0**-32, 0.0))
     m = top.wide()
     return [((col.wide() - m) - big).to(top.element) for col in cols], ok
 
@@ -159,12 +161,12 @@ def _finish_log_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
 def _finish_log_d(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     """float64 log_softmax, as the long-row kernel's: z = x − M, M = m + log1p(τ) as a pair
     (``log1p_pair_lanes``), x − M by TwoSum, one rounding. τ as a pair: the exponentials
-    below the max (the far ones, below −746 and −∞, left out) added by TwoSum, each error
-    kept, and the other maxima's 1 each. (Added from 2^64 as softmax's sum, the errors'
-    own sum would carry n·2^−53 of a tiny τ, which −log1p(τ) ≈ −τ shows: 2.2 ULP measured
-    where one entry stands 40 above 31 others.)"""
+    below the max (clamped as said above ``_finish_log_w``) added by
+    TwoSum, each error kept, and the other maxima's 1 each. (Added from 2^64 as softmax's
+    sum, the errors' own sum would carry n·2^−53 of a tiny τ, which −log1p(τ) ≈ −τ shows:
+    2.2 ULP measured where one entry stands 40 above 31 others.)"""
     neg_m = -top
-    e = [where(col + neg_m < LOW_D, 0.0, exp_neg_lanes(col, neg_m)) for col in cols]
+    e = [exp_neg_lanes(col, neg_m, FLOOR_D) for col in cols]
     tops = [col == top for col in cols]
     below = [where(t, 0.0, h) for h, t in zip(e, tops, strict=True)]
     one = top.splat(1.0)

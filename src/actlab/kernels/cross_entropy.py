@@ -12,7 +12,7 @@ exp pass), L = log1p(τ), then
 s is the row's gradient scale (1/N for a mean, the upstream gradient, 0 for an ignored row).
 Rows with NaN or ±∞ are flagged for the NumPy path and its contract, and so are rows with
 |s| > 1 and an entry whose exponential the exp clamps (x − m below −104 in float32, −746 in
-float64) but whose exact s·y is still a subnormal (``_visible_far``).
+float64) but whose exact s·y is still a subnormal (``rows.visible_far``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ._exp_rows32 import LOW as LOW_W
 from ._exp_rows32 import UNSCALE
 from ._exp_rows64 import LOW as LOW_D
 from ._exp_rows64 import UNSCALE as UNSCALE_D
-from ._numba_math import PARALLEL, REDUCE
+from ._numba_math import PARALLEL
 from ._order_keys import first_max, from_key, max_key
 from ._row_stores import (
     store_pair_scaled_at,
@@ -35,24 +35,9 @@ from ._row_stores import (
     store_scaled_top,
 )
 from ._stream import fence
-from .rows import _sum_compensated, _two_sum, log1p_dd
+from .rows import _sum_compensated, _two_sum, log1p_dd, visible_far
 from .rows32 import _exp_row_tau, _sum_and_count, tau_lean_w
 from .rows64 import new_lanes, tau_d, tau_lean_d
-
-
-@njit(**REDUCE)
-def _visible_far(row, m, low, scale):
-    """How many entries lie below the exp's clamp ``low`` (x − m as the exp computes it) but
-    within ln|s| + 1 of it: there e^(x − m) < e^low, but s·e^(x − m) may reach half the
-    smallest subnormal (e^low is just below it), so their gradient is not 0. Only for
-    |s| > 1; far lower entries round to 0 in the exact gradient as they do here."""
-    neg_m = -m
-    lowest = low - (math.log(abs(scale)) + 1.0)
-    count = 0.0
-    for j in range(row.shape[0]):
-        d = row[j] + neg_m
-        count += 1.0 if (d < low) & (d >= lowest) else 0.0
-    return count
 
 
 @njit(**PARALLEL)
@@ -92,7 +77,7 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
                 g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - 1.0
                 store_pair_scaled_at(eh, el, s * inv * UNSCALE, t, s * g, grad[r])
                 continue
-            if abs(s) > 1.0 and _visible_far(row, m32, LOW_W, s):
+            if abs(s) > 1.0 and visible_far(row, m32, LOW_W, s):
                 flags[r] = 1
                 continue
             # A small τ or a large scale: the pairs again with the maxima and the far entries
@@ -150,7 +135,7 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
                 g = -(tau * inv) if at_max else e[t] * (inv * UNSCALE_D) - 1.0
                 store_scaled_at(e, s * inv * UNSCALE_D, t, s * g, grad[r])
                 continue
-            if abs(s) > 1.0 and _visible_far(row, m_row, LOW_D, s):
+            if abs(s) > 1.0 and visible_far(row, m_row, LOW_D, s):
                 flags[r] = 1
                 continue
             # A small τ or a large scale: ``tau_d``'s exponentials (0 at the maxima and the far

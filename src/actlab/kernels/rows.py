@@ -1,5 +1,7 @@
-"""Building blocks that the compiled float64 row kernels share (``rows64``, the fused
-cross-entropy): exact sums (TwoSum), and log1p(τ) as a pair.
+"""Building blocks that the compiled row kernels share (``rows64``, the fused
+cross-entropy; ``visible_far`` and ``TINY_TAU`` also float32's ``rows32``): exact
+sums (TwoSum), log1p(τ) as a pair, and the rows whose τ the entries below the exp's clamp
+can change.
 
 τ = Σ_{x_j ≠ m} e^(x_j − m) + (n_top − 1) is kept without its dominant terms, as on the
 NumPy path (``functions/_rows.py``): log1p(τ) is then exact where log(1 + τ) would round τ
@@ -12,7 +14,32 @@ import math
 
 from numba import njit
 
-from ._numba_math import KERNEL, exp_dd, fma
+from ._numba_math import KERNEL, REDUCE, exp_dd, fma
+
+# Below TINY_TAU (float32's, float64's) the top entry of log_softmax, −log1p(τ) ≈ −τ, and
+# logsumexp and the cross-entropy with it, lie near or in the subnormal range: there the
+# entries below the exps' clamp (x − m < −104, −746), each less than half the smallest
+# subnormal but up to 31 of them in a row of 32, can make the result. The long-row kernels
+# leave them out of τ, so a row with such entries (``visible_far``) and a τ below this goes
+# to the NumPy path, which computes them (a rare case: τ is summed again below 2^−23 or
+# 2^−32 anyway). Above it they change τ by less than 2^−45 (2^−71) of itself. (The short
+# rows' lane exps reach below the clamp instead: ``_lane_softmax``.)
+TINY_TAU_W, TINY_TAU_D = 2.0**-100, 2.0**-1000
+
+
+@njit(**REDUCE)
+def visible_far(row, m, low, scale):
+    """How many entries lie below the exp's clamp ``low`` (x − m as the exp computes it) but
+    within ln|scale| + 1 of it: there e^(x − m) < e^low, but ``scale`` of them (or one times
+    |scale|) may reach half the smallest subnormal (e^low is just below it). Lower entries,
+    −∞ among them, stay below it."""
+    neg_m = -m
+    lowest = low - (math.log(abs(scale)) + 1.0)
+    count = 0.0
+    for j in range(row.shape[0]):
+        d = row[j] + neg_m
+        count += 1.0 if (d < low) & (d >= lowest) else 0.0
+    return count
 
 
 @njit(**KERNEL)

@@ -32,6 +32,7 @@ from ._numba_math import KERNEL, PARALLEL, REDUCE, SCALAR
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
 from ._row_stores import store_pair_scaled, store_shifted
 from ._stream import fence
+from .rows import TINY_TAU_W, visible_far
 
 _Z32 = np.float32(0.0)
 
@@ -118,7 +119,8 @@ def tau_lean_w(row, m, eh, el, nxt):
     τ = Σ e_j − 1 is the same τ (the other maxima add their 1 each). Its rounding error is
     absolute, about n·2^−53; where τ < n·2^−23 (one entry far above the rest, e.g. a
     confident classifier's logits) that would show in −log1p(τ) ≈ −τ, the top entry's
-    log-probability, so there τ is summed again without the maxima (``_tau_exact``).
+    log-probability, so there τ is summed again without the maxima (``_tau_exact``), and
+    below ``rows.TINY_TAU_W`` a row with entries just below −104 is flagged.
     τ is NaN for a row holding NaN or +∞, or only −∞ (the caller flags it)."""
     if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
         return math.nan, max_key(nxt), False
@@ -128,6 +130,8 @@ def tau_lean_w(row, m, eh, el, nxt):
     if exact:
         total, count = _tau_exact(eh, el, row, m)
         tau = total * UNSCALE + (count - 1.0)
+        if tau < TINY_TAU_W and visible_far(row, m, LOW, row.shape[0]) > 0.0:
+            tau = math.nan  # entries below −104 would count: the NumPy path
     return tau, key, exact
 
 

@@ -34,7 +34,7 @@ from ._numba_math import KERNEL, PARALLEL, REDUCE, SCALAR
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
 from ._row_stores import store_quotient, store_shifted_pair
 from ._stream import fence
-from .rows import _two_sum, log1p_dd
+from .rows import TINY_TAU_D, _two_sum, log1p_dd, visible_far
 
 
 @njit(**KERNEL)
@@ -152,8 +152,9 @@ def tau_lean_d(row, m, e, nxt, s, c):
     The sum then holds every maximum's e^0 = 2^64 exactly, and τ = Σ e_j·2^−64 − 1 (the
     subtraction exact, as a pair) is the same τ. Where τ < ``TAU_EXACT_BELOW`` (one entry
     far above the rest) it is summed again by ``tau_d``, whose exponentials then hold 0
-    at the maxima and the far entries. th is NaN for a row holding NaN or +∞, or only −∞ (the
-    caller flags it)."""
+    at the maxima and the far entries (below ``rows.TINY_TAU_D`` a row with entries just
+    below −746 is flagged). th is NaN for a row holding NaN or +∞, or only −∞ (the caller
+    flags it)."""
     if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
         return math.nan, 0.0, max_key(nxt), False
     key = _exp_row(row, m, e, nxt)
@@ -163,6 +164,8 @@ def tau_lean_d(row, m, e, nxt, s, c):
     exact = th < TAU_EXACT_BELOW
     if exact:
         th, tl, _, _ = tau_d(row, m, e, row, s, c, th)
+        if th < TINY_TAU_D and visible_far(row, m, LOW, row.shape[0]) > 0.0:
+            th = math.nan  # entries below −746 would count: the NumPy path
     return th, tl, key, exact
 
 
