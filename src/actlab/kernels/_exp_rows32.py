@@ -40,7 +40,7 @@ FLOOR_LIMIT = -109.5
 # The far entries' argument under a floor: its k = −159 makes 2^(k + 32) of bits 0
 # (``power_of_two``: (k + 159) shifted into the exponent field), +0, so that e = q·0 = 0
 # with no selection of its own (a selection per entry took float32 log_softmax of rows of
-# 10 1.04× the time).
+# 10 1.03× the time).
 _ZERO_AT = -110.25
 _ONE = F(1.0)
 _ZERO = F(0.0)

@@ -128,15 +128,15 @@ def _finish_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     return [h.fma(rh, low.fma(rh, h * rl)) * 2.0**-64 for h, low in normalised], ok
 
 
-# log_softmax over short rows takes its exps with the clamp at ``FLOOR_LIMIT`` (−109.5,
-# −752.5) instead of the exps' LOW (−104, −746), and 0 below it (−∞ too): entries just
-# below LOW count in τ (31 at −104.5 give the top entry −1.28e−44 in float32, which they
-# once left at 0), and those below the floor stay under a tenth of the smallest
-# subnormal, 31 of them (31·e^−109.5 < 0.07·2^−149, 31·e^−752.5 < 0.01·2^−1074).
+# log_softmax over short rows takes its exps with a floor at ``FLOOR_LIMIT`` (−109.5,
+# −752.5) instead of the clamp at the exps' LOW (−104, −746), 0 below it (−∞ too): the
+# entries just below LOW count in τ (31 at −104.5 give the top entry −1.28e−44 in float32,
+# which they once left at 0), and 31 entries below the floor stay under a tenth of the
+# smallest subnormal (31·e^−109.5 < 0.07·2^−149, 31·e^−752.5 < 0.01·2^−1074).
 def _finish_log_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     """float32 log_softmax: z = (x − m) − log1p(τ) in float64 (x − m exact there), rounded
     once, as the long-row kernel's. τ = Σ_{x_j < m} e^(x_j − m) + (the maxima but one): the
-    pair exps below the max (clamped as said above), their high parts added in plain
+    pair exps below the max (with the floor said above), their high parts added in plain
     float64 (each exact in it; n ≤ 32 additions err by at most n·2^−53 of τ, however small
     τ is: no start value above the terms to absorb it), their low parts (about 2^−24 of the
     high ones) in float32; log1p(τ) in lanes to about 2^−34 (``_lane_log1p.log1p_lanes``;
@@ -161,10 +161,10 @@ def _finish_log_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
 def _finish_log_d(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     """float64 log_softmax, as the long-row kernel's: z = x − M, M = m + log1p(τ) as a pair
     (``log1p_pair_lanes``), x − M by TwoSum, one rounding. τ as a pair: the exponentials
-    below the max (clamped as said above ``_finish_log_w``) added by
-    TwoSum, each error kept, and the other maxima's 1 each. (Added from 2^64 as softmax's
-    sum, the errors' own sum would carry n·2^−53 of a tiny τ, which −log1p(τ) ≈ −τ shows:
-    2.2 ULP measured where one entry stands 40 above 31 others.)"""
+    below the max (with the floor said above ``_finish_log_w``) added by TwoSum, each
+    error kept, and the other maxima's 1 each. (Added from 2^64 as softmax's sum, the
+    errors' own sum would carry n·2^−53 of a tiny τ, which −log1p(τ) ≈ −τ shows: 2.2 ULP
+    measured where one entry stands 40 above 31 others.)"""
     neg_m = -top
     e = [exp_neg_lanes(col, neg_m, FLOOR_D) for col in cols]
     tops = [col == top for col in cols]
