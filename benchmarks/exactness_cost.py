@@ -32,7 +32,7 @@ float64 bars are 4 ULP (softmax) and 2 (log_softmax), `docs/softmax.md`.
 from __future__ import annotations
 
 import argparse
-import inspect
+import functools
 import json
 import os
 import subprocess
@@ -90,14 +90,8 @@ def _log_finish(variant: str):
     from actlab.kernels import _lane_softmax as lanes
     from actlab.kernels._lane_log1p import log1p_lanes
 
-    if variant == "two roundings":
-        # the kernel's finish with its last step, x − M by TwoSum, made two roundings
-        source = inspect.getsource(lanes._finish_log_d)
-        kept = "shifted_pair(col, neg_mh, neg_ml)"
-        assert kept in source, "the kernel's z is no longer shifted_pair: update this variant"
-        namespace = dict(vars(lanes))
-        exec(source.replace(kept, "(col + neg_mh) + neg_ml"), namespace)
-        return namespace["_finish_log_d"]
+    if variant == "two roundings":  # the kernel's finish, z = x − M rounded twice
+        return functools.partial(lanes._finish_log_d, shift=lambda x, mh, ml: (x + mh) + ml)
 
     def finish(cols, top):
         neg_m = -top

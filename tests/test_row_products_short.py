@@ -65,6 +65,17 @@ def _rows(n: int, dtype, seed: int, func: str = "softmax_vjp") -> tuple[np.ndarr
     return x.astype(dtype), g.astype(dtype)
 
 
+def _meets_bars_and_signs(func: str, ref, entry: str, dtype, x, g) -> np.ndarray:
+    """``func``(x, g) on the compiled tier (no floating-point warning) against the oracle:
+    every sign right, normwise within the entry's bar; returns the output."""
+    exact = ov.exact_rows(ref, x.astype(np.float64), g.astype(np.float64))
+    with on_tier("numba"), np.errstate(all="raise"):
+        got = getattr(actlab, func)(x, g)
+    assert ov.sign_errors(got, exact, dtype) == 0
+    assert ov.normwise_errors(got, exact, dtype).max() <= _bar(entry, func, dtype)
+    return got
+
+
 def _computed_all(func: str, dtype, calls: list[int], rows: int) -> None:
     """The short-row kernel computed ``rows`` rows; float64 log_softmax's VJP also flags the
     rows whose g − y Σ g cancels beyond CANCEL_D (a few of these: at most a fifth)."""
@@ -79,12 +90,7 @@ def _computed_all(func: str, dtype, calls: list[int], rows: int) -> None:
 @pytest.mark.parametrize(("func", "ref", "entry"), SHORT, ids=[p[0] for p in SHORT])
 def test_short_rows_meet_the_bars_and_signs(func, ref, entry, dtype, n, short_calls):
     x, g = _rows(n, dtype, seed=n, func=func)
-    exact = ov.exact_rows(ref, x.astype(np.float64), g.astype(np.float64))
-    with on_tier("numba"), np.errstate(all="raise"):
-        got = getattr(actlab, func)(x, g)
-    assert got.dtype == dtype
-    assert ov.sign_errors(got, exact, dtype) == 0
-    assert ov.normwise_errors(got, exact, dtype).max() <= _bar(entry, func, dtype)
+    assert _meets_bars_and_signs(func, ref, entry, dtype, x, g).dtype == dtype
     _computed_all(func, dtype, short_calls, ROWS)
 
 
@@ -162,11 +168,7 @@ def test_causally_masked_short_rows_stay_on_the_kernel(func, ref, entry, dtype, 
     (it took the NumPy path for them until the far entries were weighed against a cut), and
     they meet the bars and signs."""
     x, g = _causal(dtype, mask, func)
-    exact = ov.exact_rows(ref, x.astype(np.float64), g.astype(np.float64))
-    with on_tier("numba"), np.errstate(all="raise"):
-        got = getattr(actlab, func)(x, g)
-    assert ov.sign_errors(got, exact, dtype) == 0
-    assert ov.normwise_errors(got, exact, dtype).max() <= _bar(entry, func, dtype)
+    _meets_bars_and_signs(func, ref, entry, dtype, x, g)
     _computed_all(func, dtype, short_calls, ROWS)
 
 

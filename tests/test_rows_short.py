@@ -48,6 +48,19 @@ def _each_chunk_within(kernel, x: np.ndarray, exact: np.ndarray, bound: float) -
         assert _ulps(out, exact) <= bound, (x.shape[0], chunk)
 
 
+def _flagged_rows_as_numpy(func, x: np.ndarray, flags: np.ndarray):
+    """``func`` (public) over x on the compiled tier, whose rows that the kernel flagged must
+    be the NumPy path's to the bit; returns that output and the indices of the rows not
+    flagged."""
+    with on_tier("numpy"):
+        expected = func(x)
+    with on_tier("numba"):
+        got = func(x)
+    bad = np.flatnonzero(flags)
+    np.testing.assert_array_equal(got[bad], expected[bad])
+    return got, np.setdiff1d(np.arange(x.shape[0]), bad)
+
+
 def _kernel(dtype):
     from actlab.kernels import rows_short
 
@@ -109,13 +122,7 @@ def test_special_rows_at_tile_and_block_edges(n, dtype):
     # is NaN there); the NumPy path then gives its 0.
     assert set(special) <= set(np.flatnonzero(flags)) <= set(special) | {1}
 
-    with on_tier("numpy"):
-        expected = actlab.softmax(x)
-    with on_tier("numba"):
-        got = actlab.softmax(x)
-    bad = np.flatnonzero(flags)
-    np.testing.assert_array_equal(got[bad], expected[bad])
-    ok = np.setdiff1d(np.arange(rows), bad)
+    got, ok = _flagged_rows_as_numpy(actlab.softmax, x, flags)
     assert _ulps(got[ok], _exact(x[ok])) <= _bound(dtype)
     np.testing.assert_array_equal(got[0], np.full(n, 1.0 / n, dtype=dtype))
     if n > 1:
@@ -402,13 +409,7 @@ def test_log_softmax_short_special_rows(n, dtype):
     rows_short.log_softmax_short(x, out, flags, 64)
     assert set(np.flatnonzero(flags)) == set(special)
 
-    with on_tier("numpy"):
-        expected = actlab.log_softmax(x)
-    with on_tier("numba"):
-        got = actlab.log_softmax(x)
-    bad = np.flatnonzero(flags)
-    np.testing.assert_array_equal(got[bad], expected[bad])
-    ok = np.setdiff1d(np.arange(rows), bad)
+    got, ok = _flagged_rows_as_numpy(actlab.log_softmax, x, flags)
     finite = np.isfinite(x[ok])
     assert np.array_equal(np.isneginf(got[ok]), ~finite)
     exact = np.where(finite, _exact_log(x[ok]), 0)

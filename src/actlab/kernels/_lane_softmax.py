@@ -158,13 +158,14 @@ def _finish_log_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     return [((col.wide() - m) - big).to(top.element) for col in cols], ok
 
 
-def _finish_log_d(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
+def _finish_log_d(cols: list[Lanes], top: Lanes, shift=shifted_pair) -> tuple[list[Lanes], Mask]:
     """float64 log_softmax, as the long-row kernel's: z = x − M, M = m + log1p(τ) as a pair
     (``log1p_pair_lanes``), x − M by TwoSum, one rounding. τ as a pair: the exponentials
     below the max (with the floor said above ``_finish_log_w``) added by TwoSum, each
     error kept, and the other maxima's 1 each. (Added from 2^64 as softmax's sum, the
     errors' own sum would carry n·2^−53 of a tiny τ, which −log1p(τ) ≈ −τ shows: 2.2 ULP
-    measured where one entry stands 40 above 31 others.)"""
+    measured where one entry stands 40 above 31 others.) ``shift``: x, −Mh, −Ml → z
+    (``benchmarks/exactness_cost.py`` times a cheaper one)."""
     neg_m = -top
     e = [exp_neg_lanes(col, neg_m, FLOOR_D) for col in cols]
     tops = [col == top for col in cols]
@@ -181,7 +182,7 @@ def _finish_log_d(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     big, small = log1p_pair_lanes(th, tl)
     mh, ml = two_sum(top, big)
     neg_mh, neg_ml = -mh, -(ml + small)
-    return [shifted_pair(col, neg_mh, neg_ml) for col in cols], ok
+    return [shift(col, neg_mh, neg_ml) for col in cols], ok
 
 
 # Rows per call of ``softmax_rows``: one group of 8 float32 lanes; two groups of 4 float64
