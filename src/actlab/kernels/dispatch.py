@@ -56,6 +56,9 @@ ELEMENTWISE: dict[str, tuple[str, bool]] = {
 # float32 and float64 loops with the parameter folded away, used when it is 1 (silu is swish
 # with β = 1, softplus′ with β = 1 is σ): no βx pair to form.
 _UNIT_PARAM = {"swish": "silu", "swish_grad": "silu_grad", "softplus_grad": "sigmoid"}
+# float64 only (float32's softplus computes βx in float64 exactly either way): softplus
+# with β = 1 takes |x| as it is and divides by no β.
+_UNIT_PARAM_64 = {"softplus": "softplus_unit"}
 
 # The memory-bound loops (``streamed.py``): a choice between x, 0, 1 and 6, or one product,
 # exact in the input dtype (relu′ itself, 0 or 1, is as cheap either way; its product with g
@@ -184,6 +187,7 @@ def elementwise(
     p = float(values[0]) if values else 0.0
     if p == 1.0 and (x.dtype == np.float32 or dd):
         name = _UNIT_PARAM.get(name, name)
+        name = _UNIT_PARAM_64.get(name, name) if dd else name
     lo, hi = (float(v) for v in lim)
     if g is not None:
         if not (isinstance(g, np.ndarray) and g.shape == x.shape and g.dtype.kind == "f"):

@@ -327,6 +327,13 @@ def softplus_f(x, out, p, lo, hi):
 
 
 @njit(**PARALLEL)
+def softplus_unit_f(x, out, p, lo, hi):
+    for i in prange(x.shape[0]):
+        v = x[i]
+        out[i] = S.contract(v, D.softplus_unit(v, p), lo, hi)
+
+
+@njit(**PARALLEL)
 def softplus_grad_f(x, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = x[i]
