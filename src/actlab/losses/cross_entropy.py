@@ -187,6 +187,10 @@ def _cross_entropy(
         "cross_entropy", logits, target, axis, weight, ignore_index, label_smoothing,
         reduction, where,
     )  # fmt: skip
+    return _loss_of(p)
+
+
+def _loss_of(p: _Prepared) -> Any:
     xp = p.xp
     losses = _row_losses(p)
     denominator = xp.sum(p.targets.weight_of_row)
@@ -215,6 +219,22 @@ def _cross_entropy_grad(
     p = _prepare(
         func, logits, target, axis, weight, ignore_index, label_smoothing, reduction, where
     )
+    return _grad_of(func, p, grad_output)
+
+
+@quiet
+def _cross_entropy_with_grad(
+    logits: Any, target: Any, *, grad_output: Any, want_loss: bool, **options: Any
+) -> tuple[Any, Any]:
+    """(loss or None, gradient) from one row analysis: the two functions above each analyse
+    the rows, the most costly step (twice the time when both are wanted)."""
+    func = "cross_entropy_grad"
+    keys = ("axis", "weight", "ignore_index", "label_smoothing", "reduction", "where")
+    p = _prepare(func, logits, target, *(options[k] for k in keys))
+    return (_loss_of(p) if want_loss else None), _grad_of(func, p, grad_output)
+
+
+def _grad_of(func: str, p: _Prepared, grad_output: Any) -> Any:
     xp, r, a = p.xp, p.rows, p.targets.a
     zeros = xp.zeros_like(a)
     total = r.row_sum(a)
@@ -308,8 +328,9 @@ def cross_entropy_with_grad(
         "axis": axis, "weight": weight, "ignore_index": ignore_index,
         "label_smoothing": label_smoothing, "reduction": reduction, "where": where,
     }  # fmt: skip
-    grad = _cross_entropy_grad(logits, target, grad_output=grad_output, **options)
-    loss = _cross_entropy(logits, target, **options) if _loss else None
+    loss, grad = _cross_entropy_with_grad(
+        logits, target, grad_output=grad_output, want_loss=_loss, **options
+    )
     return loss, deliver("cross_entropy_grad", grad, out)
 
 
