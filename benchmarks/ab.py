@@ -56,6 +56,8 @@ CASES = {
     # the memory traffic of the machine's neighbours than the large cases
     "softmax10_l3": ((100_000, 10), "softmax", "x"),
     "ce": ((65536, 1000), "cross_entropy_with_grad", "xt"),
+    # off the fused path (the Array API code on NumPy): label smoothing
+    "ce_smoothing": ((8192, 1000), "cross_entropy_with_grad", "xt", {"label_smoothing": 0.1}),
     **{
         f: ((N,), f, "xg")
         for f in (
