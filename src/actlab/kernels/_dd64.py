@@ -91,7 +91,7 @@ def div_dd_pair(nh, nl, dh, dl):
 def _atanh_tail(z):
     """(atanh(s)/s − 1)/z = Σ_{j≥0} z^j/(2j + 3) for z = s² ≤ 0.0295 (10 terms: the first
     one left out is z^11/23 < 1e−18 relative), by Estrin's scheme: a chain of 4 operations
-    instead of Horner's 9 (softplus is bound by the latency of its chain: 0.94× the time)."""
+    instead of Horner's 9 (softplus waits on the latency of its chain)."""
     z2 = z * z
     z4 = z2 * z2
     a0 = 1.0 / 3.0 + z * (1.0 / 5.0)
