@@ -4,7 +4,8 @@ class-target losses, against the mpmath row references of ``actlab.oracle_vector
 Forward values are measured element by element in ULP (the tiny softmax outputs included);
 derivative products (VJPs, loss gradients) normwise per row in eps, with every sign checked.
 Rows are drawn from N(0, s) for s in {1, 100, 1e4} (float16: s ≤ 100, whose range ends at
-65504), of length 10 and, in the full audit, 1000.
+65504), of length 10 and, in the full audit, 1000. A loss with label smoothing is audited
+with it as well (ε = 0.1, its own line).
 """
 
 from __future__ import annotations
@@ -99,23 +100,36 @@ def audit_rows(
         )
     out: list[RowAuditRow] = []
     for entry in selected:
-        for dtype in dtypes:
-            blocks = sample_rows(dtype, full)
-            out.extend(_audit_entry(entry, dtype, blocks))
+        for options in _variants(entry):
+            for dtype in dtypes:
+                blocks = sample_rows(dtype, full)
+                out.extend(_audit_entry(entry, dtype, blocks, options))
     return out
 
 
-def _audit_entry(entry: Any, dtype: str, blocks: list[np.ndarray]) -> list[RowAuditRow]:
+SMOOTHING = 0.1  # the label smoothing a loss is also audited with
+
+
+def _variants(entry: Any) -> list[dict[str, Any]]:
+    """The options each entry is audited with: none, and label smoothing where it has it."""
+    if isinstance(entry, Loss) and "label_smoothing" in entry.options:
+        return [{}, {"label_smoothing": SMOOTHING}]
+    return [{}]
+
+
+def _audit_entry(
+    entry: Any, dtype: str, blocks: list[np.ndarray], options: dict[str, Any]
+) -> list[RowAuditRow]:
     rng = np.random.default_rng(7)
     f_err, d_err, signs, n = 0.0, 0.0, 0, 0
     for x in blocks:
         n += x.shape[0]
         if isinstance(entry, Loss):
             t = rng.integers(0, x.shape[1], x.shape[0])
-            got_f = entry.fn(x, t, reduction="none")
-            ex_f = ov.exact_rows(entry.reference, x, t)
-            got_d = entry.grad(x, t, reduction="none")
-            ex_d = ov.exact_rows(entry.reference_grad, x, t)
+            got_f = entry.fn(x, t, reduction="none", **options)
+            ex_f = ov.exact_rows(entry.reference, x, t, **options)
+            got_d = entry.grad(x, t, reduction="none", **options)
+            ex_d = ov.exact_rows(entry.reference_grad, x, t, **options)
         elif isinstance(entry, Reduction):
             got_f = entry.fn(x, axis=-1)
             ex_f = ov.exact_rows(entry.reference, x)
@@ -131,9 +145,10 @@ def _audit_entry(entry: Any, dtype: str, blocks: list[np.ndarray]) -> list[RowAu
         d_err = max(d_err, float(np.max(ov.normwise_errors(got_d, ex_d, dtype))))
         signs += ov.sign_errors(got_d, ex_d, dtype)
     what = "grad" if isinstance(entry, Loss) else "vjp"
+    name = entry.name + "".join(f" ({k}={v})" for k, v in options.items())
     return [
-        RowAuditRow(entry.name, dtype, "f", n, f_err, 0, entry.ulp_bar(dtype, "f")),
-        RowAuditRow(entry.name, dtype, what, n, d_err, signs, entry.ulp_bar(dtype, what)),
+        RowAuditRow(name, dtype, "f", n, f_err, 0, entry.ulp_bar(dtype, "f")),
+        RowAuditRow(name, dtype, what, n, d_err, signs, entry.ulp_bar(dtype, what)),
     ]
 
 

@@ -12,10 +12,12 @@ Each pass computes in float64 and rounds once to the output's dtype:
 
 * ``store_pair_scaled``: y = (eh + el)·c (float32 softmax and cross-entropy gradient from
   the exponentials as float32 pairs);
-* ``store_pair_scaled_top``: the same, with ``top`` where the row equals its max m;
-* ``store_pair_scaled_at``: the same, with a given value at one index (the cross-entropy
+* ``store_pair_offset_top``: y = (eh + el)·c + d (one FMA), with ``top`` where the row
+  equals its max m (the float32 cross-entropy gradient s·(y_j − ε/C): d = −s·ε/C with
+  label smoothing ε over C classes, −0.0 without, which leaves every product's bits);
+* ``store_pair_offset_at``: the same, with a given value at one index (the cross-entropy
   gradient's target entry, stored in the pass);
-* ``store_scaled_top``, ``store_scaled_at``: the last two for float64 exponentials, one
+* ``store_offset_top``, ``store_offset_at``: the last two for float64 exponentials, one
   number each (the float64 cross-entropy gradient);
 * ``store_quotient``: y = e/(sh + sl), a float64 exponential over a pair, to about half an
   ULP: y0 = e/sh by a product with 1/sh, then one correction with the exact residual (an
@@ -37,16 +39,22 @@ def _pair_scaled(eh: Lanes, el: Lanes, c: Lanes) -> Lanes:
     return (eh.wide() + el.wide()) * c
 
 
-def _pair_scaled_top(eh: Lanes, el: Lanes, row: Lanes, c: Lanes, m: Lanes, top: Lanes) -> Lanes:
-    return where(row.wide() == m, top, _pair_scaled(eh, el, c))
+def _pair_offset(eh: Lanes, el: Lanes, c: Lanes, d: Lanes) -> Lanes:
+    return (eh.wide() + el.wide()).fma(c, d)
 
 
-def _scaled(e: Lanes, c: Lanes) -> Lanes:
-    return e * c
+def _pair_offset_top(
+    eh: Lanes, el: Lanes, row: Lanes, c: Lanes, d: Lanes, m: Lanes, top: Lanes
+) -> Lanes:
+    return where(row.wide() == m, top, _pair_offset(eh, el, c, d))
 
 
-def _scaled_top(e: Lanes, row: Lanes, c: Lanes, m: Lanes, top: Lanes) -> Lanes:
-    return where(row == m, top, e * c)
+def _offset(e: Lanes, c: Lanes, d: Lanes) -> Lanes:
+    return e.fma(c, d)
+
+
+def _offset_top(e: Lanes, row: Lanes, c: Lanes, d: Lanes, m: Lanes, top: Lanes) -> Lanes:
+    return where(row == m, top, e.fma(c, d))
 
 
 def quotient(e: Lanes, sh: Lanes, sl: Lanes, inv: Lanes) -> Lanes:
@@ -76,10 +84,10 @@ _ROWS = {"fence": False, "prefetch": False}
 # of 1000 measured no faster), nor the float64 exp and sums (``rows64._exp_row``,
 # ``_sum_lanes``: inlined, float64 softmax measured slower).
 _pair_scaled_span = span_map(_pair_scaled, inputs=2, scalars=1, **_ROWS)
-_pair_scaled_top_span = span_map(_pair_scaled_top, inputs=3, scalars=3, **_ROWS)
-_pair_scaled_at_span = span_map(_pair_scaled, inputs=2, scalars=1, one_entry=True, **_ROWS)
-_scaled_top_span = span_map(_scaled_top, inputs=2, scalars=3, **_ROWS)
-_scaled_at_span = span_map(_scaled, inputs=1, scalars=1, one_entry=True, **_ROWS)
+_pair_offset_top_span = span_map(_pair_offset_top, inputs=3, scalars=4, **_ROWS)
+_pair_offset_at_span = span_map(_pair_offset, inputs=2, scalars=2, one_entry=True, **_ROWS)
+_offset_top_span = span_map(_offset_top, inputs=2, scalars=4, **_ROWS)
+_offset_at_span = span_map(_offset, inputs=1, scalars=2, one_entry=True, **_ROWS)
 _quotient_span = span_map(quotient, inputs=1, scalars=3, **_ROWS)
 _shifted_span = span_map(_shifted, inputs=1, scalars=2, **_ROWS)
 _shifted_pair_span = span_map(shifted_pair, inputs=1, scalars=2, **_ROWS)
@@ -91,23 +99,23 @@ def store_pair_scaled(eh, el, c, dst):
 
 
 @njit(**SCALAR)
-def store_pair_scaled_top(eh, el, c, row, m, top, dst):
-    _pair_scaled_top_span(dst, 0, dst.shape[0], True, eh, el, row, c, m, top)
+def store_pair_offset_top(eh, el, c, d, row, m, top, dst):
+    _pair_offset_top_span(dst, 0, dst.shape[0], True, eh, el, row, c, d, m, top)
 
 
 @njit(**SCALAR)
-def store_pair_scaled_at(eh, el, c, t, value, dst):
-    _pair_scaled_at_span(dst, 0, dst.shape[0], True, eh, el, c, t, value)
+def store_pair_offset_at(eh, el, c, d, t, value, dst):
+    _pair_offset_at_span(dst, 0, dst.shape[0], True, eh, el, c, d, t, value)
 
 
 @njit(**SCALAR)
-def store_scaled_top(e, c, row, m, top, dst):
-    _scaled_top_span(dst, 0, dst.shape[0], True, e, row, c, m, top)
+def store_offset_top(e, c, d, row, m, top, dst):
+    _offset_top_span(dst, 0, dst.shape[0], True, e, row, c, d, m, top)
 
 
 @njit(**SCALAR)
-def store_scaled_at(e, c, t, value, dst):
-    _scaled_at_span(dst, 0, dst.shape[0], True, e, c, t, value)
+def store_offset_at(e, c, d, t, value, dst):
+    _offset_at_span(dst, 0, dst.shape[0], True, e, c, d, t, value)
 
 
 @njit(**KERNEL)

@@ -2,17 +2,21 @@
 
 Per row (the class axis last): the max m, the exponentials and τ as in ``rows32`` and
 ``rows64`` (in per-thread scratch rows, pipelined: the next row's max is found in this row's
-exp pass), L = log1p(τ), then
+exp pass), L = log1p(τ), then, with label smoothing ε over the C classes (the target
+distribution a_j = ε/C, a_t = 1 − ε + ε/C; ε = 0 without smoothing):
 
-* loss = (L − (x_t − m)): two non-negative parts, nothing cancels (x_t − m exact: float64
-  arithmetic for float32 rows, a TwoSum hi + lo for float64 rows);
-* grad_j = s·(y_j − [j = t]) with y_j = e_j/(1 + τ), except at a unique max with y > 1/2,
-  where 1 − y = τ/(1 + τ) is used: y − 1 would round to 0 for a confident row;
+* loss = L + (1 − ε)(m − x_t) + (ε/C)·Σ_j (m − x_j): non-negative parts, nothing cancels
+  (m − x_t exact: float64 arithmetic for float32 rows, a TwoSum pair for float64 rows; the
+  sum Σ (m − x_j) only where ε > 0, compensated for float64 rows, ``spread_d``);
+* grad_j = s·(y_j − a_j) with y_j = e_j/(1 + τ), one FMA per entry; at the target, where
+  it is the unique max with y > 1/2, y_t − a_t = (1 − a_t) − τ/(1 + τ) (y − 1 would round
+  to 0 for a confident row; 1 − a_t = ε(C − 1)/C);
 
 s is the row's gradient scale (1/N for a mean, the upstream gradient, 0 for an ignored row).
-Rows with NaN or ±∞ are flagged for the NumPy path and its contract, and so are rows with
-|s| > 1 and an entry whose exponential the exp clamps (x − m below −104 in float32, −746 in
-float64) but whose exact s·y is still a subnormal (``rows.visible_far``).
+Rows with NaN or ±∞ are flagged for the NumPy path and its contract (with ε > 0 so are rows
+with a −∞ entry, or whose Σ (m − x_j) overflows), and so are rows with |s| > 1 and an entry
+whose exponential the exp clamps (x − m below −104 in float32, −746 in float64) but whose
+exact s·y is still a subnormal (``rows.visible_far``).
 """
 
 from __future__ import annotations
@@ -26,13 +30,13 @@ from ._exp_rows32 import LOW as LOW_W
 from ._exp_rows32 import UNSCALE
 from ._exp_rows64 import LOW as LOW_D
 from ._exp_rows64 import UNSCALE as UNSCALE_D
-from ._numba_math import PARALLEL
+from ._numba_math import KERNEL, PARALLEL, REDUCE, fma
 from ._order_keys import first_max, from_key, max_key
 from ._row_stores import (
-    store_pair_scaled_at,
-    store_pair_scaled_top,
-    store_scaled_at,
-    store_scaled_top,
+    store_offset_at,
+    store_offset_top,
+    store_pair_offset_at,
+    store_pair_offset_top,
 )
 from ._stream import fence
 from .rows import _sum_compensated, _two_sum, log1p_dd, visible_far
@@ -40,9 +44,71 @@ from .rows32 import _exp_row_tau, _sum_and_count, tau_lean_w
 from .rows64 import new_lanes, tau_d, tau_lean_d
 
 
+@njit(**REDUCE)
+def spread_w(row, m):
+    """Σ_j (m − x_j) over a float32 row in float64: each difference exact to 2^−53 and
+    non-negative, so the (vectorised) sum is good to n·2^−53 of itself."""
+    s = 0.0
+    for j in range(row.shape[0]):
+        s += m - np.float64(row[j])
+    return s
+
+
+@njit(**KERNEL)
+def spread_d(row, m):
+    """Σ_j (m − x_j) over a float64 row as a pair (hi, lo), good to about 2^−104 of itself:
+    each difference by TwoSum, summed by TwoSum in four lanes, the errors added apart."""
+    s0 = s1 = s2 = s3 = 0.0
+    c0 = c1 = c2 = c3 = 0.0
+    n4 = row.shape[0] // 4
+    for i in range(n4):
+        d0, f0 = _two_sum(m, -row[4 * i])
+        d1, f1 = _two_sum(m, -row[4 * i + 1])
+        d2, f2 = _two_sum(m, -row[4 * i + 2])
+        d3, f3 = _two_sum(m, -row[4 * i + 3])
+        s0, e0 = _two_sum(s0, d0)
+        s1, e1 = _two_sum(s1, d1)
+        s2, e2 = _two_sum(s2, d2)
+        s3, e3 = _two_sum(s3, d3)
+        c0 += e0 + f0
+        c1 += e1 + f1
+        c2 += e2 + f2
+        c3 += e3 + f3
+    for j in range(4 * n4, row.shape[0]):
+        d0, f0 = _two_sum(m, -row[j])
+        s0, e0 = _two_sum(s0, d0)
+        c0 += e0 + f0
+    a, ea = _two_sum(s0, s1)
+    b, eb = _two_sum(s2, s3)
+    h, e = _two_sum(a, b)
+    return _two_sum(h, e + ((ea + eb) + ((c0 + c1) + (c2 + c3))))
+
+
+@njit(**KERNEL)
+def smoothed_loss_d(big, corr, dh, dl, eps, n, sh, sl):
+    """L + (1 − ε)·D + (ε/n)·S in double-double, rounded once: L = big + corr, D = dh + dl
+    (m − x_t) and S = sh + sl (Σ (m − x_j)), all non-negative. 1 − ε and ε/n are taken as
+    pairs too (1 − ε exactly by TwoSum, ε/n with its division residual), so the result is
+    within about half an ULP."""
+    kh, kl = _two_sum(1.0, -eps)
+    ch = eps / n
+    cl = fma(-ch, n, eps) / n
+    p = kh * dh
+    q = ch * sh
+    low = fma(kh, dh, -p) + (kh * dl + kl * dh) + fma(ch, sh, -q) + (ch * sl + cl * sh)
+    a, ae = _two_sum(big, p)
+    b, be = _two_sum(a, q)
+    return b + (((ae + be) + corr) + low)
+
+
 @njit(**PARALLEL)
-def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
+def cross_entropy_w(x, target, scale, eps, losses, grad, want_grad, flags, chunk):
+    """float32 rows; ``eps`` is the label smoothing ε (0 for none)."""
     n_rows, n = x.shape
+    smooth = eps / n  # ε/C: the smoothed mass of every class
+    keep = 1.0 - eps  # the target's mass before the smoothing
+    a_t = keep + smooth  # the target's mass
+    rest = eps - smooth if eps > 0.0 else -0.0  # 1 − a_t (−0.0: rest − p is −p, sign and all)
     for c in prange((n_rows + chunk - 1) // chunk):
         eh = np.empty(n, dtype=np.float32)
         el = np.empty(n, dtype=np.float32)
@@ -64,39 +130,50 @@ def cross_entropy_w(x, target, scale, losses, grad, want_grad, flags, chunk):
             if tau != tau:
                 flags[r] = 1
                 continue
+            spread = spread_w(row, m64) if eps > 0.0 else 0.0
+            if spread == math.inf:  # a −∞ entry takes smoothed mass: the NumPy path
+                flags[r] = 1
+                continue
             big = math.log1p(tau)
-            losses[r] = big - (np.float64(row[t]) - m64)
+            losses[r] = (big + keep * (m64 - np.float64(row[t]))) + smooth * spread
             if not want_grad:
                 continue
             s = scale[r]
             inv = 1.0 / (1.0 + tau)
+            d = -(s * smooth) if eps > 0.0 else -0.0  # s·(y_j − ε/C) = (s·y_j) + d
             if not exact and abs(s) <= 1.0:
                 # The lean pairs: e = 1 exactly at the maxima, so s·y_j needs no special case
                 # there; entries below −104 hold e^−104 (not 0), invisible after rounding
                 # since |s·y| ≤ e^−104 < 2^−150. y_t − 1 does not cancel: τ is not small.
-                g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - 1.0
-                store_pair_scaled_at(eh, el, s * inv * UNSCALE, t, s * g, grad[r])
+                g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - a_t
+                store_pair_offset_at(eh, el, s * inv * UNSCALE, d, t, s * g, grad[r])
                 continue
             if abs(s) > 1.0 and visible_far(row, m32, LOW_W, s):
                 flags[r] = 1
                 continue
             # A small τ or a large scale: the pairs again with the maxima and the far entries
-            # at 0, s·y_j for every entry (streamed), then the target's entry: s·(y_t − 1),
-            # or s·(−τ/(1 + τ)) at a unique max, where y_t − 1 would cancel.
+            # at 0, s·(y_j − ε/C) for every entry (streamed), then the target's entry:
+            # s·(y_t − a_t), or s·((1 − a_t) − τ/(1 + τ)) at a unique max, where y_t − a_t
+            # would cancel.
             _exp_row_tau(row, m32, eh, el, row)
             _, n_top = _sum_and_count(eh, el, row, m32)
-            store_pair_scaled_top(eh, el, s * inv * UNSCALE, row, m32, s * inv, grad[r])
+            top = s * (inv - smooth)
+            store_pair_offset_top(eh, el, s * inv * UNSCALE, d, row, m32, top, grad[r])
             if np.float64(row[t]) == m64:
-                g = -(tau * inv) if n_top == 1 else inv - 1.0
+                g = rest - tau * inv if tau < 1.0 else inv - a_t  # τ < 1: a unique max
             else:
-                g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - 1.0
+                g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - a_t
             grad[r][t] = s * g
         fence()  # the streamed stores of the chunk, visible before it is reported done
 
 
 @njit(**PARALLEL)
-def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
+def cross_entropy_d(x, target, scale, eps, losses, grad, want_grad, flags, chunk):
+    """float64 rows; ``eps`` is the label smoothing ε (0 for none)."""
     n_rows, n = x.shape
+    smooth = eps / n  # ε/C: the smoothed mass of every class
+    a_t = (1.0 - eps) + smooth  # the target's mass
+    rest = eps - smooth if eps > 0.0 else -0.0  # 1 − a_t (−0.0: rest − p is −p, sign and all)
     for c in prange((n_rows + chunk - 1) // chunk):
         e = np.empty(n, dtype=np.float64)
         lane_s, lane_c = new_lanes()
@@ -120,20 +197,28 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
                 continue
             big, corr, tau = log1p_dd(th, tl)
             hi, lo = _two_sum(row[t], -m_row)  # x_t − m exactly
-            losses[r] = (big - hi) + (corr - lo)
+            if eps > 0.0:
+                sh, sl = spread_d(row, m_row)
+                if not sh < math.inf:  # a −∞ entry takes smoothed mass, or S overflows
+                    flags[r] = 1
+                    continue
+                losses[r] = smoothed_loss_d(big, corr, -hi, -lo, eps, np.float64(n), sh, sl)
+            else:
+                losses[r] = (big - hi) + (corr - lo)
             if not want_grad:
                 continue
             s = scale[r]
             inv = 1.0 / (1.0 + tau)
-            # The target's entry: s·(y_t − 1), or s·(−τ/(1 + τ)) at a max, where y_t − 1
-            # would cancel (y_t = 1/(1 + τ) there, any number of maxima).
+            d = -(s * smooth) if eps > 0.0 else -0.0  # s·(y_j − ε/C) = (s·y_j) + d
+            # The target's entry: s·(y_t − a_t), or s·((1 − a_t) − τ/(1 + τ)) at the max with
+            # τ < 1 (y_t > 1/2, the max is unique), where y_t − a_t would cancel.
             if not exact and abs(s) <= 1.0:
                 # The lean exponentials: e = 2^64 exactly at the maxima, so s·y_j needs no special
                 # case there; entries below −746 hold e^−746·2^64, which rounds to 0 since
                 # |s·y| ≤ e^−746 < 2^−1076. The target's entry goes out in the same pass.
-                at_max = row[t] == m_row
-                g = -(tau * inv) if at_max else e[t] * (inv * UNSCALE_D) - 1.0
-                store_scaled_at(e, s * inv * UNSCALE_D, t, s * g, grad[r])
+                at_max = row[t] == m_row and tau < 1.0
+                g = rest - tau * inv if at_max else e[t] * (inv * UNSCALE_D) - a_t
+                store_offset_at(e, s * inv * UNSCALE_D, d, t, s * g, grad[r])
                 continue
             if abs(s) > 1.0 and visible_far(row, m_row, LOW_D, s):
                 flags[r] = 1
@@ -142,9 +227,13 @@ def cross_entropy_d(x, target, scale, losses, grad, want_grad, flags, chunk):
             # entries; recomputed here for a large scale), the maxima set apart.
             if not exact:
                 tau_d(row, m_row, e, row, lane_s, lane_c, tau)
-            store_scaled_top(e, s * inv * UNSCALE_D, row, m_row, s * inv, grad[r])
+            top = s * (inv - smooth)
+            store_offset_top(e, s * inv * UNSCALE_D, d, row, m_row, top, grad[r])
             at_max = row[t] == m_row
-            g = -(tau * inv) if at_max else e[t] * (inv * UNSCALE_D) - 1.0
+            if at_max and tau < 1.0:
+                g = rest - tau * inv
+            else:  # at a max e_t is 0 here, and y_t is 1/(1 + τ)
+                g = (inv if at_max else e[t] * (inv * UNSCALE_D)) - a_t
             grad[r][t] = s * g
         fence()  # the streamed stores of the chunk, visible before it is reported done
 

@@ -19,6 +19,8 @@ def check_reduction(func: str, reduction: Any) -> str:
 
 def check_fraction(func: str, name: str, value: Any) -> float:
     try:
+        if isinstance(value, (str, bytes)):  # float("0.1") would take a string
+            raise TypeError
         v = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{func}: {name} must be a real number, got {value!r}") from None

@@ -1,10 +1,10 @@
 """The fused cross-entropy path on NumPy: loss and gradient from one pass over the logits.
 
 Taken for the common case (numba tier, float32/float64 logits, integer class targets, no
-``weight``, ``label_smoothing`` or ``where``); everything else, and every row holding NaN or
-±∞, goes through the Array API implementation in ``cross_entropy.py``, whose conventions
-this path reproduces (ignored rows contribute 0 and leave the mean's denominator; a mean
-over nothing is 0).
+``weight`` or ``where``; any ``label_smoothing``); everything else, and every row holding
+NaN or ±∞ (with label smoothing also −∞), goes through the Array API implementation in
+``cross_entropy.py``, whose conventions this path reproduces (ignored rows contribute 0 and
+leave the mean's denominator; a mean over nothing is 0).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import numpy as np
 from ..functions._rows import single_axis
 from ..kernels import config
 from ..kernels.outputs import check_out
-from ._common import check_reduction
+from ._common import check_fraction, check_reduction
 
 _CHUNK_ELEMENTS = 1 << 18  # as kernels/rowpath.py: the float32 kernel pipelines rows within a chunk
 
 
-def applicable(logits: Any, target: Any, weight: Any, label_smoothing: Any, where: Any) -> bool:
+def applicable(logits: Any, target: Any, weight: Any, where: Any) -> bool:
     return (
         config.get_backend_tier() == "numba"
         and isinstance(logits, np.ndarray)
@@ -34,8 +34,6 @@ def applicable(logits: Any, target: Any, weight: Any, label_smoothing: Any, wher
         and target.dtype.kind in "iu"
         and weight is None
         and where is None
-        and not isinstance(label_smoothing, bool)
-        and label_smoothing == 0
     )
 
 
@@ -46,6 +44,7 @@ def run(
     *,
     axis: int,
     ignore_index: int,
+    label_smoothing: Any,
     reduction: str,
     grad_output: Any,
     want_grad: bool,
@@ -59,6 +58,7 @@ def run(
     from ..kernels import dispatch
 
     reduction = check_reduction(func, reduction)
+    eps = check_fraction(func, "label_smoothing", label_smoothing)
     ax = single_axis(func, axis, logits.ndim)
     n = logits.shape[ax]
     batch = logits.shape[:ax] + logits.shape[ax + 1 :]
@@ -90,21 +90,21 @@ def run(
     flags = np.zeros(rows, dtype=np.int8)
     dispatch._numba_threads()
     kernel = kern.cross_entropy_w if logits.dtype == np.float32 else kern.cross_entropy_d
-    kernel(x2, t, scale, losses, grad2, want_grad, flags, max(1, _CHUNK_ELEMENTS // n))
+    kernel(x2, t, scale, eps, losses, grad2, want_grad, flags, max(1, _CHUNK_ELEMENTS // n))
     bad = np.flatnonzero(flags)
     if bad.size:
         tb = np.where(ignored[bad], ignore_index, t[bad])
-        losses[bad] = slow_loss(x2[bad], tb, reduction="none", ignore_index=ignore_index)
+        options = {"reduction": "none", "ignore_index": ignore_index, "label_smoothing": eps}
+        losses[bad] = slow_loss(x2[bad], tb, **options)
         empty = np.all(x2[bad] == -math.inf, axis=1) & ~ignored[bad]
         if want_grad:
-            grad2[bad] = slow_grad(
-                x2[bad], tb, reduction="none", ignore_index=ignore_index, grad_output=scale[bad]
-            )
+            grad2[bad] = slow_grad(x2[bad], tb, grad_output=scale[bad], **options)
         if reduction == "mean" and empty.any():
             # Empty rows leave the mean's denominator; the others were scaled by 1/counted.
             new = counted - float(np.count_nonzero(empty))
             if want_grad:
-                grad2 *= logits.dtype.type(counted / new if new > 0 else 0.0)
+                with np.errstate(under="ignore"):  # a gradient may round to a subnormal or 0
+                    grad2 *= logits.dtype.type(counted / new if new > 0 else 0.0)
             counted = new
     loss = _reduce(losses, reduction, counted, logits.dtype, batch)
     grad = None

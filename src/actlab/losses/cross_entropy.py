@@ -249,9 +249,9 @@ def _grad_of(func: str, p: _Prepared, grad_output: Any) -> Any:
 
 _OPTIONS_DOC = """
 
-    On NumPy with integer targets (no weight, smoothing or mask) the loss and the gradient
-    come from one fused pass over the logits (numba tier); ``out`` (NumPy) receives the
-    result."""
+    On NumPy with integer targets (no weight or mask; any label smoothing) the loss and the
+    gradient come from one fused pass over the logits (numba tier); ``out`` (NumPy)
+    receives the result."""
 
 
 def cross_entropy(
@@ -266,10 +266,10 @@ def cross_entropy(
     where: Any = None,
     out: Any = None,
 ) -> Any:
-    if _fused.applicable(logits, target, weight, label_smoothing, where):
+    if _fused.applicable(logits, target, weight, where):
         loss, _ = _fused.run(
             "cross_entropy", logits, target, axis=axis, ignore_index=ignore_index,
-            reduction=reduction, grad_output=None, want_grad=False, out=None,
+            label_smoothing=label_smoothing, reduction=reduction, grad_output=None, want_grad=False, out=None,
             slow_loss=_cross_entropy, slow_grad=_cross_entropy_grad,
         )  # fmt: skip
         return deliver("cross_entropy", loss, out)
@@ -317,10 +317,10 @@ def cross_entropy_with_grad(
 ) -> tuple[Any, Any]:
     """(cross_entropy, cross_entropy_grad) of the same call, computed together: one pass
     over the logits on the fused path. ``out`` receives the gradient."""
-    if _fused.applicable(logits, target, weight, label_smoothing, where):
+    if _fused.applicable(logits, target, weight, where):
         return _fused.run(
             "cross_entropy_grad", logits, target, axis=axis, ignore_index=ignore_index,
-            reduction=reduction, grad_output=grad_output, want_grad=True, out=out,
+            label_smoothing=label_smoothing, reduction=reduction, grad_output=grad_output, want_grad=True, out=out,
             slow_loss=_cross_entropy, slow_grad=_cross_entropy_grad,
         )  # fmt: skip
     _check_out_backend("cross_entropy_grad", logits, out)
