@@ -56,8 +56,16 @@ CASES = {
     # the memory traffic of the machine's neighbours than the large cases
     "softmax10_l3": ((100_000, 10), "softmax", "x"),
     "ce": ((65536, 1000), "cross_entropy_with_grad", "xt"),
-    # off the fused path (the Array API code on NumPy): label smoothing
+    # label smoothing on the fused kernels (before 3111ad9, off them: hence the smaller shape)
     "ce_smoothing": ((8192, 1000), "cross_entropy_with_grad", "xt", {"label_smoothing": 0.1}),
+    # off the fused kernels, the Array API code on blocks of rows (losses/_blocked.py):
+    # class weights; on the NumPy tier (ACTLAB_KERNELS=numpy) every cross-entropy case is
+    "ce_weight": (
+        (8192, 1000),
+        "cross_entropy_with_grad",
+        "xt",
+        {"weight": np.linspace(0.5, 2.0, 1000)},
+    ),
     **{
         f: ((N,), f, "xg")
         for f in (

@@ -40,7 +40,7 @@ from ._row_stores import (
 )
 from ._stream import fence
 from .rows import _sum_compensated, _two_sum, log1p_dd, visible_far
-from .rows32 import _exp_row_tau, _sum_and_count, tau_lean_w
+from .rows32 import _exp_row_tau, tau_lean_w
 from .rows64 import new_lanes, tau_d, tau_lean_d
 
 
@@ -156,7 +156,6 @@ def cross_entropy_w(x, target, scale, eps, losses, grad, want_grad, flags, chunk
             # s·(y_t − a_t), or s·((1 − a_t) − τ/(1 + τ)) at a unique max, where y_t − a_t
             # would cancel.
             _exp_row_tau(row, m32, eh, el, row)
-            _, n_top = _sum_and_count(eh, el, row, m32)
             top = s * (inv - smooth)
             store_pair_offset_top(eh, el, s * inv * UNSCALE, d, row, m32, top, grad[r])
             if np.float64(row[t]) == m64:

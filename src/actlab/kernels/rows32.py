@@ -59,9 +59,9 @@ def _exp_row(row, m, eh, el, nxt):
 def _exp_row_tau(row, m, eh, el, nxt):
     """``_exp_row`` for τ = Σ_{x_j ≠ m} e^(x_j − m): the maxima and the entries below −104
     give exactly 0 (where τ is tiny, e^−104 would count; and the cross-entropy gradient
-    scales these pairs by a factor that may exceed 1). The maxima are counted with the sum
-    (``_sum_and_count``): a counter here, even an int32 one, keeps this loop scalar (as
-    does `or`, which branches)."""
+    scales these pairs by a factor that may exceed 1). No counter of the maxima here: one,
+    even an int32 one, keeps this loop scalar (as does `or`, which branches); ``_tau_exact``
+    counts them in its own pass."""
     neg_m = -m
     k = lowest_key(nxt)
     for j in range(row.shape[0]):
@@ -81,17 +81,6 @@ def _sum_w(eh, el):
     for j in range(eh.shape[0]):
         s += np.float64(eh[j]) + np.float64(el[j])
     return s
-
-
-@njit(**REDUCE)
-def _sum_and_count(eh, el, row, m):
-    """(Σ eh + el, how many entries equal m): two reductions in one vectorised pass."""
-    s = 0.0
-    c = 0.0
-    for j in range(eh.shape[0]):
-        s += np.float64(eh[j]) + np.float64(el[j])
-        c += 1.0 if row[j] == m else 0.0
-    return s, c
 
 
 @njit(**REDUCE)

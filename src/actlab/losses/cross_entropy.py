@@ -35,7 +35,7 @@ from ..functions._rows import (
     widen,
 )
 from ..kernels.outputs import deliver
-from . import _fused
+from . import _blocked, _fused
 from ._common import (
     check_fraction,
     check_reduction,
@@ -250,8 +250,8 @@ def _grad_of(func: str, p: _Prepared, grad_output: Any) -> Any:
 _OPTIONS_DOC = """
 
     On NumPy with integer targets (no weight or mask; any label smoothing) the loss and the
-    gradient come from one fused pass over the logits (numba tier); ``out`` (NumPy)
-    receives the result."""
+    gradient come from one fused pass over the logits (numba tier); other large NumPy calls
+    run the Array API code on blocks of rows. ``out`` (NumPy) receives the result."""
 
 
 def cross_entropy(
@@ -266,18 +266,25 @@ def cross_entropy(
     where: Any = None,
     out: Any = None,
 ) -> Any:
+    options = {
+        "axis": axis, "weight": weight, "ignore_index": ignore_index,
+        "label_smoothing": label_smoothing, "reduction": reduction, "where": where,
+    }  # fmt: skip
     if _fused.applicable(logits, target, weight, where):
         loss, _ = _fused.run(
             "cross_entropy", logits, target, axis=axis, ignore_index=ignore_index,
-            label_smoothing=label_smoothing, reduction=reduction, grad_output=None, want_grad=False, out=None,
-            slow_loss=_cross_entropy, slow_grad=_cross_entropy_grad,
+            label_smoothing=label_smoothing, reduction=reduction, grad_output=None,
+            want_grad=False, out=None, slow_loss=_cross_entropy, slow_grad=_cross_entropy_grad,
         )  # fmt: skip
-        return deliver("cross_entropy", loss, out)
-    _check_out_backend("cross_entropy", logits, out)
-    loss = _cross_entropy(
-        logits, target, axis=axis, weight=weight, ignore_index=ignore_index,
-        label_smoothing=label_smoothing, reduction=reduction, where=where,
-    )  # fmt: skip
+    elif _blocked.applicable(logits, target, where):
+        _check_out_backend("cross_entropy", logits, out)
+        loss, _ = _blocked.run(
+            "cross_entropy", logits, target, options=options, grad_output=None,
+            want_loss=True, want_grad=False, out=None,
+        )  # fmt: skip
+    else:
+        _check_out_backend("cross_entropy", logits, out)
+        loss = _cross_entropy(logits, target, **options)
     return deliver("cross_entropy", loss, out)
 
 
@@ -320,14 +327,19 @@ def cross_entropy_with_grad(
     if _fused.applicable(logits, target, weight, where):
         return _fused.run(
             "cross_entropy_grad", logits, target, axis=axis, ignore_index=ignore_index,
-            label_smoothing=label_smoothing, reduction=reduction, grad_output=grad_output, want_grad=True, out=out,
-            slow_loss=_cross_entropy, slow_grad=_cross_entropy_grad,
+            label_smoothing=label_smoothing, reduction=reduction, grad_output=grad_output,
+            want_grad=True, out=out, slow_loss=_cross_entropy, slow_grad=_cross_entropy_grad,
         )  # fmt: skip
     _check_out_backend("cross_entropy_grad", logits, out)
     options = {
         "axis": axis, "weight": weight, "ignore_index": ignore_index,
         "label_smoothing": label_smoothing, "reduction": reduction, "where": where,
     }  # fmt: skip
+    if _blocked.applicable(logits, target, where):
+        return _blocked.run(
+            "cross_entropy_grad", logits, target, options=options, grad_output=grad_output,
+            want_loss=_loss, want_grad=True, out=out,
+        )  # fmt: skip
     loss, grad = _cross_entropy_with_grad(
         logits, target, grad_output=grad_output, want_loss=_loss, **options
     )
