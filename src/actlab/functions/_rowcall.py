@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import _xp
-from ..kernels import rowpath
+from ..kernels import blocked, rowpath
 from ..kernels.outputs import deliver
 from ._rows import as_array_like, axes_of, broadcast_to_shape, check_temperature
 
@@ -171,12 +171,13 @@ def product(
     given_y: str | None = None,
 ) -> Any:
     """The Jacobian product ``func`` of x with the cotangent g (argument ``arg``) on the
-    compiled ``kernel`` (``rowpath.product_kernel``; ``extra`` its trailing arguments), or
-    None where the call does not take it: not NumPy float32/float64, a mask, a temperature,
-    a small array, the NumPy tier. With the caller's ``y``, the kernel is ``given_y`` (None:
+    compiled ``kernel`` (``rowpath.product_kernel``; ``extra`` its trailing arguments), or,
+    where no kernel takes a large array (the NumPy tier), on the NumPy path a block of rows
+    at a time; None where the call takes neither: not NumPy float32/float64, a mask, a
+    temperature, a small array. With the caller's ``y``, the kernel is ``given_y`` (None:
     no kernel takes y) and takes no ``extra``; ``impl(x_rows, y_rows, g_rows)``, else
-    ``impl(x_rows, g_rows)``, is the NumPy path for the rows the kernel flags. ``negate`` runs
-    it at (−x, −g), where softmax's products are softmin's."""
+    ``impl(x_rows, g_rows)``, is the NumPy path for the rows the kernel flags (or for every
+    block). ``negate`` runs it at (−x, −g), where softmax's products are softmin's."""
     if where is not None or not isinstance(x, np.ndarray):
         return None
     if x.dtype not in (np.float32, np.float64) or check_temperature(func, temperature) != 1.0:
@@ -186,9 +187,11 @@ def product(
             return None
         kernel, extra = given_y, ()
     ax = fast_axis(func, x, axis, None)
-    compiled = rowpath.product_kernel(kernel, x.dtype, x.size) if ax is not None else None
-    if compiled is None:
+    if ax is None:
         return None
+    compiled = rowpath.product_kernel(kernel, x.dtype, x.size)
+    if compiled is None and x.size <= blocked.ROW_BLOCK_ELEMENTS:
+        return None  # one block: the whole-array call
     ga = _floats(func, arg, g, x)
     if ga is None:
         return None

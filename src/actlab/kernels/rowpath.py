@@ -19,7 +19,7 @@ The result goes into ``out`` when given (NumPy only, exact shape and dtype).
 
 ``run_product`` does the same for the Jacobian products (softmax_vjp, …), whose rows pair
 x with a cotangent g: the compiled kernels of ``row_products``, the flagged rows from the
-NumPy path.
+NumPy path; without a kernel (the NumPy tier), the NumPy path on blocks of rows.
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ def product_kernel(name: str, dtype: np.dtype, size: int) -> Callable[..., Any] 
 
 def run_product(
     func: str,
-    kernel: Callable[..., Any],
+    kernel: Callable[..., Any] | None,
     x: np.ndarray,
     others: tuple[np.ndarray, ...],
     axis: int,
@@ -256,7 +256,8 @@ def run_product(
     (arrays of x's shape: the cotangent g, after the caller's forward output y if given;
     float32 for float32 x, else float64) by the compiled ``kernel`` (``product_kernel``;
     ``extra`` its trailing arguments), the rows it flags (NaN, ±∞, far entries that would
-    show) by ``impl(x_rows, *other_rows)``, the NumPy path on 2-D rows."""
+    show) by ``impl(x_rows, *other_rows)``, the NumPy path on 2-D rows; with no kernel,
+    every row by ``impl``, a block of rows at a time."""
     if out is not None:
         check_out(func, out, x.shape, x.dtype)
     n = x.shape[axis]
@@ -273,7 +274,15 @@ def run_product(
         out is not None and any(np.may_share_memory(out, a) for a in (x, *others))
     )
     res2 = target.reshape(-1, n) if direct else np.empty(x2.shape, dtype=x.dtype)
-    if x2.shape[0] > 0 and n > 0:
+    if x2.shape[0] > 0 and n > 0 and kernel is None:
+
+        def work(s: slice) -> None:
+            with np.errstate(under="ignore"):  # a worker thread has its own error state
+                res2[s] = impl(x2[s], *(a[s] for a in others2))
+
+        rows_per_block = max(1, blocked.ROW_BLOCK_ELEMENTS // n)
+        blocked.run_blocks(work, blocked.blocks(x2.shape[0], rows_per_block))
+    elif x2.shape[0] > 0 and n > 0:
         flags = np.zeros(x2.shape[0], dtype=np.int8)
         kernel(x2, *others2, res2, flags, _chunk_rows(n), *extra)
         bad = np.flatnonzero(flags)

@@ -1,0 +1,113 @@
+"""The Jacobian products of softmax, softmin and log_softmax on large NumPy arrays that no
+compiled kernel takes (the NumPy tier): the NumPy path on blocks of rows gives the
+whole-array call's results bit for bit, threads or not, on any axis, with the caller's y,
+with ``out=``, and with hard rows among ordinary ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import actlab
+from actlab.functions import softmax_derivatives
+from actlab.kernels import blocked, rowpath
+from test_kernels_support import on_tier
+
+pytestmark = pytest.mark.filterwarnings("error")
+ROWS, N = 120, 40
+PRODUCTS = [
+    "softmax_vjp",
+    "softmax_jvp",
+    "softmin_vjp",
+    "softmin_jvp",
+    "log_softmax_vjp",
+    "log_softmax_jvp",
+]
+
+
+@pytest.fixture
+def blocks(monkeypatch):
+    """Blocks of 7 rows of 40, and the calls that took the blocked path (a product with no
+    kernel: ``run_product`` with kernel None)."""
+    monkeypatch.setattr(blocked, "ROW_BLOCK_ELEMENTS", 7 * N)
+    calls: list[str] = []
+    original = rowpath.run_product
+
+    def spy(func, kernel, *args, **kwargs):
+        if kernel is None:
+            calls.append(func)
+        return original(func, kernel, *args, **kwargs)
+
+    monkeypatch.setattr(rowpath, "run_product", spy)
+    return calls
+
+
+def _arrays(dtype):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((ROWS, N)) * 5).astype(dtype)
+    g = rng.standard_normal((ROWS, N)).astype(dtype)
+    x[3, 1] = np.nan
+    x[4, 2] = np.inf
+    x[5] = -np.inf
+    x[6, ::2] = -np.inf
+    x[7, 0] = 90.0
+    return x, g
+
+
+def _whole(name, x, g, **options):
+    """The NumPy path on the whole array (the Array API implementation)."""
+    impl = {
+        "softmax_vjp": ("_softmax_product", False),
+        "softmax_jvp": ("_softmax_product", False),
+        "softmin_vjp": ("_softmax_product", True),
+        "softmin_jvp": ("_softmax_product", True),
+    }
+    axis = options.get("axis", -1)
+    y = options.get("y")
+    if name in impl:
+        return softmax_derivatives._softmax_product(
+            name, x, g, axis, None, 1.0, y, negate=impl[name][1]
+        )
+    fn = getattr(softmax_derivatives, f"_{name}")
+    return fn(name, x, g, axis, None, 1.0, y)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: d.__name__)
+@pytest.mark.parametrize("name", PRODUCTS)
+def test_blocks_give_the_whole_array_result(name, dtype, threads, blocks):
+    x, g = _arrays(dtype)
+    previous = actlab.set_num_threads(threads)
+    try:
+        with on_tier("numpy"):
+            got = getattr(actlab, name)(x, g)
+            moved = getattr(actlab, name)(np.ascontiguousarray(x.T), g.T, axis=0)
+    finally:
+        actlab.set_num_threads(previous)
+    assert blocks == [name, name]
+    want = _whole(name, x, g)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(moved, want.T)
+    assert got.dtype == x.dtype
+
+
+@pytest.mark.parametrize("name", ["softmax_vjp", "softmin_jvp"])
+def test_with_the_callers_y_and_out(name, blocks):
+    x, g = _arrays(np.float64)
+    forward = actlab.softmin if "softmin" in name else actlab.softmax
+    y = forward(x)
+    out = np.empty_like(x)
+    with on_tier("numpy"):
+        got = getattr(actlab, name)(x, g, y=y, out=out)
+    assert got is out
+    assert blocks == [name]
+    np.testing.assert_array_equal(out, _whole(name, x, g, y=y))
+
+
+def test_out_may_be_the_cotangent(blocks):
+    x, g = _arrays(np.float32)
+    want = _whole("log_softmax_vjp", x, g)
+    with on_tier("numpy"):
+        got = actlab.log_softmax_vjp(x, g, out=g)
+    assert got is g
+    np.testing.assert_array_equal(g, want)
