@@ -31,7 +31,7 @@ from ..functions._rows import finish, mask_of, single_axis
 from ..kernels import blocked
 from ..kernels.outputs import check_out
 from ._common import check_fraction, check_reduction, reduce, upstream
-from ._targets import class_weights
+from ._targets import class_index_vector, class_weights
 
 
 def applicable(logits: Any, target: Any, where: Any) -> bool:
@@ -73,7 +73,8 @@ def run(
     valid = mask_of(func, options["where"], np, logits)
     v2 = None if valid is None else _rows_of(valid, ax)
     classes = target.dtype.kind in "iu"
-    t2 = _class_rows(func, target, batch, ax, n, options) if classes else None
+    ignore_index = int(options["ignore_index"])
+    t2 = class_index_vector(func, target, batch, ax, n, ignore_index) if classes else None
     if not classes:
         if target.shape != logits.shape:
             raise ValueError(
@@ -122,25 +123,6 @@ def _rows_of(a: np.ndarray, ax: int) -> np.ndarray:
     """``a`` with axis ``ax`` moved last, as 2-D rows (a view where it can be one)."""
     moved = np.moveaxis(a, ax, -1)
     return moved.reshape(-1, moved.shape[-1])
-
-
-def _class_rows(
-    func: str, target: np.ndarray, batch: tuple, ax: int, n: int, options: dict[str, Any]
-) -> np.ndarray:
-    """The class-index target as one index per row, checked as the whole-array call checks it."""
-    if target.shape != batch:
-        raise ValueError(
-            f"{func}: class-index target must have shape {batch} (the logits without axis "
-            f"{ax}), got {target.shape}"
-        )
-    t = target.reshape(-1)
-    ignore_index = int(options["ignore_index"])
-    if not np.all((t == ignore_index) | ((t >= 0) & (t < n))):
-        raise ValueError(
-            f"{func}: target holds class indices outside [0, {n}) that are not "
-            f"ignore_index={ignore_index}"
-        )
-    return t
 
 
 def _denominator(

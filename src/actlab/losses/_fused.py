@@ -18,6 +18,7 @@ from ..functions._rows import single_axis
 from ..kernels import config
 from ..kernels.outputs import check_out
 from ._common import check_fraction, check_reduction
+from ._targets import class_index_vector
 
 _CHUNK_ELEMENTS = 1 << 18  # as kernels/rowpath.py: the float32 kernel pipelines rows within a chunk
 
@@ -62,18 +63,8 @@ def run(
     ax = single_axis(func, axis, logits.ndim)
     n = logits.shape[ax]
     batch = logits.shape[:ax] + logits.shape[ax + 1 :]
-    if tuple(target.shape) != batch:
-        raise ValueError(
-            f"{func}: class-index target must have shape {batch} (the logits without axis "
-            f"{ax}), got {tuple(target.shape)}"
-        )
-    t = target.reshape(-1).astype(np.int64)
+    t = class_index_vector(func, target, batch, ax, n, ignore_index).astype(np.int64)
     ignored = t == ignore_index
-    if not np.all(ignored | ((t >= 0) & (t < n))):
-        raise ValueError(
-            f"{func}: target holds class indices outside [0, {n}) that are not "
-            f"ignore_index={ignore_index}"
-        )
     t = np.where(ignored, -1, t)
     if want_grad and out is not None:
         check_out(func, out, logits.shape, logits.dtype)

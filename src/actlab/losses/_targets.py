@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import _xp
 from ..functions._rows import as_array_like
 from ._common import float_operand, invalid_entries
@@ -57,3 +59,22 @@ def integer_target(func: str, target: Any, xp: Any, like: Any) -> Any:
     if ta.dtype == xp.bool or not xp.isdtype(ta.dtype, "integral"):
         raise TypeError(f"{func}: target must hold integer class indices, got dtype {ta.dtype}")
     return ta
+
+
+def class_index_vector(
+    func: str, target: np.ndarray, batch: tuple, ax: int, n: int, ignore_index: int
+) -> np.ndarray:
+    """A NumPy class-index target as one index per row (flattened), checked as
+    ``class_index_rows`` checks it, without its one-hot mask the size of the input."""
+    if target.shape != batch:
+        raise ValueError(
+            f"{func}: class-index target must have shape {batch} (the logits without axis "
+            f"{ax}), got {target.shape}"
+        )
+    t = target.reshape(-1)
+    if not np.all((t == ignore_index) | ((t >= 0) & (t < n))):
+        raise ValueError(
+            f"{func}: target holds class indices outside [0, {n}) that are not "
+            f"ignore_index={ignore_index}"
+        )
+    return t

@@ -6,10 +6,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from .. import _xp
 from ..functions._rows import finish, quiet, single_axis, widen
+from ..kernels import blocked
 from ._common import check_reduction, reduce, upstream
-from ._targets import class_index_rows, class_weights, integer_target
+from ._targets import class_index_rows, class_index_vector, class_weights, integer_target
 
 __all__ = ["nll_loss", "nll_loss_grad"]
 
@@ -46,6 +49,8 @@ def nll_loss(
 ) -> Any:
     """−weight[t]·log_probs[t] per row (PyTorch's nll_loss), only the target entry is read."""
     func = "nll_loss"
+    if _by_index(log_probs, target):
+        return _nll_by_index(func, log_probs, target, axis, weight, ignore_index, reduction)
     xp, xa, was_scalar, ax, lw, onehot, invalid, w_t, reduction = _prepare_nll(
         func, log_probs, target, axis, weight, ignore_index, reduction
     )
@@ -71,6 +76,10 @@ def nll_loss_grad(
 ) -> Any:
     """∂(nll_loss)/∂log_probs: −weight[t] (times the upstream, over the mean's denominator)."""
     func = "nll_loss_grad"
+    if _by_index(log_probs, target):
+        return _nll_by_index(
+            func, log_probs, target, axis, weight, ignore_index, reduction, grad_output, True
+        )
     xp, xa, _, ax, lw, onehot, invalid, w_t, reduction = _prepare_nll(
         func, log_probs, target, axis, weight, ignore_index, reduction
     )
@@ -84,6 +93,56 @@ def nll_loss_grad(
         go = xp.where(den == 0.0, xp.zeros_like(den), go / xp.where(den == 0.0, 1.0 + den, den))
     g = _poison(xp, invalid, xp.where(onehot, -(w_t * go) + zeros, zeros))
     return finish(xp, g, xa.dtype, False)
+
+
+def _by_index(log_probs: Any, target: Any) -> bool:
+    """Large NumPy log-probabilities with NumPy class indices: read and write by index."""
+    return (
+        isinstance(log_probs, np.ndarray)
+        and log_probs.dtype.kind == "f"
+        and log_probs.ndim >= 1
+        and log_probs.size > blocked.ROW_BLOCK_ELEMENTS
+        and isinstance(target, np.ndarray)
+        and target.dtype.kind in "iu"
+    )
+
+
+def _nll_by_index(
+    func: str, lp: np.ndarray, target: np.ndarray, axis: Any, weight: Any, ignore_index: int,
+    reduction: str, grad_output: Any = None, grad: bool = False,
+) -> Any:  # fmt: skip
+    """``nll_loss`` (or, with ``grad``, its gradient) of NumPy arrays: the target entries
+    gathered (the loss) or written into zeros (the gradient) by index, with the values of
+    the one-hot formulas above (a sum of one entry and zeros is that entry), so without
+    their temporaries the size of the input in the working dtype."""
+    reduction = check_reduction(func, reduction)
+    ax = single_axis(func, axis, lp.ndim)
+    n = lp.shape[ax]
+    batch = lp.shape[:ax] + lp.shape[ax + 1 :]
+    ignore = int(ignore_index)
+    t = class_index_vector(func, target, batch, ax, n, ignore)
+    wide = np.dtype(_xp.working_dtype(np, lp.dtype))
+    wc = class_weights(func, weight, np, lp, ax, wide).reshape(-1)
+    ignored = t == ignore
+    rows = np.flatnonzero(~ignored)
+    w_t = np.zeros(t.shape, dtype=wide)
+    w_t[rows] = wc[t[rows]]
+    lp2 = np.moveaxis(lp, ax, -1).reshape(-1, n)  # a view where the layout allows
+    if not grad:
+        picked = np.zeros(t.shape, dtype=wide)
+        picked[rows] = lp2[rows, t[rows]]
+        with np.errstate(invalid="ignore"):  # a zero weight at a −∞ target: 0, not 0·∞
+            losses = np.where(w_t == 0.0, wide.type(0), -(w_t * picked))
+        out = reduce(np, losses, reduction, np.sum(w_t))
+        return finish(np, out.reshape(batch) if reduction == "none" else out, lp.dtype, False)
+    go = upstream(func, grad_output, np, lp, reduction, batch, wide)
+    if reduction == "mean":
+        den = np.sum(w_t)
+        go = np.where(den == 0.0, wide.type(0), go / np.where(den == 0.0, 1.0 + den, den))
+    values = finish(np, -(w_t * np.broadcast_to(go, batch).reshape(-1)) + 0.0, lp.dtype, False)
+    g2 = np.zeros((t.size, n), dtype=lp.dtype)
+    g2[rows, t[rows]] = values[rows]
+    return np.moveaxis(g2.reshape((*batch, n)), -1, ax)
 
 
 # --------------------------------------------------------------------------------- records
