@@ -34,17 +34,23 @@ from ._common import check_fraction, check_reduction, reduce, upstream
 from ._targets import class_index_vector, class_weights
 
 
-def applicable(logits: Any, target: Any, where: Any) -> bool:
-    """NumPy logits of more than one block, NumPy class-index or probability targets, and a
-    NumPy mask if any (other inputs take the whole-array path and its checks)."""
+def large_numpy_call(x: Any, target: Any, target_kinds: str) -> bool:
+    """NumPy floats of more than one block of rows, with a NumPy target of one of the dtype
+    kinds ``target_kinds`` (other inputs take the whole-array path and its checks)."""
     return (
-        isinstance(logits, np.ndarray)
-        and logits.dtype.kind == "f"
-        and logits.ndim >= 1
-        and logits.size > blocked.ROW_BLOCK_ELEMENTS
+        isinstance(x, np.ndarray)
+        and x.dtype.kind == "f"
+        and x.ndim >= 1
+        and x.size > blocked.ROW_BLOCK_ELEMENTS
         and isinstance(target, np.ndarray)
-        and target.dtype.kind in "iuf"
-        and (where is None or isinstance(where, np.ndarray))
+        and target.dtype.kind in target_kinds
+    )
+
+
+def applicable(logits: Any, target: Any, where: Any) -> bool:
+    """Large NumPy logits with class-index or probability targets, and a NumPy mask if any."""
+    return large_numpy_call(logits, target, "iuf") and (
+        where is None or isinstance(where, np.ndarray)
     )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _xp
 from ..functions._rows import finish, quiet, single_axis, widen
-from ..kernels import blocked
+from ._blocked import large_numpy_call
 from ._common import check_reduction, reduce, upstream
 from ._targets import class_index_rows, class_index_vector, class_weights, integer_target
 
@@ -97,14 +97,7 @@ def nll_loss_grad(
 
 def _by_index(log_probs: Any, target: Any) -> bool:
     """Large NumPy log-probabilities with NumPy class indices: read and write by index."""
-    return (
-        isinstance(log_probs, np.ndarray)
-        and log_probs.dtype.kind == "f"
-        and log_probs.ndim >= 1
-        and log_probs.size > blocked.ROW_BLOCK_ELEMENTS
-        and isinstance(target, np.ndarray)
-        and target.dtype.kind in "iu"
-    )
+    return large_numpy_call(log_probs, target, "iu")
 
 
 def _nll_by_index(
