@@ -144,7 +144,9 @@ def cross_entropy_w(x, target, scale, eps, losses, grad, want_grad, flags, chunk
             if not exact and abs(s) <= 1.0:
                 # The lean pairs: e = 1 exactly at the maxima, so s·y_j needs no special case
                 # there; entries below −104 hold e^−104 (not 0), invisible after rounding
-                # since |s·y| ≤ e^−104 < 2^−150. y_t − 1 does not cancel: τ is not small.
+                # since |s·y| ≤ e^−104 < 2^−150. τ is not small here, so y_t is not near 1;
+                # y_t − a_t may cancel against the smoothing, but in float64, whose error is
+                # far below the float32 gradient's (and the whole-array path's alike).
                 g = (np.float64(eh[t]) + np.float64(el[t])) * (inv * UNSCALE) - a_t
                 store_pair_offset_at(eh, el, s * inv * UNSCALE, d, t, s * g, grad[r])
                 continue
