@@ -407,3 +407,18 @@ def test_dtype_is_kept(dtype):
     for fn in (actlab.binary_cross_entropy_with_logits, actlab.mse_loss, actlab.mse_loss_grad):
         assert fn(x, q).dtype == dtype
     assert math.isfinite(float(actlab.cross_entropy(x, t)))
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["whole array", "by index"])
+def test_nll_zero_weight_at_a_minus_inf_target_is_zero_without_a_warning(large, monkeypatch):
+    """0·log 0 = 0 for a class of weight 0 (PyTorch computes 0·(−∞) = NaN); the fixture
+    raises on any floating-point warning, 0·∞ included."""
+    from actlab.kernels import blocked
+
+    if large:
+        monkeypatch.setattr(blocked, "ROW_BLOCK_ELEMENTS", 2)
+    lp = np.array([[0.0, -np.inf], [-1.0, -0.5]])
+    w = np.array([1.0, 0.0])
+    losses = actlab.nll_loss(lp, np.array([1, 0]), weight=w, reduction="none")
+    np.testing.assert_array_equal(losses, [0.0, 1.0])
+    assert actlab.nll_loss(lp, np.array([1, 0]), weight=w) == 1.0

@@ -55,8 +55,11 @@ def nll_loss(
         func, log_probs, target, axis, weight, ignore_index, reduction
     )
     picked = xp.sum(xp.where(onehot, lw, xp.zeros_like(lw)), axis=ax, keepdims=True)
-    # A zero weight removes the row's term even where log p is −∞ (no 0·∞).
-    losses = _poison(xp, invalid, xp.where(w_t == 0.0, xp.zeros_like(w_t), -(w_t * picked)))
+    # A zero weight removes the row's term even where log p is −∞: no 0·∞ (NaN, and an
+    # invalid-operation warning), as the −∞ is replaced before the product.
+    unweighted = w_t == 0.0
+    picked = xp.where(unweighted, xp.zeros_like(picked), picked)
+    losses = _poison(xp, invalid, xp.where(unweighted, xp.zeros_like(w_t), -(w_t * picked)))
     out = reduce(xp, losses, reduction, xp.sum(w_t))
     if reduction == "none":
         out = xp.squeeze(out, axis=ax)
@@ -123,9 +126,9 @@ def _nll_by_index(
     lp2 = np.moveaxis(lp, ax, -1).reshape(-1, n)  # a view where the layout allows
     if not grad:
         picked = np.zeros(t.shape, dtype=wide)
-        picked[rows] = lp2[rows, t[rows]]
-        with np.errstate(invalid="ignore"):  # a zero weight at a −∞ target: 0, not 0·∞
-            losses = np.where(w_t == 0.0, wide.type(0), -(w_t * picked))
+        weighted = rows[w_t[rows] != 0.0]  # a zero weight at a −∞ target: 0, not 0·∞
+        picked[weighted] = lp2[weighted, t[weighted]]
+        losses = np.where(w_t == 0.0, wide.type(0), -(w_t * picked))
         out = reduce(np, losses, reduction, np.sum(w_t))
         return finish(np, out.reshape(batch) if reduction == "none" else out, lp.dtype, False)
     go = upstream(func, grad_output, np, lp, reduction, batch, wide)
