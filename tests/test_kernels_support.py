@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -43,3 +44,17 @@ def on_tier(tier: str) -> Iterator[None]:
 # 1.40 ULP plus the rounding. The NumPy path is within half an ULP of the exact value, so
 # the two tiers may differ by these plus 0.5.
 FLOAT64_KERNEL_ULPS = {"softmax": 3.3, "log_softmax": 1.9}
+
+
+def record_calls(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[tuple]:
+    """The positional arguments of every call of ``owner.name`` from now on (it still runs):
+    which path a call took, for the tests of that path."""
+    calls: list[tuple] = []
+    original = getattr(owner, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+    return calls

@@ -11,7 +11,7 @@ import pytest
 import actlab
 from actlab.functions import softmax_derivatives
 from actlab.kernels import blocked, rowpath
-from test_kernels_support import on_tier
+from test_kernels_support import on_tier, record_calls
 
 pytestmark = pytest.mark.filterwarnings("error")
 ROWS, N = 120, 40
@@ -27,19 +27,11 @@ PRODUCTS = [
 
 @pytest.fixture
 def blocks(monkeypatch):
-    """Blocks of 7 rows of 40, and the calls that took the blocked path (a product with no
-    kernel: ``run_product`` with kernel None)."""
+    """Blocks of 7 rows of 40; (product, kernel) of every ``run_product`` call: the blocked
+    path is the one without a kernel."""
     monkeypatch.setattr(blocked, "ROW_BLOCK_ELEMENTS", 7 * N)
-    calls: list[str] = []
-    original = rowpath.run_product
-
-    def spy(func, kernel, *args, **kwargs):
-        if kernel is None:
-            calls.append(func)
-        return original(func, kernel, *args, **kwargs)
-
-    monkeypatch.setattr(rowpath, "run_product", spy)
-    return calls
+    calls = record_calls(monkeypatch, rowpath, "run_product")
+    return lambda: [(call[0], call[1]) for call in calls]
 
 
 def _arrays(dtype):
@@ -84,7 +76,7 @@ def test_blocks_give_the_whole_array_result(name, dtype, threads, blocks):
             moved = getattr(actlab, name)(np.ascontiguousarray(x.T), g.T, axis=0)
     finally:
         actlab.set_num_threads(previous)
-    assert blocks == [name, name]
+    assert blocks() == [(name, None), (name, None)]
     want = _whole(name, x, g)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(moved, want.T)
@@ -100,7 +92,7 @@ def test_with_the_callers_y_and_out(name, blocks):
     with on_tier("numpy"):
         got = getattr(actlab, name)(x, g, y=y, out=out)
     assert got is out
-    assert blocks == [name]
+    assert blocks() == [(name, None)]
     np.testing.assert_array_equal(out, _whole(name, x, g, y=y))
 
 
@@ -110,4 +102,5 @@ def test_out_may_be_the_cotangent(blocks):
     with on_tier("numpy"):
         got = actlab.log_softmax_vjp(x, g, out=g)
     assert got is g
+    assert blocks() == [("log_softmax_vjp", None)]
     np.testing.assert_array_equal(g, want)
