@@ -18,27 +18,20 @@ from actlab import oracle
 from actlab.accuracy import near_roots, sample_points, scale_of
 from support import (
     ELEMENTWISE,
+    MODERATE,
     ORDER_NAMES,
     ORDERS,
+    STRICT_FLOAT64_CORE_ULP,
+    assert_agrees_with_numpy,
     away_from_kinks,
     function_cases,
     label,
     param_cases,
+    ulp_diff,
 )
 from test_kernels_support import on_tier
 
 xps = pytest.importorskip("array_api_strict")
-
-
-def _ulp_diff(got: np.ndarray, expected: np.ndarray, dtype) -> np.ndarray:
-    """|got − expected| in ULP of ``dtype`` at ``expected`` (both finite, or equal)."""
-    got, expected = got.astype(np.float64), expected.astype(np.float64)
-    same = (got == expected) | (np.isnan(got) & np.isnan(expected))
-    out = np.where(same, 0.0, np.inf)
-    check = ~same & np.isfinite(expected) & np.isfinite(got)
-    spacing = np.spacing(np.abs(expected[check]).astype(dtype)).astype(np.float64)
-    out[check] = np.abs(got[check] - expected[check]) / spacing
-    return out
 
 
 # ------------------------------------------------------------------------ array-api-strict
@@ -61,14 +54,9 @@ def test_strict_runs_keeps_dtype_and_warns_nothing(entry, params, what, fn, dtyp
     if dtype == "float32":
         # Computed in float64 on both backends and rounded once: identical but for a rare
         # double-rounding tie of NumPy's extended float64 intermediate.
-        assert _ulp_diff(values, expected, dtype).max() <= 1.0
+        assert ulp_diff(values, expected, dtype).max() <= 1.0
 
 
-# Measured over the audit's float64 sample points with |βx| ≤ 30, against the oracle (as the
-# audit measures, with an absolute error near the roots of f′ and f″): ≤ 7.2 ULP for β = 1
-# (silu′ at −1.6), ≤ 19 ULP where β ≠ 1 (softplus″ with β = 10: the rounding of βx is
-# amplified by exp). NumPy with the extended type is ≤ 0.6 ULP on the same points.
-STRICT_FLOAT64_CORE_ULP = 32.0
 STRICT_FLOAT64_NEAR_ROOT_EPS = 8.0
 
 
@@ -124,31 +112,10 @@ def test_strict_float64_meets_the_numpy_bars_over_the_whole_range():
 
 # ------------------------------------------------------------------------------- PyTorch
 
-MODERATE = np.linspace(-4.0, 4.0, 81) + 0.0123
-
 
 @pytest.fixture(scope="module")
 def torch():
     return pytest.importorskip("torch", reason="PyTorch is optional; its checks need it")
-
-
-def _assert_agrees_with_numpy(values, expected, dtype, xs, params):
-    """float16/bfloat16/float32: within 1 ULP of NumPy (both compute in float64 and round
-    once). float64 has no wider type on this backend: for |βx| ≤ 30 (where the oracle
-    measurement of test_strict_float64_core_region applies) within STRICT_FLOAT64_CORE_ULP,
-    or 8·eps absolute where f′ or f″ is near a root and relative error means nothing."""
-    np.testing.assert_array_equal(np.isnan(values), np.isnan(expected))
-    inf = np.isinf(expected)
-    np.testing.assert_array_equal(values[inf], expected[inf])
-    finite = np.isfinite(expected)
-    if dtype != "float64":
-        assert _ulp_diff(values[finite], expected[finite], dtype).max(initial=0.0) <= 1.0
-        return
-    core = finite & (np.abs(xs) <= 30 / scale_of(params))
-    eps = float(np.finfo(np.float64).eps)
-    np.testing.assert_allclose(
-        values[core], expected[core], rtol=STRICT_FLOAT64_CORE_ULP * eps, atol=8 * eps
-    )
 
 
 @pytest.mark.parametrize(("entry", "params", "what", "fn"), function_cases())
@@ -171,7 +138,7 @@ def test_torch_values_and_dtypes(torch, entry, params, what, fn):
             continue
         name = str(dtype).removeprefix("torch.")
         x_np = t.numpy()
-        _assert_agrees_with_numpy(got.numpy(), np.asarray(fn(x_np, **params)), name, x_np, params)
+        assert_agrees_with_numpy(got.numpy(), np.asarray(fn(x_np, **params)), name, x_np, params)
 
 
 @pytest.mark.parametrize(("entry", "params"), param_cases())
@@ -221,7 +188,7 @@ def test_jax_jit_values_and_dtypes(jax, entry, params, what, fn):
         jitted = jax.jit(lambda t: fn(t, **params))
         got = jitted(jnp.asarray(xs))
         assert got.dtype == jnp.dtype(dtype)
-        _assert_agrees_with_numpy(np.asarray(got), np.asarray(fn(xs, **params)), dtype, xs, params)
+        assert_agrees_with_numpy(np.asarray(got), np.asarray(fn(xs, **params)), dtype, xs, params)
 
 
 @pytest.mark.parametrize(("entry", "params"), param_cases())
@@ -266,7 +233,7 @@ def test_a_lazy_parameter_is_used_and_out_of_its_domain_gives_nan(lazily, entry,
             return fn(t, **{param.name: p})
 
         got = lazily(with_param, xs, value)
-        _assert_agrees_with_numpy(got, fn(xs, **{param.name: value}), "float64", xs, {})
+        assert_agrees_with_numpy(got, fn(xs, **{param.name: value}), "float64", xs, {})
         assert np.isnan(lazily(with_param, xs, bad)).all(), ORDER_NAMES[order]
 
 
@@ -283,7 +250,7 @@ RRELU_BOUND_FUNCTIONS = [
 def test_rrelu_bounds_as_lazy_arrays(lazily, fn):
     xs = np.concatenate([MODERATE, [np.inf, -np.inf, np.nan, -0.0]])
     got = lazily(lambda t, lo, up: fn(t, lo, up), xs, 0.1, 0.3)
-    _assert_agrees_with_numpy(got, fn(xs, 0.1, 0.3), "float64", xs, {})
+    assert_agrees_with_numpy(got, fn(xs, 0.1, 0.3), "float64", xs, {})
     with pytest.raises(ValueError, match="lower must be ≤ upper"):
         fn(xs, 0.3, 0.1)  # readable bounds are checked ...
     # ... lazy ones cannot be: disordered, they make the result NaN, never a finite answer.
