@@ -92,6 +92,18 @@ CASES = {
     "log_softmax_vjp1000": ((8192, 1000), "log_softmax_vjp", "xg"),
     "softmax_vjp10": ((400_000, 10), "softmax_vjp", "xg"),
     "log_softmax_vjp10": ((400_000, 10), "log_softmax_vjp", "xg"),
+    # no kernel takes a temperature or a mask: the NumPy path on blocks of rows (before,
+    # on the whole array)
+    "softmax_vjp1000_t": ((8192, 1000), "softmax_vjp", "xg", {"temperature": 0.5}),
+    "softmax_vjp1000_where": (
+        (8192, 1000),
+        "softmax_vjp",
+        "xg",
+        {"where": np.arange(1000) % 7 > 0},
+    ),
+    # one cotangent per row, on blocks of rows (before them, the whole array in the working
+    # dtype: about twenty temporaries of its size)
+    "logsumexp_vjp1000": ((8192, 1000), "logsumexp_vjp", "xrow", {"axis": -1}),
     # attention's backward pass over short rows under a causal mask (−1e9 added)
     "softmax_vjp16_causal": ((400_000, 16), "softmax_vjp", "xg_causal"),
     "log_softmax_vjp16_causal": ((400_000, 16), "log_softmax_vjp", "xg_causal"),
@@ -101,7 +113,9 @@ DEFAULT = "softmax8192,log_softmax8192,softmax1000,log_softmax1000,softmax10,ce"
 
 def arguments(shape: tuple[int, ...], dtype: str, kind: str, rng) -> tuple[list, np.ndarray]:
     """The call's arguments (x spread to ±25, where the functions saturate) and its out=;
-    "_causal": row i keeps its first i mod n + 1 entries, −1e9 is added to the others."""
+    "xg": a cotangent of x's shape, "xrow": one per row, "xt": class indices, "x2.5": the
+    number 2.5; "_causal": row i keeps its first i mod n + 1 entries, −1e9 is added to the
+    others."""
     x = (rng.standard_normal(shape) * 4).astype(dtype)
     if kind.endswith("_causal"):
         kind = kind.removesuffix("_causal")
@@ -110,6 +124,8 @@ def arguments(shape: tuple[int, ...], dtype: str, kind: str, rng) -> tuple[list,
     args: list = [x]
     if kind == "xg":
         args.append(rng.standard_normal(shape).astype(dtype))
+    elif kind == "xrow":
+        args.append(rng.standard_normal(shape[:-1]).astype(dtype))
     elif kind == "xt":
         args.append(rng.integers(0, shape[-1], shape[0]))
     elif kind != "x":  # "x2.5": g is that number

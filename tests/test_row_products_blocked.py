@@ -104,3 +104,71 @@ def test_out_may_be_the_cotangent(blocks):
     assert got is g
     assert blocks() == [("log_softmax_vjp", None)]
     np.testing.assert_array_equal(g, want)
+
+
+def _whole_with(name, x, g, axis=-1, where=None, temperature=1.0, y=None):
+    """The whole-array NumPy path of ``name`` with every option."""
+    if name.startswith(("softmax", "softmin")):
+        negate = name.startswith("softmin")
+        return softmax_derivatives._softmax_product(
+            name, x, g, axis, where, temperature, y, negate=negate
+        )
+    return getattr(softmax_derivatives, f"_{name}")(name, x, g, axis, where, temperature, y)
+
+
+@pytest.mark.parametrize("tier", ["numba", "numpy"])
+@pytest.mark.parametrize("name", PRODUCTS)
+def test_masks_and_temperatures_run_on_blocks_on_either_tier(name, tier, blocks):
+    """No kernel takes a mask or a temperature: the NumPy path on blocks of rows, on the
+    compiled tier too, with the whole-array call's bits."""
+    x, g = _arrays(np.float64)
+    rng = np.random.default_rng(4)
+    mask = rng.random(x.shape) < 0.8
+    column_mask = rng.random(N) < 0.7
+    fn = getattr(actlab, name)
+    with on_tier(tier), np.errstate(all="raise", under="ignore"):
+        cases = [
+            (fn(x, g, temperature=0.5), _whole_with(name, x, g, temperature=0.5)),
+            (fn(x, g, where=mask), _whole_with(name, x, g, where=mask)),
+            (fn(x, g, where=column_mask, temperature=3.0),
+             _whole_with(name, x, g, where=np.broadcast_to(column_mask, x.shape),
+                         temperature=3.0)),
+        ]  # fmt: skip
+    assert blocks() == [(name, None)] * len(cases)
+    for got, want in cases:
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble], ids=lambda d: d.__name__)
+def test_dtypes_no_kernel_takes_run_on_blocks(dtype, blocks):
+    x, g = (a.astype(dtype) for a in _arrays(np.float64))
+    got = actlab.softmin_vjp(x, g)
+    assert blocks() == [("softmin_vjp", None)]
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, _whole_with("softmin_vjp", x, g))
+
+
+def test_log_softmax_products_with_the_callers_y_run_on_blocks(blocks):
+    """No log_softmax kernel takes the caller's y: blocks on the compiled tier too."""
+    x, g = _arrays(np.float32)
+    y = actlab.log_softmax(x)
+    with on_tier("numba"):
+        vjp = actlab.log_softmax_vjp(x, g, y=y)
+        jvp = actlab.log_softmax_jvp(x, g, y=y, temperature=2.0)
+    assert blocks() == [("log_softmax_vjp", None), ("log_softmax_jvp", None)]
+    np.testing.assert_array_equal(vjp, _whole_with("log_softmax_vjp", x, g, y=y))
+    want = _whole_with("log_softmax_jvp", x, g, temperature=2.0, y=y)
+    np.testing.assert_array_equal(jvp, want)
+
+
+def test_bad_options_are_named_on_blocks(blocks):
+    x, g = _arrays(np.float32)
+    with pytest.raises(ValueError, match="softmax_vjp: temperature must be finite and > 0"):
+        actlab.softmax_vjp(x, g, temperature=-1.0)
+    with pytest.raises(ValueError, match=r"softmax_vjp: where of shape \(3,\) does not broadcast"):
+        actlab.softmax_vjp(x, g, where=np.ones(3, dtype=bool))
+    with pytest.raises(ValueError, match=r"log_softmax_vjp: y has shape \(7, 40\)"):
+        actlab.log_softmax_vjp(x, g, y=x[:7], temperature=2.0)
+    with pytest.raises(ValueError, match=r"softmin_jvp: v of shape \(120, 3\) does not broadcast"):
+        actlab.softmin_jvp(x, g[:, :3], where=np.ones(N, dtype=bool))

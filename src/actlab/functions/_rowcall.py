@@ -20,7 +20,7 @@ import numpy as np
 from .. import _xp
 from ..kernels import blocked, rowpath
 from ..kernels.outputs import deliver
-from ._rows import as_array_like, axes_of, broadcast_to_shape, check_temperature
+from ._rows import as_array_like, axes_of, broadcast_to_shape, check_temperature, mask_of
 
 
 def _is_number(value: Any) -> bool:
@@ -158,6 +158,7 @@ def product(
     func: str,
     kernel: str,
     impl: Callable[..., Any],
+    numpy_path: Callable[..., Any],
     x: Any,
     g: Any,
     axis: Any,
@@ -170,28 +171,31 @@ def product(
     negate: bool = False,
     given_y: str | None = None,
 ) -> Any:
-    """The Jacobian product ``func`` of x with the cotangent g (argument ``arg``) on the
-    compiled ``kernel`` (``rowpath.product_kernel``; ``extra`` its trailing arguments), or,
-    where no kernel takes a large array (the NumPy tier), on the NumPy path a block of rows
-    at a time; None where the call takes neither: not NumPy float32/float64, a mask, a
-    temperature, a small array. With the caller's ``y``, the kernel is ``given_y`` (None:
-    no kernel takes y) and takes no ``extra``; ``impl(x_rows, y_rows, g_rows)``, else
-    ``impl(x_rows, g_rows)``, is the NumPy path for the rows the kernel flags (or for every
-    block). ``negate`` runs it at (−x, −g), where softmax's products are softmin's."""
-    if where is not None or not isinstance(x, np.ndarray):
-        return None
-    if x.dtype not in (np.float32, np.float64) or check_temperature(func, temperature) != 1.0:
-        return None
-    if y is not None:
-        if given_y is None:
-            return None
-        kernel, extra = given_y, ()
+    """The Jacobian product ``func`` of x with the cotangent g (argument ``arg``) of a large
+    NumPy float array: on the compiled ``kernel`` (``rowpath.product_kernel``; ``extra``
+    its trailing arguments) where one takes the call, else by ``numpy_path(x, g, axis,
+    where, temperature, y)`` (the Array API code) a block of rows at a time; None where the
+    call takes neither (not NumPy, not a single axis, a small array without a kernel).
+
+    A kernel takes float32/float64 rows without a mask or a temperature; with the caller's
+    ``y``, the kernel is ``given_y`` (None: no kernel takes y) and takes no ``extra``.
+    ``impl(x_rows, y_rows, g_rows)``, else ``impl(x_rows, g_rows)``, is the NumPy path for
+    the rows the kernel flags. ``negate`` runs the kernel at (−x, −g), where softmax's
+    products are softmin's."""
     ax = fast_axis(func, x, axis, None)
     if ax is None:
         return None
-    compiled = rowpath.product_kernel(kernel, x.dtype, x.size)
-    if compiled is None and x.size <= blocked.ROW_BLOCK_ELEMENTS:
-        return None  # one block: the whole-array call
+    t = check_temperature(func, temperature)
+    compiled = None
+    if where is None and x.dtype in (np.float32, np.float64) and t == 1.0:
+        if y is not None:
+            kernel, extra = given_y, ()
+        if kernel is not None:
+            compiled = rowpath.product_kernel(kernel, x.dtype, x.size)
+    if compiled is None:
+        if x.size <= blocked.ROW_BLOCK_ELEMENTS:
+            return None  # one block: the whole-array call
+        return _product_in_blocks(func, numpy_path, x, g, ax, where, t, y, out, arg)
     ga = _floats(func, arg, g, x)
     if ga is None:
         return None
@@ -201,12 +205,41 @@ def product(
         ya = _floats(func, "y", y, x)
         if ya is None:
             return None
-        if ya.shape != x.shape:
-            raise ValueError(f"{func}: y has shape {ya.shape}, expected {x.shape}")
+        _check_y_shape(func, ya, x)
         others = (ya, ga)
     if negate:  # softmin's product is softmax's at (−x, −g), signed zeros included
         x, others = np.negative(x), (*others[:-1], np.negative(others[-1]))
     return rowpath.run_product(func, compiled, x, others, ax, out, impl, *extra)
+
+
+def _product_in_blocks(
+    func: str, numpy_path: Callable[..., Any], x: np.ndarray, g: Any, ax: int, where: Any,
+    temperature: float, y: Any, out: Any, arg: str,
+) -> np.ndarray:  # fmt: skip
+    """``numpy_path`` on blocks of rows (``rowpath.run_product`` without a kernel): per row
+    the operations of the whole-array call, so its bits, with temporaries of a block's size.
+    g, y and the mask are x's shape (broadcast, checked as the whole-array call checks)."""
+    _, ga, _ = _xp.as_float_array(as_array_like(func, arg, g, np, x), func, arg)
+    others = [broadcast_to_shape(func, arg, np, ga, x.shape)]
+    if y is not None:
+        _, ya, _ = _xp.as_float_array(as_array_like(func, "y", y, np, x), func, "y")
+        _check_y_shape(func, ya, x)
+        others.append(ya)
+    if where is not None:
+        others.append(mask_of(func, where, np, x))
+    has_y, has_mask = y is not None, where is not None
+
+    def rows(xr: np.ndarray, gr: np.ndarray, *rest: np.ndarray) -> np.ndarray:
+        yr = rest[0] if has_y else None
+        vr = rest[-1] if has_mask else None
+        return numpy_path(xr, gr, -1, vr, temperature, yr)
+
+    return rowpath.run_product(func, None, x, tuple(others), ax, out, rows)
+
+
+def _check_y_shape(func: str, y: np.ndarray, x: np.ndarray) -> None:
+    if y.shape != x.shape:
+        raise ValueError(f"{func}: y has shape {y.shape}, expected {x.shape}")
 
 
 def _floats(func: str, arg: str, value: Any, x: np.ndarray) -> np.ndarray | None:

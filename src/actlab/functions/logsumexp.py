@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import _xp
-from ..kernels import rowpath
+from ..kernels import blocked, rowpath
 from ..kernels.outputs import deliver
 from . import _rowcall
 from ._rows import (
@@ -170,19 +170,43 @@ def logsumexp_vjp(
     logsumexp is ±∞ (empty, +∞ entries) or whose weighted sum is 0 have derivative 0.
     """
     func = "logsumexp_vjp"
+    _rowcall.check_out_backend(func, x, out)
+    if _in_blocks(x, axis, b, where, g, y):
+        return _vjp_in_blocks(x, g, axis, where, keepdims, y, out)
+    return deliver(func, _logsumexp_vjp(x, g, axis, where, b, keepdims, y), out)
+
+
+def _per_row(func: str, arg: str, value: Any, xp: Any, xa: Any, axes: tuple, keepdims: bool):
+    """``g`` or ``y``, given in the result's shape (with the reduced axes or, unless
+    ``keepdims``, without), as a float array broadcast to x's shape with those axes kept at
+    length 1: one value per row."""
+    _, va, _ = _xp.as_float_array(as_array_like(func, arg, value, xp, xa), func, arg)
+    given = tuple(va.shape)
+    if not keepdims and va.ndim == xa.ndim - len(axes) and va.ndim > 0:
+        va = expand(xp, va, axes)
+    kept = tuple(1 if i in axes else n for i, n in enumerate(xa.shape))
+    try:
+        return xp.broadcast_to(va, kept)
+    except (ValueError, RuntimeError, TypeError) as exc:
+        result = kept if keepdims else tuple(n for i, n in enumerate(xa.shape) if i not in axes)
+        raise ValueError(
+            f"{func}: {arg} of shape {given} does not broadcast to the result's shape {result}"
+        ) from exc
+
+
+def _logsumexp_vjp(
+    x: Any, g: Any, axis: Any, where: Any, b: Any, keepdims: bool, y: Any
+) -> Any:  # fmt: skip
+    """logsumexp_vjp on the whole array at once, by the Array API code."""
+    func = "logsumexp_vjp"
     shift = None
     if y is not None and b is None:
         xp0, xa0, _ = _xp.as_float_array(x, func)
         axes0 = axes_of(func, axis, xa0.ndim, allow_none=True)
-        oa = as_array_like(func, "y", y, xp0, xa0)
-        if not keepdims and oa.ndim == xa0.ndim - len(axes0):
-            oa = expand(xp0, oa, axes0)
+        oa = _per_row(func, "y", y, xp0, xa0, axes0, keepdims)
         shift = xp0.astype(oa, widen(xp0, xa0)[0])
     xp, xa, _, axes, rows, bw, nan_row = _analysis(func, x, axis, where, b, shift=shift)
-    _, ga, _ = _xp.as_float_array(as_array_like(func, "g", g, xp, xa), func, "g")
-    if not keepdims and ga.ndim == xa.ndim - len(axes) and ga.ndim > 0:
-        ga = expand(xp, ga, axes)
-    gw = xp.astype(broadcast_to_shape(func, "g", xp, ga, tuple(rows.m.shape)), rows.wide)
+    gw = xp.astype(_per_row(func, "g", g, xp, xa, axes, keepdims), rows.wide)
     bad_g = ~xp.isfinite(gw)
     gw = xp.where(bad_g, xp.zeros_like(gw), gw)
     zeros = xp.zeros_like(rows.e)
@@ -196,8 +220,42 @@ def logsumexp_vjp(
         keep = rows.ordinary & (s != 0.0)
     grad = xp.where(keep, grad, zeros)
     grad = xp.where(nan_row | (bad_g & keep), xp.full_like(grad, math.nan), grad)
-    _rowcall.check_out_backend("logsumexp_vjp", x, out)
-    return deliver("logsumexp_vjp", finish(xp, grad, xa.dtype, False), out)
+    return finish(xp, grad, xa.dtype, False)
+
+
+def _in_blocks(x: Any, axis: Any, b: Any, where: Any, g: Any, y: Any) -> bool:
+    """Whether the call runs a block of rows at a time: NumPy floats of more than one block,
+    one reduced axis, no ``b``, and NumPy (or no) mask, cotangent and forward output. The
+    whole-array code makes about twenty temporaries of x's size in the working dtype."""
+    if b is not None or isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        return False
+    if not (isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.ndim > 1):
+        return False
+    numpy_or_none = all(a is None or isinstance(a, (np.ndarray, float, int)) for a in (g, y, where))
+    return numpy_or_none and x.size > blocked.ROW_BLOCK_ELEMENTS
+
+
+def _vjp_in_blocks(
+    x: np.ndarray, g: Any, axis: int, where: Any, keepdims: bool, y: Any, out: Any
+) -> np.ndarray:  # fmt: skip
+    """The Array API code on blocks of rows (``rowpath.run_product`` without a kernel), with
+    g and y as one value per row: per row the same operations as on the whole array, so the
+    same bits where the rows lie along the last axis."""
+    func = "logsumexp_vjp"
+    axes = axes_of(func, axis, x.ndim)
+    others = [_per_row(func, "g", g, np, x, axes, keepdims)]
+    if y is not None:
+        others.append(_per_row(func, "y", y, np, x, axes, keepdims))
+    if where is not None:
+        others.append(mask_of(func, where, np, x))
+    has_y, has_mask = y is not None, where is not None
+
+    def impl(x2: np.ndarray, g2: np.ndarray, *rest: np.ndarray) -> np.ndarray:
+        y2 = rest[0] if has_y else None
+        v2 = rest[-1] if has_mask else None
+        return _logsumexp_vjp(x2, g2, -1, v2, None, True, y2)
+
+    return rowpath.run_product(func, None, x, tuple(others), axes[0], out, impl)
 
 
 # ---------------------------------------------------------------------------------- record

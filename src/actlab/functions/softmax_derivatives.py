@@ -4,6 +4,7 @@ that nothing cancels at the dominant entry."""
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -127,9 +128,12 @@ def _softmax_family(func: str, x, g, axis, where, temperature, y, out, *, negate
         yr, gr = rest if len(rest) == 2 else (None, rest[0])
         return _softmax_product(func, xr, gr, -1, None, 1.0, yr, negate=False)
 
+    def numpy_path(*args: Any) -> Any:  # (x, g, axis, where, temperature, y)
+        return _softmax_product(func, *args, negate=negate)
+
     arg = "g" if "vjp" in func else "v"
     fast = _rowcall.product(
-        func, "softmax", rows, x, g, axis, where, temperature, y, out, True,
+        func, "softmax", rows, numpy_path, x, g, axis, where, temperature, y, out, True,
         arg=arg, negate=negate, given_y="softmax_given_y",
     )  # fmt: skip
     if fast is not None:
@@ -176,7 +180,10 @@ def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=N
     def rows(xr: Any, gr: Any) -> Any:
         return _log_softmax_vjp(func, xr, gr, -1, None, 1.0, None)
 
-    fast = _rowcall.product(func, func, rows, x, g, axis, where, temperature, y, out)
+    fast = _rowcall.product(
+        func, func, rows, functools.partial(_log_softmax_vjp, func),
+        x, g, axis, where, temperature, y, out,
+    )  # fmt: skip
     if fast is not None:
         return fast
     return deliver(func, _log_softmax_vjp(func, x, g, axis, where, temperature, y), out)
@@ -192,8 +199,9 @@ def log_softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=N
         return _log_softmax_jvp(func, xr, vr, -1, None, 1.0, None)
 
     fast = _rowcall.product(
-        func, "softmax", rows, x, v, axis, where, temperature, y, out, False, arg="v"
-    )
+        func, "softmax", rows, functools.partial(_log_softmax_jvp, func),
+        x, v, axis, where, temperature, y, out, False, arg="v",
+    )  # fmt: skip
     if fast is not None:
         return fast
     return deliver(func, _log_softmax_jvp(func, x, v, axis, where, temperature, y), out)

@@ -257,13 +257,15 @@ def run_product(
     float32 for float32 x, else float64) by the compiled ``kernel`` (``product_kernel``;
     ``extra`` its trailing arguments), the rows it flags (NaN, ±∞, far entries that would
     show) by ``impl(x_rows, *other_rows)``, the NumPy path on 2-D rows; with no kernel,
-    every row by ``impl``, a block of rows at a time."""
+    every row by ``impl``, a block of rows at a time. Without a kernel, ``others`` may also
+    hold one value per row (x's shape with length 1 along ``axis``), given to ``impl`` as
+    a column (logsumexp_vjp's cotangent)."""
     if out is not None:
         check_out(func, out, x.shape, x.dtype)
     n = x.shape[axis]
 
     def rows(a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.moveaxis(a, axis, -1)).reshape(-1, n)
+        return np.ascontiguousarray(np.moveaxis(a, axis, -1)).reshape(-1, a.shape[axis])
 
     x2, others2 = rows(x), [rows(a) for a in others]
     result = out if out is not None else np.empty(x.shape, dtype=x.dtype)
