@@ -58,3 +58,14 @@ def record_calls(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list
 
     monkeypatch.setattr(owner, name, spy)
     return calls
+
+
+def product_blocks(monkeypatch: pytest.MonkeyPatch, elements: int):
+    """Blocks of ``elements`` entries from now on; a function that lists (func, kernel) of
+    every ``rowpath.run_product`` call since: the blocked NumPy path is the one with kernel
+    None."""
+    from actlab.kernels import blocked, rowpath
+
+    monkeypatch.setattr(blocked, "ROW_BLOCK_ELEMENTS", elements)
+    calls = record_calls(monkeypatch, rowpath, "run_product")
+    return lambda: [(call[0], call[1]) for call in calls]

@@ -10,18 +10,15 @@ import pytest
 
 import actlab
 from actlab.functions import logsumexp as lse_module
-from actlab.kernels import blocked, rowpath
-from test_kernels_support import on_tier, record_calls
+from test_kernels_support import on_tier, product_blocks
 
 ROWS, N = 120, 40
 
 
 @pytest.fixture
 def blocks(monkeypatch):
-    """Blocks of 7 rows of 40; the functions of the ``run_product`` calls since."""
-    monkeypatch.setattr(blocked, "ROW_BLOCK_ELEMENTS", 7 * N)
-    calls = record_calls(monkeypatch, rowpath, "run_product")
-    return lambda: [(call[0], call[1]) for call in calls]
+    """Blocks of 7 rows of 40; (function, kernel) of the ``run_product`` calls since."""
+    return product_blocks(monkeypatch, 7 * N)
 
 
 def _arrays(dtype):

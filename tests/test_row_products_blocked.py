@@ -10,8 +10,7 @@ import pytest
 
 import actlab
 from actlab.functions import softmax_derivatives
-from actlab.kernels import blocked, rowpath
-from test_kernels_support import on_tier, record_calls
+from test_kernels_support import on_tier, product_blocks
 
 pytestmark = pytest.mark.filterwarnings("error")
 ROWS, N = 120, 40
@@ -27,11 +26,8 @@ PRODUCTS = [
 
 @pytest.fixture
 def blocks(monkeypatch):
-    """Blocks of 7 rows of 40; (product, kernel) of every ``run_product`` call: the blocked
-    path is the one without a kernel."""
-    monkeypatch.setattr(blocked, "ROW_BLOCK_ELEMENTS", 7 * N)
-    calls = record_calls(monkeypatch, rowpath, "run_product")
-    return lambda: [(call[0], call[1]) for call in calls]
+    """Blocks of 7 rows of 40; (function, kernel) of the ``run_product`` calls since."""
+    return product_blocks(monkeypatch, 7 * N)
 
 
 def _arrays(dtype):

@@ -216,25 +216,37 @@ def _product_in_blocks(
     func: str, numpy_path: Callable[..., Any], x: np.ndarray, g: Any, ax: int, where: Any,
     temperature: float, y: Any, out: Any, arg: str,
 ) -> np.ndarray:  # fmt: skip
-    """``numpy_path`` on blocks of rows (``rowpath.run_product`` without a kernel): per row
-    the operations of the whole-array call, so its bits, with temporaries of a block's size.
-    g, y and the mask are x's shape (broadcast, checked as the whole-array call checks)."""
+    """``numpy_path`` on blocks of rows: g, y and the mask of x's shape (broadcast, checked as
+    the whole-array call checks them)."""
     _, ga, _ = _xp.as_float_array(as_array_like(func, arg, g, np, x), func, arg)
-    others = [broadcast_to_shape(func, arg, np, ga, x.shape)]
+    ga = broadcast_to_shape(func, arg, np, ga, x.shape)
+    ya = None
     if y is not None:
         _, ya, _ = _xp.as_float_array(as_array_like(func, "y", y, np, x), func, "y")
         _check_y_shape(func, ya, x)
-        others.append(ya)
-    if where is not None:
-        others.append(mask_of(func, where, np, x))
-    has_y, has_mask = y is not None, where is not None
 
-    def rows(xr: np.ndarray, gr: np.ndarray, *rest: np.ndarray) -> np.ndarray:
-        yr = rest[0] if has_y else None
-        vr = rest[-1] if has_mask else None
+    def rows(xr: Any, gr: Any, yr: Any, vr: Any) -> Any:
         return numpy_path(xr, gr, -1, vr, temperature, yr)
 
-    return rowpath.run_product(func, None, x, tuple(others), ax, out, rows)
+    return in_blocks(func, rows, x, ax, ga, ya, mask_of(func, where, np, x), out)
+
+
+def in_blocks(
+    func: str, rows: Callable[..., Any], x: np.ndarray, ax: int, g: np.ndarray, y: Any,
+    mask: Any, out: Any,
+) -> np.ndarray:  # fmt: skip
+    """``rows(x_rows, g_rows, y_rows, mask_rows)`` (the Array API code over the last axis of
+    a block of rows; y and the mask None where not given) on blocks of rows along ``ax``
+    (``rowpath.run_product`` without a kernel): per row the operations of the whole-array
+    call, so its bits, with temporaries of a block's size. g and y have x's shape or one
+    value per row (length 1 along ``ax``); the mask has x's shape."""
+    given = [a for a in (y, mask) if a is not None]
+    has_y, has_mask = y is not None, mask is not None
+
+    def block(xr: np.ndarray, gr: np.ndarray, *rest: np.ndarray) -> np.ndarray:
+        return rows(xr, gr, rest[0] if has_y else None, rest[-1] if has_mask else None)
+
+    return rowpath.run_product(func, None, x, (g, *given), ax, out, block)
 
 
 def _check_y_shape(func: str, y: np.ndarray, x: np.ndarray) -> None:

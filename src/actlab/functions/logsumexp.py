@@ -238,24 +238,17 @@ def _in_blocks(x: Any, axis: Any, b: Any, where: Any, g: Any, y: Any) -> bool:
 def _vjp_in_blocks(
     x: np.ndarray, g: Any, axis: int, where: Any, keepdims: bool, y: Any, out: Any
 ) -> np.ndarray:  # fmt: skip
-    """The Array API code on blocks of rows (``rowpath.run_product`` without a kernel), with
-    g and y as one value per row: per row the same operations as on the whole array, so the
-    same bits where the rows lie along the last axis."""
+    """The Array API code on blocks of rows, g and y one value per row: the same bits as the
+    whole-array call where the rows lie along the last axis."""
     func = "logsumexp_vjp"
     axes = axes_of(func, axis, x.ndim)
-    others = [_per_row(func, "g", g, np, x, axes, keepdims)]
-    if y is not None:
-        others.append(_per_row(func, "y", y, np, x, axes, keepdims))
-    if where is not None:
-        others.append(mask_of(func, where, np, x))
-    has_y, has_mask = y is not None, where is not None
+    ga = _per_row(func, "g", g, np, x, axes, keepdims)
+    ya = None if y is None else _per_row(func, "y", y, np, x, axes, keepdims)
 
-    def impl(x2: np.ndarray, g2: np.ndarray, *rest: np.ndarray) -> np.ndarray:
-        y2 = rest[0] if has_y else None
-        v2 = rest[-1] if has_mask else None
-        return _logsumexp_vjp(x2, g2, -1, v2, None, True, y2)
+    def rows(xr: Any, gr: Any, yr: Any, vr: Any) -> Any:
+        return _logsumexp_vjp(xr, gr, -1, vr, None, True, yr)
 
-    return rowpath.run_product(func, None, x, tuple(others), axes[0], out, impl)
+    return _rowcall.in_blocks(func, rows, x, axes[0], ga, ya, mask_of(func, where, np, x), out)
 
 
 # ---------------------------------------------------------------------------------- record
