@@ -89,19 +89,41 @@ def test_hard_rows_and_reductions_like_the_numpy_tier(dtype, reduction, fused):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
-def test_float64_spread_beyond_the_range_goes_to_the_numpy_path(dtype):
+def test_float64_spread_near_the_top_of_the_range_goes_to_the_numpy_path(dtype):
     """Σ (m − x_j) can pass the float's largest value while the smoothed loss is finite
-    (ε/C scales it back): the float64 kernel flags such a row, the float32 kernel sums in
-    float64 and computes it."""
+    (ε/C scales it back), or come within 2^4 of it (2^1021 here), where the float64
+    kernel's compensated lanes would start beyond the range: the float64 kernel flags such
+    rows, the float32 kernel sums in float64 and computes them."""
     big = np.finfo(dtype).max
-    x = np.array([[big, -big, 0.0, 1.0]], dtype)
+    x = np.array([[big, -big, 0.0, 1.0], [2.0**126, -(2.0**126), 0.0, 3.0]], dtype)
+    if dtype == np.float64:
+        x[1] = [2.0**1020, -(2.0**1020), 0.0, 3.0]
     with on_tier("numba"):
-        loss = actlab.cross_entropy(x, np.array([0]), label_smoothing=0.1, reduction="none")
-    exact = ov.exact_rows(CE.reference, x.astype(np.float64), [0], label_smoothing=0.1)
-    assert np.isfinite(loss[0])
+        loss = actlab.cross_entropy(x, np.array([0, 3]), label_smoothing=0.1, reduction="none")
+    exact = ov.exact_rows(CE.reference, x.astype(np.float64), [0, 3], label_smoothing=0.1)
+    assert np.isfinite(loss).all()
     assert ov.ulp_errors(loss, [[v] for v in exact], dtype).max() <= CE.ulp_bar(
         np.dtype(dtype).name
     )
+
+
+def test_float64_spread_whose_differences_round_against_mpmath(fused):
+    """Rows whose differences m − x_j round: entries of every magnitude and both signs, a few
+    near m; and rows where every difference rounds down by almost half an ULP and the spread
+    is the whole loss (x = (m, −2^60, …), m just below half the ULP of 2^60, the target at
+    m, ε = 1), where leaving out the rounding errors' sum costs a whole ULP (1.07 measured)."""
+    rng = np.random.default_rng(11)
+    wide = rng.standard_normal((4, 64)) * np.exp2(rng.integers(-60, 60, (4, 64)))
+    wide[:, :5] = wide.max(axis=1, keepdims=True) - np.exp2(-np.arange(5.0) - 40)
+    down = np.full((3, 64), -(2.0**60))
+    down[:, 0] = np.array([0.49, 0.499, 0.45]) * 2.0**8
+    x = np.concatenate([wide, down])
+    t = np.array([0, 1, 7, 50, 0, 0, 0])
+    with on_tier("numba"):
+        loss = actlab.cross_entropy(x, t, label_smoothing=1.0, reduction="none")
+    assert len(fused) == 1
+    exact = ov.exact_rows(CE.reference, x, list(t), label_smoothing=1.0)
+    assert ov.ulp_errors(loss, [[v] for v in exact], "float64").max() <= 0.5
 
 
 @pytest.mark.parametrize("tier", TIERS)

@@ -14,9 +14,9 @@ distribution a_j = ε/C, a_t = 1 − ε + ε/C; ε = 0 without smoothing):
 
 s is the row's gradient scale (1/N for a mean, the upstream gradient, 0 for an ignored row).
 Rows with NaN or ±∞ are flagged for the NumPy path and its contract (with ε > 0 so are rows
-with a −∞ entry, or whose Σ (m − x_j) overflows), and so are rows with |s| > 1 and an entry
-whose exponential the exp clamps (x − m below −104 in float32, −746 in float64) but whose
-exact s·y is still a subnormal (``rows.visible_far``).
+with a −∞ entry, or whose Σ (m − x_j) reaches 2^1020 in float64), and so are rows with
+|s| > 1 and an entry whose exponential the exp clamps (x − m below −104 in float32, −746 in
+float64) but whose exact s·y is still a subnormal (``rows.visible_far``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from ._row_stores import (
 from ._stream import fence
 from .rows import _sum_compensated, _two_sum, log1p_dd, visible_far
 from .rows32 import _exp_row_tau, tau_lean_w
-from .rows64 import new_lanes, tau_d, tau_lean_d
+from .rows64 import lane_total, new_lanes, pow2_above, tau_d, tau_lean_d
 
 
 @njit(**REDUCE)
@@ -55,33 +55,47 @@ def spread_w(row, m):
 
 
 @njit(**KERNEL)
-def spread_d(row, m):
-    """Σ_j (m − x_j) over a float64 row as a pair (hi, lo), good to about 2^−104 of itself:
-    each difference by TwoSum, summed by TwoSum in four lanes, the errors added apart."""
-    s0 = s1 = s2 = s3 = 0.0
-    c0 = c1 = c2 = c3 = 0.0
-    n4 = row.shape[0] // 4
-    for i in range(n4):
-        d0, f0 = _two_sum(m, -row[4 * i])
-        d1, f1 = _two_sum(m, -row[4 * i + 1])
-        d2, f2 = _two_sum(m, -row[4 * i + 2])
-        d3, f3 = _two_sum(m, -row[4 * i + 3])
-        s0, e0 = _two_sum(s0, d0)
-        s1, e1 = _two_sum(s1, d1)
-        s2, e2 = _two_sum(s2, d2)
-        s3, e3 = _two_sum(s3, d3)
-        c0 += e0 + f0
-        c1 += e1 + f1
-        c2 += e2 + f2
-        c3 += e3 + f3
-    for j in range(4 * n4, row.shape[0]):
-        d0, f0 = _two_sum(m, -row[j])
-        s0, e0 = _two_sum(s0, d0)
-        c0 += e0 + f0
-    a, ea = _two_sum(s0, s1)
-    b, eb = _two_sum(s2, s3)
-    h, e = _two_sum(a, b)
-    return _two_sum(h, e + ((ea + eb) + ((c0 + c1) + (c2 + c3))))
+def _differences(row, m, dh, dl):
+    """dh_j = m − x_j rounded and dl_j its rounding error (TwoSum): a map, vectorised."""
+    for j in range(row.shape[0]):
+        v = row[j]
+        d = m - v
+        bv = d - m
+        dh[j] = d
+        dl[j] = (m - (d - bv)) + (-v - bv)
+
+
+@njit(**REDUCE)
+def _plain_sums(dh, dl):
+    """(Σ dh, Σ dl) rounded, in one vectorised pass."""
+    sh = 0.0
+    sl = 0.0
+    for j in range(dh.shape[0]):
+        sh += dh[j]
+        sl += dl[j]
+    return sh, sl
+
+
+# Above this plain Σ (m − x_j) the lanes' start 2^k ≥ 2·Σ would overflow: such rows (and
+# those with a −∞ entry, whose sum is +∞) go to the NumPy path.
+_SPREAD_LIMIT = 2.0**1020
+
+
+@njit(**KERNEL)
+def spread_d(row, m, dh, dl, lane_s, lane_c):
+    """Σ_j (m − x_j) over a float64 row as a pair (hi, lo), good to about n·2^−105 of
+    itself (+∞ where it reaches ``_SPREAD_LIMIT``), in vectorised passes over the row held in
+    cache: the differences rounded and their TwoSum errors (``_differences``), both summed
+    plainly, then the rounded ones exactly in Fast2Sum lanes (``rows64.lane_total``) started
+    at a power of two above twice their plain sum. The errors' plain sum is within n·2^−53 of
+    itself, and itself within 2^−53 of the whole (every difference is ≥ 0)."""
+    _differences(row, m, dh, dl)
+    bound, low = _plain_sums(dh, dl)
+    if not bound < _SPREAD_LIMIT:
+        return math.inf, 0.0
+    # The plain sum may be below the exact one by n·2^−53 of it: 2^−30 of margin.
+    h, lo = lane_total(dh, lane_s, lane_c, pow2_above(2.0 * bound * (1.0 + 2.0**-30)))
+    return _two_sum(h, lo + low)
 
 
 @njit(**KERNEL)
@@ -178,6 +192,8 @@ def cross_entropy_d(x, target, scale, eps, losses, grad, want_grad, flags, chunk
     for c in prange((n_rows + chunk - 1) // chunk):
         e = np.empty(n, dtype=np.float64)
         lane_s, lane_c = new_lanes()
+        spread = n if eps > 0.0 else 0  # the differences m − x_j and their errors
+        dh, dl = np.empty(spread, dtype=np.float64), np.empty(spread, dtype=np.float64)
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
         m = first_max(x, r0)  # later rows get their max from the exp pass of the row before
         for r in range(r0, r1):
@@ -199,8 +215,8 @@ def cross_entropy_d(x, target, scale, eps, losses, grad, want_grad, flags, chunk
             big, corr, tau = log1p_dd(th, tl)
             hi, lo = _two_sum(row[t], -m_row)  # x_t − m exactly
             if eps > 0.0:
-                sh, sl = spread_d(row, m_row)
-                if not sh < math.inf:  # a −∞ entry takes smoothed mass, or S overflows
+                sh, sl = spread_d(row, m_row, dh, dl, lane_s, lane_c)
+                if not sh < math.inf:  # a −∞ entry takes smoothed mass, or S is near overflow
                     flags[r] = 1
                     continue
                 losses[r] = smoothed_loss_d(big, corr, -hi, -lo, eps, np.float64(n), sh, sl)
