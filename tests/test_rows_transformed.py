@@ -13,7 +13,7 @@ import actlab
 from actlab import oracle_vector as ov
 from actlab.kernels import config, rowpath
 from softmax_support import accuracy_rows, same
-from test_kernels_support import on_tier
+from test_kernels_support import on_tier, record_calls
 
 pytestmark = pytest.mark.skipif(not config.numba_available(), reason="numba is not installed")
 
@@ -124,3 +124,69 @@ def test_float64_with_a_temperature_stays_on_the_numpy_path(transformed):
     assert not transformed
     with on_tier("numpy"):
         assert same(got, actlab.softmax(x, temperature=0.37))
+
+
+# ------------------------------------------------------------------- products with a temperature
+
+# (product, its oracle, the entry whose product bar applies): float32 with a temperature T
+# on the float64 product kernels over (x − max)/T (``rowpath.run_transformed_product``).
+PRODUCTS = [
+    ("softmax_vjp", ov.softmax_vjp_ref, "softmax"),
+    ("softmax_jvp", ov.softmax_vjp_ref, "softmax"),
+    ("softmin_vjp", ov.softmin_vjp_ref, "softmin"),
+    ("softmin_jvp", ov.softmin_vjp_ref, "softmin"),
+    ("log_softmax_vjp", ov.log_softmax_vjp_ref, "log_softmax"),
+    ("log_softmax_jvp", ov.log_softmax_jvp_ref, "log_softmax"),
+]
+
+
+def _product_calls(monkeypatch):
+    calls = record_calls(monkeypatch, rowpath, "run_transformed_product")
+    return lambda: [call[0] for call in calls]
+
+
+@pytest.mark.parametrize("t", [0.37, 5.0, 1e-3])
+@pytest.mark.parametrize(("func", "ref", "entry"), PRODUCTS, ids=[p[0] for p in PRODUCTS])
+def test_float32_products_with_a_temperature_meet_the_bars(func, ref, entry, t, monkeypatch):
+    taken = _product_calls(monkeypatch)
+    fn = getattr(actlab, func)
+    bar = actlab.get(entry).ulp_bar("float32", "jvp" if "jvp" in func else "vjp")
+    with on_tier("numba"), np.errstate(all="raise"):
+        for i, x in enumerate(accuracy_rows(np.float32, seed=610)):
+            w = np.random.default_rng(i).standard_normal(x.shape).astype(np.float32)
+            exact = ov.exact_rows(ref, x.astype(np.float64), w.astype(np.float64), temperature=t)
+            got = fn(x, w, temperature=t)
+            assert got.dtype == np.float32
+            assert ov.normwise_errors(got, exact, np.float32).max() <= bar
+            assert ov.sign_errors(got, exact, np.float32) == 0
+    assert set(taken()) == {func}  # every call of the loop, on the transformed kernel
+
+
+@pytest.mark.parametrize("func", [p[0] for p in PRODUCTS])
+def test_float32_products_with_a_temperature_keep_the_contract(func, monkeypatch):
+    """NaN and ±∞ in x or g, rows of −∞, ties, over a moved axis into out=g: the flagged rows
+    from the NumPy path with T on the original rows; NaN, zeros and signs as the NumPy tier
+    gives them, the rest within the bar of it."""
+    taken = _product_calls(monkeypatch)
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal((40, 33)) * 6).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    x[0, 1] = np.nan
+    x[1, 2] = np.inf
+    x[2] = -np.inf
+    x[3, ::2] = -np.inf
+    x[5, :3] = x[5].max() + 1
+    g[6, 7] = np.inf
+    fn = getattr(actlab, func)
+    with on_tier("numpy"), np.errstate(all="raise"):
+        expected = fn(x, g, temperature=0.5)
+    gt = np.ascontiguousarray(g.T)
+    with on_tier("numba"), np.errstate(all="raise"):
+        got = fn(np.ascontiguousarray(x.T), gt, axis=0, temperature=0.5, out=gt).T
+    assert taken() == [func]
+    exact = ~np.isfinite(expected) | (expected == 0)
+    assert same(got[exact], expected[exact])
+    assert np.array_equal(np.signbit(got[expected == 0]), np.signbit(expected[expected == 0]))
+    scale = np.max(np.abs(np.where(np.isfinite(expected), expected, 0)), axis=1, keepdims=True)
+    err = np.abs(got - expected) / np.maximum(scale, np.finfo(np.float32).tiny)
+    assert err[~exact].max(initial=0.0) <= 4 * np.finfo(np.float32).eps

@@ -177,8 +177,10 @@ def product(
     where, temperature, y)`` (the Array API code) a block of rows at a time; None where the
     call takes neither (not NumPy, not a single axis, a small array without a kernel).
 
-    A kernel takes float32/float64 rows without a mask or a temperature; with the caller's
-    ``y``, the kernel is ``given_y`` (None: no kernel takes y) and takes no ``extra``.
+    A kernel takes float32/float64 rows without a mask or a temperature, and float32 rows
+    with a temperature over transformed rows (``rowpath.run_transformed_product``); with the
+    caller's ``y``, the kernel is ``given_y`` (None: no kernel takes y) and takes no
+    ``extra``.
     ``impl(x_rows, y_rows, g_rows)``, else ``impl(x_rows, g_rows)``, is the NumPy path for
     the rows the kernel flags. ``negate`` runs the kernel at (−x, −g), where softmax's
     products are softmin's."""
@@ -186,13 +188,18 @@ def product(
     if ax is None:
         return None
     t = check_temperature(func, temperature)
-    compiled = None
-    if where is None and x.dtype in (np.float32, np.float64) and t == 1.0:
+    plain = where is None and x.dtype in (np.float32, np.float64)
+    compiled = through = None
+    if plain and t == 1.0:
         if y is not None:
             kernel, extra = given_y, ()
         if kernel is not None:
             compiled = rowpath.product_kernel(kernel, x.dtype, x.size)
-    if compiled is None:
+    elif plain and x.dtype == np.float32 and y is None:
+        # float32 with a temperature: the float64 kernel over (x − m)/T, as the forward calls
+        # (``_transform``); float64 has no such transform (x/T rounds, exp amplifies that)
+        through = rowpath.product_kernel(kernel, np.dtype(np.float64), x.size)
+    if compiled is None and through is None:
         if x.size <= blocked.ROW_BLOCK_ELEMENTS:
             return None  # one block: the whole-array call
         return _product_in_blocks(func, numpy_path, x, g, ax, where, t, y, out, arg)
@@ -200,6 +207,15 @@ def product(
     if ga is None:
         return None
     ga = broadcast_to_shape(func, arg, np, ga, x.shape)
+    if through is not None:
+
+        def redo(xr: np.ndarray, gr: np.ndarray) -> Any:
+            return numpy_path(xr, gr, -1, None, t, None)
+
+        rows = functools.partial(_shifted_scaled, negate=negate, t=t)
+        return rowpath.run_transformed_product(
+            func, through, x, ga, ax, out, rows, t, negate, redo, *extra
+        )
     others: tuple[np.ndarray, ...] = (ga,)
     if y is not None:
         ya = _floats(func, "y", y, x)

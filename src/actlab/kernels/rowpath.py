@@ -242,6 +242,62 @@ def product_kernel(name: str, dtype: np.dtype, size: int) -> Callable[..., Any] 
     return getattr(row_products, double if dtype == np.float64 else single)
 
 
+def run_transformed_product(
+    func: str,
+    kernel: Callable[..., Any],
+    x: np.ndarray,
+    g: np.ndarray,
+    axis: int,
+    out: Any,
+    rows: Callable[[np.ndarray], np.ndarray],
+    temperature: float,
+    negate: bool,
+    redo: Callable[..., np.ndarray],
+    *extra: Any,
+) -> np.ndarray:
+    """A float32 Jacobian product with a temperature T on the float64 product ``kernel``:
+    per block of rows, the kernel over z = ``rows(block)`` ((x − m)/T, or (min − x)/T for
+    softmin) and g in float64 (−g for softmin, as ``run_product``'s ``negate``), its result
+    divided by T and rounded to float32 once more. The product of softmax(x/T) is the
+    product of softmax(z), divided by T: z's division adds 2^−53 relative, amplified by the
+    exp to at most ~2^−46 where the result shows in float32. The rows the kernel flags (NaN,
+    ±∞ in x or g, far entries that could show) come from ``redo(x_rows, g_rows)``, the NumPy
+    path with T."""
+    if out is not None:
+        check_out(func, out, x.shape, x.dtype)
+    n = x.shape[axis]
+
+    def moved(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.moveaxis(a, axis, -1)).reshape(-1, n)
+
+    x2, g2 = moved(x), moved(g)
+    result = out if out is not None else np.empty(x.shape, dtype=x.dtype)
+    target = np.moveaxis(result, axis, -1)
+    direct = target.flags.c_contiguous and not (
+        out is not None and any(np.may_share_memory(out, a) for a in (x, g))
+    )
+    res2 = target.reshape(-1, n) if direct else np.empty(x2.shape, dtype=x.dtype)
+    per = max(1, _TRANSFORM_BLOCK_ELEMENTS // max(n, 1))
+    for start in range(0, x2.shape[0] if n > 0 else 0, per):
+        block = slice(start, start + per)
+        z = rows(x2[block])
+        gz = g2[block].astype(np.float64)
+        if negate:
+            np.negative(gz, out=gz)
+        r = np.empty_like(z)
+        flags = np.zeros(z.shape[0], dtype=np.int8)
+        kernel(z, gz, r, flags, _chunk_rows(n), *extra)
+        # float64 beyond float32's range rounds to ±∞, below it to subnormals or 0
+        with np.errstate(over="ignore", under="ignore"):
+            res2[block] = np.divide(r, temperature, out=r)
+        bad = np.flatnonzero(flags)
+        if bad.size:
+            res2[block][bad] = redo(x2[block][bad], g2[block][bad])
+    if not direct:
+        np.copyto(target, res2.reshape(target.shape))
+    return result
+
+
 def run_product(
     func: str,
     kernel: Callable[..., Any] | None,
