@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from actlab import oracle_vector as ov
+
 
 def test_rows(n: int, s: float, count: int, seed: int) -> np.ndarray:
     """``count`` rows of length ``n`` from N(0, s) (float64)."""
@@ -58,3 +60,15 @@ def same(a: Any, b: Any) -> bool:
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     return a.shape == b.shape and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+
+
+# The Jacobian products of the softmax family: (function, its oracle, the registry entry
+# whose product bar applies).
+ROW_PRODUCTS = [
+    ("softmax_vjp", ov.softmax_vjp_ref, "softmax"),
+    ("softmax_jvp", ov.softmax_vjp_ref, "softmax"),
+    ("softmin_vjp", ov.softmin_vjp_ref, "softmin"),
+    ("softmin_jvp", ov.softmin_vjp_ref, "softmin"),
+    ("log_softmax_vjp", ov.log_softmax_vjp_ref, "log_softmax"),
+    ("log_softmax_jvp", ov.log_softmax_jvp_ref, "log_softmax"),
+]

@@ -12,21 +12,13 @@ import pytest
 import actlab
 from actlab import oracle_vector as ov
 from actlab.kernels import config, rowpath
-from softmax_support import accuracy_rows, same
+from softmax_support import ROW_PRODUCTS, accuracy_rows, same
 from test_kernels_support import on_tier
 
 pytestmark = pytest.mark.skipif(not config.numba_available(), reason="numba is not installed")
 
 DTYPES = [np.float32, np.float64]
-# (function, its oracle, the registry entry whose product bar applies)
-PRODUCTS = [
-    ("softmax_vjp", ov.softmax_vjp_ref, "softmax"),
-    ("softmax_jvp", ov.softmax_vjp_ref, "softmax"),
-    ("softmin_vjp", ov.softmin_vjp_ref, "softmin"),
-    ("softmin_jvp", ov.softmin_vjp_ref, "softmin"),
-    ("log_softmax_vjp", ov.log_softmax_vjp_ref, "log_softmax"),
-    ("log_softmax_jvp", ov.log_softmax_jvp_ref, "log_softmax"),
-]
+PRODUCTS = ROW_PRODUCTS
 
 
 @pytest.fixture

@@ -145,6 +145,16 @@ def test_dtypes_no_kernel_takes_run_on_blocks(dtype, blocks):
     np.testing.assert_array_equal(got, _whole_with("softmin_vjp", x, g))
 
 
+def test_an_extended_cotangent_runs_on_blocks(blocks):
+    """No kernel reads a longdouble g: float64 x with one takes the blocks, on either tier."""
+    x, g = _arrays(np.float64)
+    g = g.astype(np.longdouble)
+    with on_tier("numba"):
+        got = actlab.softmax_vjp(x, g)
+    assert blocks() == [("softmax_vjp", None)]
+    np.testing.assert_array_equal(got, _whole_with("softmax_vjp", x, g))
+
+
 def test_log_softmax_products_with_the_callers_y_run_on_blocks(blocks):
     """No log_softmax kernel takes the caller's y: blocks on the compiled tier too."""
     x, g = _arrays(np.float32)

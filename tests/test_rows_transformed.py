@@ -12,7 +12,7 @@ import pytest
 import actlab
 from actlab import oracle_vector as ov
 from actlab.kernels import config, rowpath
-from softmax_support import accuracy_rows, same
+from softmax_support import ROW_PRODUCTS, accuracy_rows, same
 from test_kernels_support import on_tier, record_calls
 
 pytestmark = pytest.mark.skipif(not config.numba_available(), reason="numba is not installed")
@@ -128,16 +128,7 @@ def test_float64_with_a_temperature_stays_on_the_numpy_path(transformed):
 
 # ------------------------------------------------------------------- products with a temperature
 
-# (product, its oracle, the entry whose product bar applies): float32 with a temperature T
-# on the float64 product kernels over (x − max)/T (``rowpath.run_transformed_product``).
-PRODUCTS = [
-    ("softmax_vjp", ov.softmax_vjp_ref, "softmax"),
-    ("softmax_jvp", ov.softmax_vjp_ref, "softmax"),
-    ("softmin_vjp", ov.softmin_vjp_ref, "softmin"),
-    ("softmin_jvp", ov.softmin_vjp_ref, "softmin"),
-    ("log_softmax_vjp", ov.log_softmax_vjp_ref, "log_softmax"),
-    ("log_softmax_jvp", ov.log_softmax_jvp_ref, "log_softmax"),
-]
+PRODUCTS = ROW_PRODUCTS  # float32 with a temperature: on the float64 product kernels
 
 
 def _product_calls(monkeypatch):

@@ -180,10 +180,9 @@ def product(
     A kernel takes float32/float64 rows without a mask or a temperature, and float32 rows
     with a temperature over transformed rows (``rowpath.run_transformed_product``); with the
     caller's ``y``, the kernel is ``given_y`` (None: no kernel takes y) and takes no
-    ``extra``.
-    ``impl(x_rows, y_rows, g_rows)``, else ``impl(x_rows, g_rows)``, is the NumPy path for
-    the rows the kernel flags. ``negate`` runs the kernel at (−x, −g), where softmax's
-    products are softmin's."""
+    ``extra``. ``impl(x_rows, y_rows, g_rows)``, else ``impl(x_rows, g_rows)``, is the NumPy
+    path for the rows the kernel flags. ``negate`` runs the kernel at (−x, −g), where
+    softmax's products are softmin's."""
     ax = fast_axis(func, x, axis, None)
     if ax is None:
         return None
@@ -199,13 +198,13 @@ def product(
         # float32 with a temperature: the float64 kernel over (x − m)/T, as the forward calls
         # (``_transform``); float64 has no such transform (x/T rounds, exp amplifies that)
         through = rowpath.product_kernel(kernel, np.dtype(np.float64), x.size)
-    if compiled is None and through is None:
+    ga = _floats(func, arg, g, x)
+    ya = None if y is None else _floats(func, "y", y, x)
+    if (compiled is None and through is None) or ga is None or (y is not None and ya is None):
+        # no kernel, or a g or y in a dtype no kernel reads (longdouble)
         if x.size <= blocked.ROW_BLOCK_ELEMENTS:
             return None  # one block: the whole-array call
         return _product_in_blocks(func, numpy_path, x, g, ax, where, t, y, out, arg)
-    ga = _floats(func, arg, g, x)
-    if ga is None:
-        return None
     ga = broadcast_to_shape(func, arg, np, ga, x.shape)
     if through is not None:
 
@@ -217,10 +216,7 @@ def product(
             func, through, x, ga, ax, out, rows, t, negate, redo, *extra
         )
     others: tuple[np.ndarray, ...] = (ga,)
-    if y is not None:
-        ya = _floats(func, "y", y, x)
-        if ya is None:
-            return None
+    if ya is not None:
         _check_y_shape(func, ya, x)
         others = (ya, ga)
     if negate:  # softmin's product is softmax's at (−x, −g), signed zeros included
