@@ -10,6 +10,7 @@ import pytest
 
 import actlab
 from softmax_support import same, test_rows
+from test_kernels_support import on_tier
 
 VECTOR = tuple(actlab.entries("vector"))
 
@@ -193,3 +194,57 @@ def test_dask_logsumexp_reduces_whole_rows_on_numpy(axis, keepdims):
         with np.errstate(all="raise"):
             got = lazy.compute(scheduler="synchronous")
         assert same(got, expected)
+
+
+PRODUCT_NAMES = ["softmax_vjp", "softmax_jvp", "softmin_vjp", "softmin_jvp", "log_softmax_vjp",
+                 "log_softmax_jvp"]  # fmt: skip
+
+
+@pytest.mark.parametrize("tier", ["numba", "numpy"])
+@pytest.mark.parametrize("name", PRODUCT_NAMES)
+def test_dask_products_run_chunk_by_chunk_with_numpys_bits(name, tier):
+    """Without a mask, a product of Dask arrays rechunks the rows whole and runs each chunk
+    through the NumPy call (its kernels or NumPy path, its error state): NumPy's bits on any
+    axis, with a temperature, a cotangent cut unlike x, a broadcast row, a number, and hard
+    rows; underflow stays quiet (the far entries underflow in e^(x − m))."""
+    da = pytest.importorskip("dask.array")
+    fn = getattr(actlab, name)
+    rng = np.random.default_rng(9)
+    for dtype in (np.float32, np.float64):
+        x = (rng.standard_normal((60, 30)) * 5).astype(dtype)
+        g = rng.standard_normal(x.shape).astype(dtype)
+        x[3, 2], x[4], x[5, 1], x[6, 0] = np.inf, -np.inf, np.nan, 2000.0
+        lx = da.from_array(x, chunks=(7, 11))
+        cases = [
+            (dict(axis=1), da.from_array(g, chunks=(13, 4)), g),
+            (dict(axis=0, temperature=0.7), da.from_array(g, chunks=(13, 4)), g),
+            (dict(axis=1, temperature=3.0), g[0], g[0]),  # a NumPy row, broadcast
+            (dict(axis=-1), 2.5, 2.5),
+        ]
+        with on_tier(tier):
+            for options, lazy_g, numpy_g in cases:
+                lazy = fn(lx, lazy_g, **options)
+                assert isinstance(lazy, da.Array)
+                assert lazy.dtype == x.dtype
+                with np.errstate(all="raise"):
+                    got = lazy.compute(scheduler="synchronous")
+                expected = fn(x, numpy_g, **options)
+                assert same(got, expected)
+                assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_dask_products_from_the_callers_y_and_their_checks():
+    da = pytest.importorskip("dask.array")
+    x = test_rows(30, 4.0, 40, 2)
+    g = test_rows(30, 1.0, 40, 3)
+    y = actlab.softmax(x)
+    lx, lg, ly = (da.from_array(a, chunks=(9, 7)) for a in (x, g, y))
+    with np.errstate(all="raise"):
+        got = actlab.softmax_vjp(lx, lg, y=ly).compute(scheduler="synchronous")
+    assert same(got, actlab.softmax_vjp(x, g, y=y))
+    with pytest.raises(ValueError, match="softmax_vjp: axis 2 is out of range"):
+        actlab.softmax_vjp(lx, lg, axis=2)
+    with pytest.raises(ValueError, match="log_softmax_jvp: temperature must be finite and > 0"):
+        actlab.log_softmax_jvp(lx, lg, temperature=-1.0)
+    with pytest.raises(ValueError, match=r"softmin_vjp: g of shape \(3,\) does not broadcast"):
+        actlab.softmin_vjp(lx, np.ones(3))

@@ -154,6 +154,34 @@ def _over_whole_rows(
     return _xp.map_chunks(fn, xa.dtype, whole, chunks=ones)
 
 
+def chunked_product(
+    func: str, public: Callable[..., Any], x: Any, g: Any, axis: Any, where: Any,
+    temperature: Any, y: Any, arg: str,
+) -> Any:  # fmt: skip
+    """A Jacobian product of a Dask array without a mask, chunk by chunk with its rows made
+    whole in each chunk: ``public`` (the product itself) on each chunk's backend, so NumPy
+    chunks take the kernels or the NumPy path, in their error state; g and y (numbers, or
+    arrays broadcast to x's shape) cut like x. None for any other call. The arguments are
+    checked here, not when the graph runs."""
+    if not (_xp.is_chunked(x) and where is None and x.ndim > 0 and _is_number(temperature)):
+        return None
+    (ax,) = axes_of(func, axis, x.ndim)
+    t = check_temperature(func, temperature)
+    xp, xa, _ = _xp.as_float_array(x, func)
+    others = []
+    for name, value in ((arg, g), ("y", y)):
+        if value is None or _is_number(value):
+            others.append(value)  # a number goes whole to every chunk
+            continue
+        _, va, _ = _xp.as_float_array(as_array_like(func, name, value, xp, xa), func, name)
+        others.append(broadcast_to_shape(func, name, xp, va, tuple(xa.shape)))
+
+    def per_chunk(xc: Any, gc: Any, yc: Any) -> Any:
+        return public(xc, gc, axis=ax, temperature=t, y=yc)
+
+    return _xp.map_chunks(per_chunk, xa.dtype, xa.rechunk({ax: -1}), *others)
+
+
 def product(
     func: str,
     kernel: str,

@@ -118,11 +118,17 @@ def _log_softmax_jvp(func: str, x, v, axis, where, temperature, y) -> Any:
     return _finish_derivative(c, d, bad, c.rows.usable)
 
 
-def _softmax_family(func: str, x, g, axis, where, temperature, y, out, *, negate: bool) -> Any:
+def _softmax_family(
+    func: str, public, x, g, axis, where, temperature, y, out, *, negate: bool
+) -> Any:  # fmt: skip
     """A product of softmax's (``negate``: softmin's) Jacobian: the compiled kernel where the
     call takes it (softmin's at (−x, −g); from the caller's y if given), else the NumPy
-    path."""
+    path; a Dask array chunk by chunk by ``public`` (the product itself)."""
     _rowcall.check_out_backend(func, x, out)
+    arg = "g" if "vjp" in func else "v"
+    lazy = _rowcall.chunked_product(func, public, x, g, axis, where, temperature, y, arg)
+    if lazy is not None:
+        return lazy
 
     def rows(xr: Any, *rest: Any) -> Any:  # the kernel's flagged rows (of −x for softmin)
         yr, gr = rest if len(rest) == 2 else (None, rest[0])
@@ -131,7 +137,6 @@ def _softmax_family(func: str, x, g, axis, where, temperature, y, out, *, negate
     def numpy_path(*args: Any) -> Any:  # (x, g, axis, where, temperature, y)
         return _softmax_product(func, *args, negate=negate)
 
-    arg = "g" if "vjp" in func else "v"
     fast = _rowcall.product(
         func, "softmax", rows, numpy_path, x, g, axis, where, temperature, y, out, True,
         arg=arg, negate=negate, given_y="softmax_given_y",
@@ -145,25 +150,33 @@ def _softmax_family(func: str, x, g, axis, where, temperature, y, out, *, negate
 @quiet
 def softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """gᵀJ of softmax: y ⊙ (g − ⟨g, y⟩)/T, with ``y`` = softmax(x) if the caller has it."""
-    return _softmax_family("softmax_vjp", x, g, axis, where, temperature, y, out, negate=False)
+    return _softmax_family(
+        "softmax_vjp", softmax_vjp, x, g, axis, where, temperature, y, out, negate=False
+    )
 
 
 @quiet
 def softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """J v of softmax (J is symmetric, so this equals the VJP with g = v)."""
-    return _softmax_family("softmax_jvp", x, v, axis, where, temperature, y, out, negate=False)
+    return _softmax_family(
+        "softmax_jvp", softmax_jvp, x, v, axis, where, temperature, y, out, negate=False
+    )
 
 
 @quiet
 def softmin_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """gᵀJ of softmin (= −softmax_vjp at −x)."""
-    return _softmax_family("softmin_vjp", x, g, axis, where, temperature, y, out, negate=True)
+    return _softmax_family(
+        "softmin_vjp", softmin_vjp, x, g, axis, where, temperature, y, out, negate=True
+    )
 
 
 @quiet
 def softmin_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=None) -> Any:
     """J v of softmin."""
-    return _softmax_family("softmin_jvp", x, v, axis, where, temperature, y, out, negate=True)
+    return _softmax_family(
+        "softmin_jvp", softmin_jvp, x, v, axis, where, temperature, y, out, negate=True
+    )
 
 
 @quiet
@@ -176,6 +189,9 @@ def log_softmax_vjp(x, g, axis=-1, *, where=None, temperature=1.0, y=None, out=N
     """
     func = "log_softmax_vjp"
     _rowcall.check_out_backend(func, x, out)
+    lazy = _rowcall.chunked_product(func, log_softmax_vjp, x, g, axis, where, temperature, y, "g")
+    if lazy is not None:
+        return lazy
 
     def rows(xr: Any, gr: Any) -> Any:
         return _log_softmax_vjp(func, xr, gr, -1, None, 1.0, None)
@@ -194,6 +210,9 @@ def log_softmax_jvp(x, v, axis=-1, *, where=None, temperature=1.0, y=None, out=N
     """J v of log_softmax: (v_i − ⟨y, v⟩)/T, written without cancellation at the max."""
     func = "log_softmax_jvp"
     _rowcall.check_out_backend(func, x, out)
+    lazy = _rowcall.chunked_product(func, log_softmax_jvp, x, v, axis, where, temperature, y, "v")
+    if lazy is not None:
+        return lazy
 
     def rows(xr: Any, vr: Any) -> Any:
         return _log_softmax_jvp(func, xr, vr, -1, None, 1.0, None)
