@@ -206,7 +206,8 @@ def test_dask_products_run_chunk_by_chunk_with_numpys_bits(name, tier):
     """Without a mask, a product of Dask arrays rechunks the rows whole and runs each chunk
     through the NumPy call (its kernels or NumPy path, its error state): NumPy's bits on any
     axis, with a temperature, a cotangent cut unlike x, a broadcast row, a number, and hard
-    rows; underflow stays quiet (the far entries underflow in e^(x − m))."""
+    rows, over both axes at once; underflow stays quiet (the far entries underflow in
+    e^(x − m))."""
     da = pytest.importorskip("dask.array")
     fn = getattr(actlab, name)
     rng = np.random.default_rng(9)
@@ -220,6 +221,7 @@ def test_dask_products_run_chunk_by_chunk_with_numpys_bits(name, tier):
             (dict(axis=0, temperature=0.7), da.from_array(g, chunks=(13, 4)), g),
             (dict(axis=1, temperature=3.0), g[0], g[0]),  # a NumPy row, broadcast
             (dict(axis=-1), 2.5, 2.5),
+            (dict(axis=(0, 1), temperature=2.0), da.from_array(g, chunks=(13, 4)), g),
         ]
         with on_tier(tier):
             for options, lazy_g, numpy_g in cases:

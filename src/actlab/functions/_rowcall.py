@@ -165,7 +165,7 @@ def chunked_product(
     checked here, not when the graph runs."""
     if not (_xp.is_chunked(x) and where is None and x.ndim > 0 and _is_number(temperature)):
         return None
-    (ax,) = axes_of(func, axis, x.ndim)
+    axes = axes_of(func, axis, x.ndim)
     t = check_temperature(func, temperature)
     xp, xa, _ = _xp.as_float_array(x, func)
     others = []
@@ -177,9 +177,9 @@ def chunked_product(
         others.append(broadcast_to_shape(func, name, xp, va, tuple(xa.shape)))
 
     def per_chunk(xc: Any, gc: Any, yc: Any) -> Any:
-        return public(xc, gc, axis=ax, temperature=t, y=yc)
+        return public(xc, gc, axis=axes, temperature=t, y=yc)
 
-    return _xp.map_chunks(per_chunk, xa.dtype, xa.rechunk({ax: -1}), *others)
+    return _xp.map_chunks(per_chunk, xa.dtype, xa.rechunk({a: -1 for a in axes}), *others)
 
 
 def product(
