@@ -250,3 +250,7 @@ def test_dask_products_from_the_callers_y_and_their_checks():
         actlab.log_softmax_jvp(lx, lg, temperature=-1.0)
     with pytest.raises(ValueError, match=r"softmin_vjp: g of shape \(3,\) does not broadcast"):
         actlab.softmin_vjp(lx, np.ones(3))
+    with pytest.raises(ValueError, match=r"softmax_vjp: y has shape \(30,\), expected"):
+        actlab.softmax_vjp(lx, lg, y=y[0])  # as for NumPy: y is the output, not broadcast
+    with pytest.raises(ValueError, match=r"softmax_vjp: y has shape \(30,\), expected"):
+        actlab.softmax_vjp(x, g, y=y[0])

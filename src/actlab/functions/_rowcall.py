@@ -170,10 +170,12 @@ def chunked_product(
     xp, xa, _ = _xp.as_float_array(x, func)
     others = []
     for name, value in ((arg, g), ("y", y)):
-        if value is None or _is_number(value):
+        if value is None or (name == arg and _is_number(value)):
             others.append(value)  # a number goes whole to every chunk
             continue
         _, va, _ = _xp.as_float_array(as_array_like(func, name, value, xp, xa), func, name)
+        if name == "y":
+            _check_y_shape(func, va, xa)  # the forward output itself, not broadcast
         others.append(broadcast_to_shape(func, name, xp, va, tuple(xa.shape)))
 
     def per_chunk(xc: Any, gc: Any, yc: Any) -> Any:
