@@ -181,3 +181,39 @@ def test_float32_products_with_a_temperature_keep_the_contract(func, monkeypatch
     scale = np.max(np.abs(np.where(np.isfinite(expected), expected, 0)), axis=1, keepdims=True)
     err = np.abs(got - expected) / np.maximum(scale, np.finfo(np.float32).tiny)
     assert err[~exact].max(initial=0.0) <= 4 * np.finfo(np.float32).eps
+
+
+def _signalling_nan_scratch(monkeypatch):
+    """``np.empty_like`` that hands back float64 scratch full of a signalling NaN: what
+    uninitialised memory may hold, and what an arithmetic step or a rounding to float32
+    reports as "invalid"."""
+    original = np.empty_like
+
+    def filled(prototype, *args, **kwargs):
+        a = original(prototype, *args, **kwargs)
+        if a.dtype == np.float64:
+            a.view(np.uint64)[...] = 0x7FF0000000000001
+        return a
+
+    monkeypatch.setattr(np, "empty_like", filled)
+
+
+@pytest.mark.parametrize("func", ["softmax", "log_softmax", *(p[0] for p in PRODUCTS)])
+def test_flagged_rows_never_touch_the_kernels_unwritten_scratch(func, monkeypatch):
+    """The kernels leave a flagged row of their float64 scratch unwritten, and it is redone
+    from the NumPy path: its uninitialised contents must not be divided by T or rounded (a
+    fresh-clone CI run once raised "invalid value encountered in divide" there)."""
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal((40, 33)) * 6).astype(np.float32)
+    x[1, 2] = np.inf
+    x[7, 5] = np.nan
+    args = (x,) if func in ("softmax", "log_softmax") else (x, rng.standard_normal(x.shape))
+    args = tuple(a.astype(np.float32) for a in args)
+    fn = getattr(actlab, func)
+    with on_tier("numpy"), np.errstate(all="raise"):
+        expected = fn(*args, temperature=0.5)
+    _signalling_nan_scratch(monkeypatch)
+    with on_tier("numba"), np.errstate(all="raise"):
+        got = fn(*args, temperature=0.5)
+    flagged = [1, 7]
+    assert same(got[flagged], expected[flagged])

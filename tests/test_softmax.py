@@ -482,3 +482,18 @@ def test_entries_far_below_the_max_are_plus_zero(tier, dtype, n):
     assert not np.signbit(y).any()
     assert (y[: len(far), 1] == 0).all()
     np.testing.assert_allclose(logs[: len(far), 1], x[: len(far), 1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_logsumexp_vjp_with_the_callers_y_on_a_row_with_plus_inf(dtype):
+    """The caller's y is +∞ on a row with a +∞ entry: that row's derivative is 0 by the
+    contract, and its finite entries (2000 here) were once exponentiated against a shift of
+    0 in float64, which overflowed (a warning, an error under np.errstate)."""
+    x = np.array([[2000.0, np.inf, 1.0], [0.5, 2.0, -1.0], [-np.inf] * 3], dtype=dtype)
+    x[0, 0] = min(2000.0, float(np.finfo(dtype).max))
+    y = actlab.logsumexp(x, axis=1)
+    g = np.array([1.5, -2.0, 3.0])
+    with np.errstate(all="raise"):
+        got = actlab.logsumexp_vjp(x, g, axis=1, y=y)
+    assert same(got, actlab.logsumexp_vjp(x, g, axis=1))
+    assert not got[[0, 2]].any()

@@ -254,3 +254,30 @@ def test_dask_products_from_the_callers_y_and_their_checks():
         actlab.softmax_vjp(lx, lg, y=y[0])  # as for NumPy: y is the output, not broadcast
     with pytest.raises(ValueError, match=r"softmax_vjp: y has shape \(30,\), expected"):
         actlab.softmax_vjp(x, g, y=y[0])
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1, (0, 1)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_dask_logsumexp_vjp_runs_chunk_by_chunk(axis, keepdims):
+    """logsumexp_vjp without ``where`` or ``b`` on a Dask array: the reduced axes made whole
+    in each chunk, g and the caller's y (one value per row) cut along with them, each chunk
+    through the NumPy call: NumPy's bits, underflow quiet."""
+    da = pytest.importorskip("dask.array")
+    for dtype in (np.float32, np.float64):
+        x = _rows(dtype)
+        x[0, 0] = 2000.0
+        y = actlab.logsumexp(x, axis=axis, keepdims=keepdims)
+        g = np.linspace(-2.0, 3.0, y.size).reshape(y.shape).astype(dtype)
+        lx = da.from_array(x, chunks=(2, 3))
+        lg = da.from_array(g, chunks=2) if g.ndim else float(g)
+        for given in (None, y):
+            lazy = actlab.logsumexp_vjp(lx, lg, axis=axis, keepdims=keepdims, y=given)
+            assert isinstance(lazy, da.Array)
+            assert lazy.shape == x.shape
+            with np.errstate(all="raise"):
+                got = lazy.compute(scheduler="synchronous")
+            expected = actlab.logsumexp_vjp(x, g, axis=axis, keepdims=keepdims, y=given)
+            assert same(got, expected)
+            assert np.array_equal(np.signbit(got), np.signbit(expected))
+    with pytest.raises(ValueError, match=r"logsumexp_vjp: g of shape \(4,\) does not broadcast"):
+        actlab.logsumexp_vjp(lx, np.ones(4), axis=1)

@@ -279,6 +279,11 @@ def analyse(
         hi = xp.where(too_far, zeros, hi) / temperature
         lo = xp.where(too_far, zeros, lo) / temperature
 
+    # A row whose given shift is not finite (a +∞ entry makes the caller's logsumexp +∞)
+    # takes its result from the contract, not from its exponentials: none is taken (with m
+    # = 0 there, e^(x − m) of a finite entry could overflow: x = 2000 in a float32 row).
+    counted = live_any if shift is None else live_any & xp.isfinite(shift)
+    far = far | (live_any & ~counted)
     usable = live & ~far
     hi = xp.where(usable, hi, zeros)
     lo = xp.where(usable, lo, zeros)
@@ -291,7 +296,7 @@ def analyse(
         n_top = xp.sum(xp.where(top, ones, zeros), axis=axes, keepdims=True)
         below = xp.sum(xp.where(top, zeros, e), axis=axes, keepdims=True)
     tau = below + (n_top - 1.0)
-    tau = xp.where(live_any, tau, xp.zeros_like(tau))
+    tau = xp.where(counted, tau, xp.zeros_like(tau))
     return Rows(
         xp=xp,
         wide=wide,

@@ -171,6 +171,8 @@ def logsumexp_vjp(
     """
     func = "logsumexp_vjp"
     _rowcall.check_out_backend(func, x, out)
+    if b is None and where is None and _xp.is_chunked(x) and x.ndim > 0:
+        return _vjp_by_chunks(x, g, axis, keepdims, y)
     if _in_blocks(x, axis, b, where, g, y):
         return _vjp_in_blocks(x, g, axis, where, keepdims, y, out)
     return deliver(func, _logsumexp_vjp(x, g, axis, where, b, keepdims, y), out)
@@ -233,6 +235,30 @@ def _in_blocks(x: Any, axis: Any, b: Any, where: Any, g: Any, y: Any) -> bool:
         return False
     numpy_or_none = all(a is None or isinstance(a, (np.ndarray, float, int)) for a in (g, y, where))
     return numpy_or_none and x.size > blocked.ROW_BLOCK_ELEMENTS
+
+
+def _vjp_by_chunks(x: Any, g: Any, axis: Any, keepdims: bool, y: Any) -> Any:
+    """A Dask array chunk by chunk, its reduced axes made whole in each chunk and each chunk
+    through the NumPy call (kernels' error state, extended float64): g and y, one value per
+    row, broadcast along those axes and cut like x, each chunk taking their first entry
+    along them. The arguments are checked here, not when the graph runs."""
+    func = "logsumexp_vjp"
+    xp, xa, _ = _xp.as_float_array(x, func)
+    axes = axes_of(func, axis, xa.ndim, allow_none=True)
+    spread = [
+        None
+        if v is None
+        else xp.broadcast_to(_per_row(func, arg, v, xp, xa, axes, keepdims), xa.shape)
+        for arg, v in (("g", g), ("y", y))
+    ]
+    first = tuple(slice(0, 1) if a in axes else slice(None) for a in range(xa.ndim))
+
+    def per_chunk(xc: Any, gc: Any, yc: Any) -> Any:
+        yc = None if yc is None else yc[first]
+        return logsumexp_vjp(xc, gc[first], axes, keepdims=True, y=yc)
+
+    whole = xa.rechunk({a: -1 for a in axes})
+    return _xp.map_chunks(per_chunk, xa.dtype, whole, *spread)
 
 
 def _vjp_in_blocks(

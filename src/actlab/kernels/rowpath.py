@@ -207,6 +207,9 @@ def _run_transformed(
         bad = np.flatnonzero(flags)
         redone = impl(x2[block][bad]) if bad.size else None
         if not same:
+            # The flagged rows of r are uninitialised memory: a signalling-NaN pattern
+            # there would raise "invalid" in the rounding below.
+            r[bad] = 0
             # float64 beyond float32's range rounds to ±∞, below it to subnormals or 0
             with np.errstate(over="ignore", under="ignore"):
                 res2[block] = r
@@ -287,10 +290,13 @@ def run_transformed_product(
         r = np.empty_like(z)
         flags = np.zeros(z.shape[0], dtype=np.int8)
         kernel(z, gz, r, flags, _chunk_rows(n), *extra)
+        # The kernel leaves the flagged rows of r unwritten (uninitialised memory, which
+        # may hold a signalling-NaN pattern: "invalid" in the division); they are redone.
+        bad = np.flatnonzero(flags)
+        r[bad] = 0
         # float64 beyond float32's range rounds to ±∞, below it to subnormals or 0
         with np.errstate(over="ignore", under="ignore"):
             res2[block] = np.divide(r, temperature, out=r)
-        bad = np.flatnonzero(flags)
         if bad.size:
             res2[block][bad] = redo(x2[block][bad], g2[block][bad])
     if not direct:
