@@ -49,3 +49,26 @@ def test_every_log_softmax_variant_runs_and_the_plain_one_misses_the_bar():
     assert kept <= 1.9  # the kernel's bound (docs/softmax.md)
     assert two_roundings <= 2.4  # its bound: one more half ULP where x − Mh rounds
     assert plain > 2.0  # a confident row's tiny τ is lost in Σ e − 1
+
+
+def _gated_cost() -> dict[str, list[float]]:
+    """``benchmarks/gated_cost.py`` on a small array: its max errors per candidate."""
+    script = ROOT / "benchmarks" / "gated_cost.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--n", "20000", "--rounds", "1"],
+        capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")]
+    return {r[1].strip(): [float(v) for v in r[4:-1]] for r in rows if r[2].strip()[0].isdigit()}
+
+
+@needs_numba
+def test_the_gated_cost_script_shows_the_kernel_within_its_bar_and_plain_float64_beyond():
+    """g·silu′: the kernel within 2 ULP everywhere the script looks; the same formula in plain
+    float64 far beyond it around the root and where silu′ is subnormal (what the pairs buy)."""
+    errors = _gated_cost()
+    kept = errors["actlab (the kernel)"]
+    plain = errors["plain float64, same exp"]
+    assert len(kept) == len(plain) == 3
+    assert max(kept) <= 2.0
+    assert plain[1] > 100 and plain[2] > 100
