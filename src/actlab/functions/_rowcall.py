@@ -60,7 +60,27 @@ def vector(
     check_out_backend(func, x, out)
     if _xp.is_chunked(x) and where is None and x.ndim > 0 and _is_number(temperature):
         return _whole_rows(func, impl, x, axis, temperature, kernel)
+    axes = _several_axes(func, x, axis)
+    if axes is not None:
+        mask = mask_of(func, where, np, x)
+
+        def merged(xm: np.ndarray, *vm: np.ndarray) -> Any:
+            return vector(func, impl, xm, -1, vm[0] if vm else None, temperature, None, kernel)
+
+        per_element = () if mask is None else (mask,)
+        return over_merged_axes(func, merged, x, axes, out, per_element)
     ax = fast_axis(func, x, axis, where)
+    if ax is None and where is not None:
+        ax = fast_axis(func, x, axis, None)
+        if ax is not None and x.size > blocked.ROW_BLOCK_ELEMENTS:
+            t = check_temperature(func, temperature)
+
+            def masked(xr: np.ndarray, vr: np.ndarray) -> Any:
+                return impl(xr, -1, where=vr, temperature=t)
+
+            mask = mask_of(func, where, np, x)
+            return rowpath.run(func, x, ax, out, masked, kernel=None, others=(mask,))
+        ax = None
     if ax is None:
         return deliver(func, impl(x, axis, where=where, temperature=temperature), out)
     t = check_temperature(func, temperature)
@@ -73,6 +93,43 @@ def vector(
         kernel=kernel if t == 1.0 else None,
         transform=_transform(func, x.dtype, t),
     )
+
+
+def _several_axes(func: str, x: Any, axis: Any) -> tuple[int, ...] | None:
+    """The axes (checked) of a NumPy float call over more than one axis, else None."""
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f" or x.size == 0:
+        return None
+    if not isinstance(axis, (tuple, list)):
+        return None  # an int, or None (an error the call reports)
+    axes = axes_of(func, axis, x.ndim)
+    return axes if len(axes) > 1 else None
+
+
+def over_merged_axes(
+    func: str, call: Callable[..., Any], x: np.ndarray, axes: tuple[int, ...], out: Any,
+    per_element: tuple[np.ndarray, ...] = (), *, reduces: bool = False, keepdims: bool = False,
+) -> Any:  # fmt: skip
+    """A call over several axes as a call over one: ``axes`` moved last (in their order) and
+    merged into one row axis, ``call(x_merged, *per_element_merged)`` over its last axis
+    (the kernels and blocks of a single axis, where the whole-array code would make some
+    twenty temporaries of x's size), and its result put back in x's layout (``reduces``:
+    one value per row, the axes removed or, with ``keepdims``, of length 1). The rows are
+    the flattened rows of the whole-array call, in the same order."""
+    rest = [a for a in range(x.ndim) if a not in axes]
+    order = (*rest, *axes)
+    lead = tuple(x.shape[a] for a in rest)
+
+    def merge(a: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(a, x.shape).transpose(order).reshape((*lead, -1))
+
+    result = call(merge(x), *(merge(a) for a in per_element))
+    if reduces:
+        if keepdims:
+            result = result.reshape(tuple(1 if a in axes else n for a, n in enumerate(x.shape)))
+    else:
+        moved = result.reshape(tuple(x.shape[a] for a in order))
+        result = np.ascontiguousarray(moved.transpose(np.argsort(order)))
+    return deliver(func, result, out)
 
 
 def _transform(func: str, dtype: np.dtype, t: float) -> rowpath.Transform | None:
@@ -212,7 +269,18 @@ def product(
     caller's ``y``, the kernel is ``given_y`` (None: no kernel takes y) and takes no
     ``extra``. ``impl(x_rows, y_rows, g_rows)``, else ``impl(x_rows, g_rows)``, is the NumPy
     path for the rows the kernel flags. ``negate`` runs the kernel at (−x, −g), where
-    softmax's products are softmin's."""
+    softmax's products are softmin's. Over several axes, the axes are merged into one
+    (``over_merged_axes``) and the call is that over one."""
+    axes = _several_axes(func, x, axis)
+    if axes is not None:
+        t = check_temperature(func, temperature)
+
+        def one_axis(xm: np.ndarray, gm: Any, vm: Any, ym: Any) -> Any:
+            args = (func, kernel, impl, numpy_path, xm, gm, -1, vm, t, ym, None, *extra)
+            done = product(*args, arg=arg, negate=negate, given_y=given_y)
+            return numpy_path(xm, gm, -1, vm, t, ym) if done is None else done
+
+        return _merged_product(func, one_axis, x, g, axes, where, y, out, arg)
     ax = fast_axis(func, x, axis, None)
     if ax is None:
         return None
@@ -252,6 +320,33 @@ def product(
     if negate:  # softmin's product is softmax's at (−x, −g), signed zeros included
         x, others = np.negative(x), (*others[:-1], np.negative(others[-1]))
     return rowpath.run_product(func, compiled, x, others, ax, out, impl, *extra)
+
+
+def _merged_product(
+    func: str, one_axis: Callable[..., Any], x: np.ndarray, g: Any, axes: tuple[int, ...],
+    where: Any, y: Any, out: Any, arg: str,
+) -> Any:  # fmt: skip
+    """A product over several axes by ``one_axis(x, g, mask, y)`` over the merged axes: g
+    (a number stays one), the mask and y checked as the whole-array call checks them."""
+    given: dict[str, Any] = {}
+    if not _is_number(g):
+        _, ga, _ = _xp.as_float_array(as_array_like(func, arg, g, np, x), func, arg)
+        given["g"] = broadcast_to_shape(func, arg, np, ga, x.shape)
+    mask = mask_of(func, where, np, x)
+    if mask is not None:
+        given["where"] = mask
+    if y is not None:
+        _, ya, _ = _xp.as_float_array(as_array_like(func, "y", y, np, x), func, "y")
+        _check_y_shape(func, ya, x)
+        given["y"] = ya
+    names = list(given)
+
+    def call(xm: np.ndarray, *rest: np.ndarray) -> Any:
+        merged = dict(zip(names, rest, strict=True))
+        gm = merged.get("g", g)
+        return one_axis(xm, gm, merged.get("where"), merged.get("y"))
+
+    return over_merged_axes(func, call, x, axes, out, tuple(given.values()))
 
 
 def _product_in_blocks(

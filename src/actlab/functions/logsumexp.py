@@ -86,6 +86,10 @@ def logsumexp(
         raise TypeError("logsumexp: out= cannot hold the (value, sign) pair of return_sign=True")
     if b is None and where is None and not return_sign and _xp.is_chunked(x) and x.ndim > 0:
         return _rowcall.reduce_whole_rows("logsumexp", logsumexp, x, axis, keepdims)
+    if not return_sign and _by_rows(x, where, b):
+        done = _numpy_rows(x, axis, where, b, keepdims, out)
+        if done is not None:
+            return done
     simple = b is None and not return_sign and not keepdims
     if simple and isinstance(x, np.ndarray):
         every = axis if axis is not None else tuple(range(x.ndim))
@@ -104,6 +108,53 @@ def logsumexp(
         kernel="logsumexp",
         reduces=True,
     )
+
+
+def _by_rows(x: Any, where: Any, b: Any) -> bool:
+    """Whether a call may take ``_numpy_rows``: NumPy floats, NumPy (or no) mask and b."""
+    if not (isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.ndim > 0 and x.size > 0):
+        return False
+    numpy_like = (np.ndarray, np.generic, int, float, list)
+    return all(a is None or isinstance(a, numpy_like) for a in (where, b))
+
+
+def _numpy_rows(x: np.ndarray, axis: Any, where: Any, b: Any, keepdims: bool, out: Any) -> Any:
+    """logsumexp of a NumPy float array over rows that the kernels or blocks take: several
+    axes merged into one (``_rowcall.over_merged_axes``), keepdims from the call without it,
+    and one axis with a mask or weights b a block of rows at a time. None for the calls
+    that go on to the single-axis code below (one axis, no mask and no b) or that are one
+    block."""
+    func = "logsumexp"
+    axes = axes_of(func, axis, x.ndim, allow_none=True)
+    mask = mask_of(func, where, np, x)
+    weights = None
+    if b is not None:
+        _, weights, _ = _xp.as_float_array(as_array_like(func, "b", b, np, x), func, "b")
+        weights = broadcast_to_shape(func, "b", np, weights, x.shape)
+    given = [a for a in (weights, mask) if a is not None]
+
+    def one_axis(xr: np.ndarray, *rest: np.ndarray, ax: int = -1, o: Any = None) -> Any:
+        br = rest[0] if weights is not None else None
+        vr = rest[-1] if mask is not None else None
+        return logsumexp(xr, ax, where=vr, b=br, out=o)
+
+    if len(axes) > 1:
+        return _rowcall.over_merged_axes(
+            func, one_axis, x, axes, out, tuple(given), reduces=True, keepdims=keepdims
+        )
+    if not axes:
+        return None
+    if keepdims:
+        return deliver(func, np.expand_dims(one_axis(x, *given, ax=axes[0]), axes[0]), out)
+    if not given or x.size <= blocked.ROW_BLOCK_ELEMENTS:
+        return None
+
+    def block(xr: np.ndarray, *rest: np.ndarray) -> Any:
+        br = rest[0] if weights is not None else None
+        vr = rest[-1] if mask is not None else None
+        return _logsumexp(xr, -1, where=vr, b=br)
+
+    return rowpath.run(func, x, axes[0], out, block, kernel=None, reduces=True, others=tuple(given))
 
 
 @quiet

@@ -117,13 +117,18 @@ def run(
     kernel: str | None,
     reduces: bool = False,
     transform: Transform | None = None,
+    others: tuple[np.ndarray, ...] = (),
 ) -> np.ndarray:
     """``func`` over ``axis`` of the float NumPy array ``x``.
 
     ``impl(block)`` is the NumPy path on a 2-D block (rows × n, last axis). ``kernel`` names
     the compiled kernel (None: none applies to this call); ``transform`` another kernel's
     over transformed rows instead (block by block). ``reduces``: one value per row.
+    ``others``: arrays of x's shape (a mask, logsumexp's weights b) cut into the same rows
+    and passed on, ``impl(block, *other_blocks)``; no kernel takes them.
     """
+    if others and (kernel is not None or transform is not None):
+        raise ValueError(f"{func}: no kernel takes the rows of a mask or weights")
     shape = x.shape[:axis] + x.shape[axis + 1 :] if reduces else x.shape
     if out is not None:
         check_out(func, out, shape, x.dtype)
@@ -165,9 +170,10 @@ def run(
             res2[bad] = impl(x2[bad])
     else:
         rows_per_block = max(1, blocked.ROW_BLOCK_ELEMENTS // max(n, 1))
+        others2 = [np.ascontiguousarray(np.moveaxis(a, axis, -1)).reshape(-1, n) for a in others]
 
         def work(s: slice) -> None:
-            res2[s] = impl(x2[s])
+            res2[s] = impl(x2[s], *(a[s] for a in others2))
 
         blocked.run_blocks(work, blocked.blocks(x2.shape[0], rows_per_block))
     if res2.base is None or not np.shares_memory(res2, target):
