@@ -329,15 +329,13 @@ def _merged_product(
     """A product over several axes by ``one_axis(x, g, mask, y)`` over the merged axes: g
     (a number stays one), the mask and y checked as the whole-array call checks them."""
     given: dict[str, Any] = {}
+    ga, ya = _cotangent_and_y(func, arg, g, y, x)
     if not _is_number(g):
-        _, ga, _ = _xp.as_float_array(as_array_like(func, arg, g, np, x), func, arg)
-        given["g"] = broadcast_to_shape(func, arg, np, ga, x.shape)
+        given["g"] = ga
     mask = mask_of(func, where, np, x)
     if mask is not None:
         given["where"] = mask
-    if y is not None:
-        _, ya, _ = _xp.as_float_array(as_array_like(func, "y", y, np, x), func, "y")
-        _check_y_shape(func, ya, x)
+    if ya is not None:
         given["y"] = ya
     names = list(given)
 
@@ -355,12 +353,7 @@ def _product_in_blocks(
 ) -> np.ndarray:  # fmt: skip
     """``numpy_path`` on blocks of rows: g, y and the mask of x's shape (broadcast, checked as
     the whole-array call checks them)."""
-    _, ga, _ = _xp.as_float_array(as_array_like(func, arg, g, np, x), func, arg)
-    ga = broadcast_to_shape(func, arg, np, ga, x.shape)
-    ya = None
-    if y is not None:
-        _, ya, _ = _xp.as_float_array(as_array_like(func, "y", y, np, x), func, "y")
-        _check_y_shape(func, ya, x)
+    ga, ya = _cotangent_and_y(func, arg, g, y, x)
 
     def rows(xr: Any, gr: Any, yr: Any, vr: Any) -> Any:
         return numpy_path(xr, gr, -1, vr, temperature, yr)
@@ -384,6 +377,21 @@ def in_blocks(
         return rows(xr, gr, rest[0] if has_y else None, rest[-1] if has_mask else None)
 
     return rowpath.run_product(func, None, x, (g, *given), ax, out, block)
+
+
+def _cotangent_and_y(
+    func: str, arg: str, g: Any, y: Any, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+    """g (argument ``arg``) as a float array broadcast to x's shape, and the caller's y
+    (None if not given) as a float array of x's shape, checked as the whole-array call
+    checks them."""
+    _, ga, _ = _xp.as_float_array(as_array_like(func, arg, g, np, x), func, arg)
+    ga = broadcast_to_shape(func, arg, np, ga, x.shape)
+    if y is None:
+        return ga, None
+    _, ya, _ = _xp.as_float_array(as_array_like(func, "y", y, np, x), func, "y")
+    _check_y_shape(func, ya, x)
+    return ga, ya
 
 
 def _check_y_shape(func: str, y: np.ndarray, x: np.ndarray) -> None:

@@ -133,10 +133,13 @@ def _numpy_rows(x: np.ndarray, axis: Any, where: Any, b: Any, keepdims: bool, ou
         weights = broadcast_to_shape(func, "b", np, weights, x.shape)
     given = [a for a in (weights, mask) if a is not None]
 
-    def one_axis(xr: np.ndarray, *rest: np.ndarray, ax: int = -1, o: Any = None) -> Any:
-        br = rest[0] if weights is not None else None
-        vr = rest[-1] if mask is not None else None
-        return logsumexp(xr, ax, where=vr, b=br, out=o)
+    def split(rest: tuple[np.ndarray, ...]) -> tuple[Any, Any]:
+        """(b, mask) of a block from ``given``'s blocks."""
+        return (rest[0] if weights is not None else None, rest[-1] if mask is not None else None)
+
+    def one_axis(xr: np.ndarray, *rest: np.ndarray, ax: int = -1) -> Any:
+        br, vr = split(rest)
+        return logsumexp(xr, ax, where=vr, b=br)
 
     if len(axes) > 1:
         return _rowcall.over_merged_axes(
@@ -150,8 +153,7 @@ def _numpy_rows(x: np.ndarray, axis: Any, where: Any, b: Any, keepdims: bool, ou
         return None
 
     def block(xr: np.ndarray, *rest: np.ndarray) -> Any:
-        br = rest[0] if weights is not None else None
-        vr = rest[-1] if mask is not None else None
+        br, vr = split(rest)
         return _logsumexp(xr, -1, where=vr, b=br)
 
     return rowpath.run(func, x, axes[0], out, block, kernel=None, reduces=True, others=tuple(given))
