@@ -1,6 +1,6 @@
 """logsumexp_vjp on large NumPy arrays runs the Array API code a block of rows at a time
 (``rowpath.run_product`` without a kernel, one cotangent per row): the whole-array call's
-results bit for bit along the last axis, threads or not, with the caller's y, a mask,
+results bit for bit along the last axis, threads or not, with the caller's y, a mask, weights b,
 ``keepdims``, ``out=``, and hard rows and bad cotangents among ordinary ones."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import actlab
+from actlab.functions import _long_row
 from actlab.functions import logsumexp as lse_module
-from test_kernels_support import on_tier, product_blocks
+from test_kernels_support import on_tier, product_blocks, record_calls
 
 ROWS, N = 120, 40
 
@@ -34,8 +35,8 @@ def _arrays(dtype):
     return x, g
 
 
-def _whole(x, g, *, axis=-1, where=None, keepdims=False, y=None):
-    return lse_module._logsumexp_vjp(x, g, axis, where, None, keepdims, y)
+def _whole(x, g, *, axis=-1, where=None, keepdims=False, y=None, b=None):
+    return lse_module._logsumexp_vjp(x, g, axis, where, b, keepdims, y)
 
 
 def _assert_same_bits(got, want):
@@ -73,11 +74,19 @@ def test_options_on_blocks(dtype, blocks):
     rng = np.random.default_rng(6)
     mask = rng.random(x.shape) < 0.8
     column_mask = rng.random(N) < 0.7  # broadcast along the rows
+    b = rng.uniform(-0.3, 2.0, x.shape).astype(dtype)  # some weighted sums negative
+    b[11, 3] = np.nan  # a bad weight: its row NaN
+    b[12] = np.tile([1.0, -1.0], N // 2)  # and x[12] constant: a sum of 0, derivative 0
+    x[12] = 1.5
+    column_b = rng.uniform(0.5, 1.0, N).astype(dtype)
     cases = [
         (dict(y=y), dict(y=y)),
         (dict(where=mask), dict(where=mask)),
         (dict(where=column_mask), dict(where=np.broadcast_to(column_mask, x.shape))),
         (dict(keepdims=True), dict(keepdims=True)),
+        (dict(b=b), dict(b=b)),
+        (dict(b=b, where=mask), dict(b=b, where=mask)),
+        (dict(b=column_b, y=y), dict(b=column_b, y=y)),  # with weights y is not read
     ]
     for options, whole_options in cases:
         cotangent = g[:, None] if options.get("keepdims") else g
@@ -103,13 +112,17 @@ def test_a_middle_axis_of_three_dimensions(blocks):
     np.testing.assert_allclose(got, g[:, None] * ref / ref.sum(axis=1, keepdims=True), rtol=1e-14)
 
 
-def test_calls_off_the_blocks(blocks):
+def test_which_calls_take_the_blocks(blocks, monkeypatch):
+    calls = record_calls(monkeypatch, _long_row, "logsumexp_vjp")
     x, g = _arrays(np.float64)
     actlab.logsumexp_vjp(x[:7], g[:7], axis=1)  # a single block: the whole-array call
-    actlab.logsumexp_vjp(x, g, axis=1, b=np.ones(N))  # scale factors: whole-array
-    actlab.logsumexp_vjp(x, 1.0)  # every axis: a single row
-    actlab.logsumexp_vjp(x, g, axis=(1,))  # a tuple of axes: whole-array
     assert blocks() == []
+    actlab.logsumexp_vjp(x, g, axis=1, b=np.ones(N))  # scale factors: blocks
+    actlab.logsumexp_vjp(x, g, axis=(1,))  # a tuple of one axis: blocks
+    assert blocks() == [("logsumexp_vjp", None)] * 2
+    actlab.logsumexp_vjp(x, 1.0)  # every axis: one row, in passes over blocks of it
+    assert blocks() == [("logsumexp_vjp", None)] * 2
+    assert len(calls) == 1
 
 
 def test_bad_arguments_are_named_on_blocks(blocks):

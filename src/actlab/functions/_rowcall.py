@@ -108,13 +108,15 @@ def _several_axes(func: str, x: Any, axis: Any) -> tuple[int, ...] | None:
 def over_merged_axes(
     func: str, call: Callable[..., Any], x: np.ndarray, axes: tuple[int, ...], out: Any,
     per_element: tuple[np.ndarray, ...] = (), *, reduces: bool = False, keepdims: bool = False,
+    per_row: tuple[np.ndarray, ...] = (),
 ) -> Any:  # fmt: skip
     """A call over several axes as a call over one: ``axes`` moved last (in their order) and
-    merged into one row axis, ``call(x_merged, *per_element_merged)`` over its last axis
-    (the kernels and blocks of a single axis, where the whole-array code would make some
-    twenty temporaries of x's size), and its result put back in x's layout (``reduces``:
-    one value per row, the axes removed or, with ``keepdims``, of length 1). The rows are
-    the flattened rows of the whole-array call, in the same order."""
+    merged into one row axis, ``call(x_merged, *per_element_merged, *per_row_merged)`` over
+    its last axis (the kernels and blocks of a single axis, where the whole-array code would
+    make some twenty temporaries of x's size), and its result put back in x's layout
+    (``reduces``: one value per row, the axes removed or, with ``keepdims``, of length 1).
+    The rows are the flattened rows of the whole-array call, in the same order. ``per_row``:
+    arrays of x's shape with length 1 along ``axes`` (one value per row), merged to length 1."""
     rest = [a for a in range(x.ndim) if a not in axes]
     order = (*rest, *axes)
     lead = tuple(x.shape[a] for a in rest)
@@ -122,7 +124,8 @@ def over_merged_axes(
     def merge(a: np.ndarray) -> np.ndarray:
         return np.broadcast_to(a, x.shape).transpose(order).reshape((*lead, -1))
 
-    result = call(merge(x), *(merge(a) for a in per_element))
+    rows = tuple(a.transpose(order).reshape((*lead, 1)) for a in per_row)
+    result = call(merge(x), *(merge(a) for a in per_element), *rows)
     if reduces:
         if keepdims:
             result = result.reshape(tuple(1 if a in axes else n for a, n in enumerate(x.shape)))

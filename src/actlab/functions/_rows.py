@@ -175,6 +175,7 @@ class Rows:
     lo: Any
     e: Any  # exp(d), 0 where not usable
     tau: Any  # Σ e − 1, computed without the dominant 1 (0 for empty rows)
+    below: Any  # Σ e over the entries below the max (τ's sum, before the other maxima)
     m: Any  # the row's max over usable entries (0 for empty rows)
     n_top: Any  # how many entries equal the max
     pinf: Any  # unmasked +∞ entries
@@ -307,6 +308,7 @@ def analyse(
         lo=lo,
         e=e,
         tau=tau,
+        below=below,
         m=m,
         n_top=n_top,
         pinf=pinf,

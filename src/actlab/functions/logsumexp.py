@@ -16,9 +16,9 @@ import numpy as np
 from .. import _xp
 from ..kernels import blocked, rowpath
 from ..kernels.outputs import deliver
-from . import _rowcall
+from . import _long_row, _rowcall
+from ._lse_core import analysis, logsumexp_of, totals, vjp_of
 from ._rows import (
-    analyse,
     as_array_like,
     axes_of,
     broadcast_to_shape,
@@ -30,38 +30,6 @@ from ._rows import (
 )
 
 __all__ = ["logsumexp", "logsumexp_vjp"]
-
-
-def _weights(func: str, b: Any, xp: Any, xa: Any, wide: Any) -> Any:
-    _, ba, _ = _xp.as_float_array(as_array_like(func, "b", b, xp, xa), func, "b")
-    return xp.astype(broadcast_to_shape(func, "b", xp, ba, tuple(xa.shape)), wide)
-
-
-def _analysis(func: str, x: Any, axis: Any, where: Any, b: Any, shift: Any = None):
-    xp, xa, was_scalar = _xp.as_float_array(x, func)
-    axes = axes_of(func, axis, xa.ndim, allow_none=True)
-    valid = mask_of(func, where, xp, xa)
-    wide, xw = widen(xp, xa)
-    bw = bad_b = None
-    if b is not None:
-        bw = _weights(func, b, xp, xa, wide)
-        # A zero scale factor removes its entry, whatever x is there (scipy's convention).
-        nonzero = bw != 0.0
-        bad_b = ~xp.isfinite(bw) & nonzero & (valid if valid is not None else nonzero)
-        bad_b = xp.any(bad_b, axis=axes, keepdims=True)
-        valid = nonzero if valid is None else valid & nonzero
-        bw = xp.where(xp.isfinite(bw), bw, xp.zeros_like(bw))
-    rows = analyse(xp, xw, axes, valid, 1.0, xa.dtype, shift=shift)
-    nan_row = rows.nan_row if bad_b is None else rows.nan_row | bad_b
-    return xp, xa, was_scalar, axes, rows, bw, nan_row
-
-
-def _weighted_sum(xp: Any, rows: Any, bw: Any) -> tuple[Any, Any]:
-    """(Σ b_j e^{x_j − m} over ordinary entries, Σ b_j over the +∞ entries)."""
-    zeros = xp.zeros_like(bw)
-    s = rows.row_sum(bw * rows.e)
-    s_inf = rows.row_sum(xp.where(rows.pinf, bw, zeros))
-    return s, s_inf
 
 
 def logsumexp(
@@ -152,6 +120,10 @@ def _numpy_rows(x: np.ndarray, axis: Any, where: Any, b: Any, keepdims: bool, ou
     if not given or x.size <= blocked.ROW_BLOCK_ELEMENTS:
         return None
 
+    if x.ndim == 1:  # one row: no rows to block over, passes over blocks of it instead
+        br, vr = split(tuple(given))
+        return deliver(func, _long_row.logsumexp(x, vr, br), out)
+
     def block(xr: np.ndarray, *rest: np.ndarray) -> Any:
         br, vr = split(rest)
         return _logsumexp(xr, -1, where=vr, b=br)
@@ -171,35 +143,15 @@ def _logsumexp(
 ) -> Any:
     """The NumPy-path body of ``logsumexp`` (every backend and option)."""
     func = "logsumexp"
-    xp, xa, was_scalar, axes, rows, bw, nan_row = _analysis(func, x, axis, where, b)
-    inf = xp.full_like(rows.m, math.inf)
-    zero = xp.zeros_like(rows.m)
-    one = xp.ones_like(rows.m)
-    if bw is None:
-        lse = rows.m + rows.log1p_tau
-        lse = xp.where(rows.empty_row, -inf, lse)
-        lse = xp.where(rows.inf_row, inf, lse)
-        sign = xp.where(rows.empty_row, zero, one)
-    else:
-        s, s_inf = _weighted_sum(xp, rows, bw)
-        safe = xp.where(s == 0.0, one, xp.abs(s))
-        lse = xp.where(s == 0.0, -inf, rows.m + xp.log(safe))
-        sign = xp.where(s > 0.0, one, xp.where(s < 0.0, -one, zero))
-        lse = xp.where(rows.inf_row, inf, lse)
-        sign = xp.where(rows.inf_row, xp.where(s_inf > 0, one, -one), sign)
-        # +∞ entries whose scale factors cancel have no limit (∞ − ∞).
-        nan_row = nan_row | (rows.inf_row & (s_inf == 0.0))
-        if not return_sign:
-            nan_row = nan_row | (sign < 0.0)
-    nan = xp.full_like(lse, math.nan)
-    lse = xp.where(nan_row, nan, lse)
-    sign = xp.where(nan_row, nan, sign)
+    given, rows = analysis(func, x, axis, where, b)
+    xp, axes = given.xp, given.axes
+    lse, sign = logsumexp_of(xp, totals(given, rows), return_sign)
     if not keepdims:
         lse = xp.squeeze(lse, axis=axes) if axes else lse
         sign = xp.squeeze(sign, axis=axes) if axes else sign
-    out = finish(xp, lse, xa.dtype, was_scalar)
+    out = finish(xp, lse, given.xa.dtype, given.was_scalar)
     if return_sign:
-        return out, finish(xp, sign, xa.dtype, was_scalar)
+        return out, finish(xp, sign, given.xa.dtype, given.was_scalar)
     return out
 
 
@@ -226,8 +178,8 @@ def logsumexp_vjp(
     _rowcall.check_out_backend(func, x, out)
     if b is None and where is None and _xp.is_chunked(x) and x.ndim > 0:
         return _vjp_by_chunks(x, g, axis, keepdims, y)
-    if _in_blocks(x, axis, b, where, g, y):
-        return _vjp_in_blocks(x, g, axis, where, keepdims, y, out)
+    if _by_blocks(x, g, y, where, b):
+        return _vjp_by_blocks(x, g, axis, where, b, keepdims, y, out)
     return deliver(func, _logsumexp_vjp(x, g, axis, where, b, keepdims, y), out)
 
 
@@ -260,33 +212,21 @@ def _logsumexp_vjp(
         axes0 = axes_of(func, axis, xa0.ndim, allow_none=True)
         oa = _per_row(func, "y", y, xp0, xa0, axes0, keepdims)
         shift = xp0.astype(oa, widen(xp0, xa0)[0])
-    xp, xa, _, axes, rows, bw, nan_row = _analysis(func, x, axis, where, b, shift=shift)
-    gw = xp.astype(_per_row(func, "g", g, xp, xa, axes, keepdims), rows.wide)
-    bad_g = ~xp.isfinite(gw)
-    gw = xp.where(bad_g, xp.zeros_like(gw), gw)
-    zeros = xp.zeros_like(rows.e)
-    if bw is None:
-        grad = gw * rows.y
-        keep = rows.ordinary
-    else:
-        s, _ = _weighted_sum(xp, rows, bw)
-        safe = xp.where(s == 0.0, xp.ones_like(s), s)
-        grad = gw * (bw * rows.e) / safe
-        keep = rows.ordinary & (s != 0.0)
-    grad = xp.where(keep, grad, zeros)
-    grad = xp.where(nan_row | (bad_g & keep), xp.full_like(grad, math.nan), grad)
+    given, rows = analysis(func, x, axis, where, b, shift=shift)
+    xp, xa = given.xp, given.xa
+    gw = xp.astype(_per_row(func, "g", g, xp, xa, given.axes, keepdims), rows.wide)
+    grad = vjp_of(xp, totals(given, rows), rows.e, given.bw, gw)
     return finish(xp, grad, xa.dtype, False)
 
 
-def _in_blocks(x: Any, axis: Any, b: Any, where: Any, g: Any, y: Any) -> bool:
-    """Whether the call runs a block of rows at a time: NumPy floats of more than one block,
-    one reduced axis, no ``b``, and NumPy (or no) mask, cotangent and forward output. The
+def _by_blocks(x: Any, *args: Any) -> bool:
+    """Whether logsumexp_vjp runs on blocks (of rows, or of its one row): NumPy floats of
+    more than one block, and NumPy (or no) cotangent, forward output, mask and weights. The
     whole-array code makes about twenty temporaries of x's size in the working dtype."""
-    if b is not None or isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+    if not (isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.ndim > 0):
         return False
-    if not (isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.ndim > 1):
-        return False
-    numpy_or_none = all(a is None or isinstance(a, (np.ndarray, float, int)) for a in (g, y, where))
+    numpy_like = (np.ndarray, np.generic, float, int)
+    numpy_or_none = all(a is None or isinstance(a, numpy_like) for a in args)
     return numpy_or_none and x.size > blocked.ROW_BLOCK_ELEMENTS
 
 
@@ -314,20 +254,53 @@ def _vjp_by_chunks(x: Any, g: Any, axis: Any, keepdims: bool, y: Any) -> Any:
     return _xp.map_chunks(per_chunk, xa.dtype, whole, *spread)
 
 
-def _vjp_in_blocks(
-    x: np.ndarray, g: Any, axis: int, where: Any, keepdims: bool, y: Any, out: Any
+def _vjp_by_blocks(
+    x: np.ndarray, g: Any, axis: Any, where: Any, b: Any, keepdims: bool, y: Any, out: Any
 ) -> np.ndarray:  # fmt: skip
-    """The Array API code on blocks of rows, g and y one value per row: the same bits as the
-    whole-array call where the rows lie along the last axis."""
+    """logsumexp_vjp with temporaries of a block's size: over one axis a block of rows at a
+    time (the whole-array call's bits where the rows lie along the last axis), over several
+    axes as over one merged axis (``_rowcall.over_merged_axes``), and over one row (every
+    axis) in passes over blocks of it (``_long_row``). The arguments are checked as the
+    whole-array call checks them."""
     func = "logsumexp_vjp"
-    axes = axes_of(func, axis, x.ndim)
+    axes = axes_of(func, axis, x.ndim, allow_none=True)
+    mask = mask_of(func, where, np, x)
+    weights = None
+    if b is not None:
+        _, weights, _ = _xp.as_float_array(as_array_like(func, "b", b, np, x), func, "b")
+        weights = broadcast_to_shape(func, "b", np, weights, x.shape)
+    given_y = y if b is None else None  # with weights the shift is the max: y is not read
+    ya = None if given_y is None else _per_row(func, "y", given_y, np, x, axes, keepdims)
     ga = _per_row(func, "g", g, np, x, axes, keepdims)
-    ya = None if y is None else _per_row(func, "y", y, np, x, axes, keepdims)
+    if len(axes) == 1 and x.ndim > 1:
+        return _vjp_on_rows(x, axes[0], ga, ya, mask, weights, out)
+    elements = {k: v for k, v in (("where", mask), ("b", weights)) if v is not None}
+    rows = {k: v for k, v in (("g", ga), ("y", ya)) if v is not None}
 
-    def rows(xr: Any, gr: Any, yr: Any, vr: Any) -> Any:
-        return _logsumexp_vjp(xr, gr, -1, vr, None, True, yr)
+    def merged(xm: np.ndarray, *parts: np.ndarray) -> np.ndarray:
+        named = dict(zip([*elements, *rows], parts, strict=True))
+        gm, ym, vm, bm = named["g"], named.get("y"), named.get("where"), named.get("b")
+        if xm.ndim == 1:
+            return _long_row.logsumexp_vjp(xm, gm, ym, vm, bm)
+        return _vjp_on_rows(xm, -1, gm, ym, vm, bm, None)
 
-    return _rowcall.in_blocks(func, rows, x, axes[0], ga, ya, mask_of(func, where, np, x), out)
+    return _rowcall.over_merged_axes(
+        func, merged, x, axes, out, tuple(elements.values()), per_row=tuple(rows.values())
+    )
+
+
+def _vjp_on_rows(
+    x: np.ndarray, ax: int, g: np.ndarray, y: Any, mask: Any, b: Any, out: Any
+) -> np.ndarray:  # fmt: skip
+    """The whole-array code on blocks of rows along ``ax`` (``rowpath.run_product`` without
+    a kernel); g and y one value per row, the mask and the weights b of x's shape."""
+    others = {k: v for k, v in (("y", y), ("where", mask), ("b", b)) if v is not None}
+
+    def rows(xr: np.ndarray, gr: np.ndarray, *parts: np.ndarray) -> Any:
+        named = dict(zip(others, parts, strict=True))
+        return _logsumexp_vjp(xr, gr, -1, named.get("where"), named.get("b"), True, named.get("y"))
+
+    return rowpath.run_product("logsumexp_vjp", None, x, (g, *others.values()), ax, out, rows)
 
 
 # ---------------------------------------------------------------------------------- record
