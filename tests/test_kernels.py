@@ -140,6 +140,32 @@ def test_cache_dir_follows_numba_cache_dir_and_the_sources(tmp_path, monkeypatch
     assert config.cache_dir().startswith(str(tmp_path / "xdg" / "actlab" / "numba"))
 
 
+def test_cpu_features_lift_the_256_bit_preference_only_with_avx512():
+    avx2 = "+64bit,+avx,+avx2,+fma,-avx512f,+sse4.2"
+    assert config.cpu_features(avx2) == avx2
+    avx512 = "+64bit,+avx,+avx2,+avx512f,+avx512vl,+fma"
+    assert config.cpu_features(avx512) == avx512 + ",-prefer-256-bit"
+
+
+@needs_numba
+def test_the_kernels_compile_for_the_features_chosen_unless_the_user_chose(tmp_path):
+    """A process of its own: numba reads the features when it first compiles."""
+    code = """
+        import llvmlite.binding as ll, numpy as np, actlab
+        from numba.core.registry import cpu_target
+        from actlab.kernels import config
+        actlab.sigmoid(np.ones(1 << 17, np.float32))  # compiles or loads a kernel
+        tm = cpu_target.target_context.codegen()._tm_features
+        print(tm == config.cpu_features(ll.get_host_cpu_features().flatten()), tm)
+    """
+    run = [sys.executable, "-c", textwrap.dedent(code)]
+    chosen = subprocess.run(run, capture_output=True, text=True, check=True)
+    assert chosen.stdout.startswith("True")
+    env = {**os.environ, "NUMBA_CPU_FEATURES": "+64bit,+sse2", "NUMBA_CACHE_DIR": str(tmp_path)}
+    theirs = subprocess.run(run, capture_output=True, text=True, check=True, env=env)
+    assert theirs.stdout.split()[1] == "+64bit,+sse2"
+
+
 @needs_numba
 def test_a_second_process_loads_the_kernels_from_the_disk_cache(tmp_path):
     code = """

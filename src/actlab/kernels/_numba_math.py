@@ -27,10 +27,30 @@ import numba
 from numba import njit, types
 from numba.extending import intrinsic
 
-from .config import cache_dir
+from .config import cache_dir, cpu_features
 
 # Must be set before the first @njit(cache=True) below creates its cache locator.
 numba.config.CACHE_DIR = cache_dir()
+
+
+def _use_wide_vectors() -> None:
+    """512-bit vectors on a CPU with AVX-512 (``config.cpu_features``), unless the user chose
+    numba's CPU or its features (``NUMBA_CPU_NAME``, ``NUMBA_CPU_FEATURES``). numba reads
+    this when it first compiles, for every function it compiles in this process; if it has
+    compiled before, its code generator keeps the features it started with (and caches
+    under those)."""
+    from llvmlite import binding
+
+    if numba.config.CPU_FEATURES is not None or numba.config.CPU_NAME is not None:
+        return
+    try:
+        host = binding.get_host_cpu_features().flatten()
+    except RuntimeError:  # no feature list on this platform: numba's defaults stand
+        return
+    numba.config.CPU_FEATURES = cpu_features(host)
+
+
+_use_wide_vectors()
 
 # The options every kernel shares: cached on disk, numpy error model (no division check).
 SCALAR = {"cache": True, "error_model": "numpy", "inline": "always", "fastmath": {"contract"}}

@@ -22,6 +22,7 @@ import threading
 __all__ = [
     "TIERS",
     "cache_dir",
+    "cpu_features",
     "get_backend_tier",
     "get_num_threads",
     "get_row_kernel_min_size",
@@ -141,6 +142,19 @@ def set_row_kernel_min_size(n: int) -> int:
         previous = int(_state["row_min"])  # type: ignore[arg-type]
         _state["row_min"] = n
     return previous
+
+
+def cpu_features(host: str) -> str:
+    """The CPU features numba compiles the kernels for, from the host's (LLVM's list, e.g.
+    ``"+avx2,+avx512f,…"``): the host's, and on a CPU with AVX-512 without the tuning
+    ``prefer-256-bit``. LLVM's models of Intel's server cores (Skylake-SP to Emerald Rapids)
+    set it, so that code is split into 256-bit halves, the kernels' 64-byte lines included,
+    and PyTorch's AVX-512 kernels did twice the work per instruction. Lifting it changes the
+    instructions chosen, not the operations (no fast-math beyond the kernels' own); what it
+    gains and costs per kernel: `python benchmarks/vector_width.py` (`docs/performance.md`)."""
+    if "+avx512f" in host.split(","):
+        return host + ",-prefer-256-bit"
+    return host
 
 
 def cache_dir() -> str:
