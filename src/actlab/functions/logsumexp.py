@@ -86,6 +86,17 @@ def _by_rows(x: Any, where: Any, b: Any) -> bool:
     return all(a is None or isinstance(a, numpy_like) for a in (where, b))
 
 
+def _numpy_options(func: str, x: np.ndarray, axis: Any, where: Any, b: Any) -> tuple:
+    """(the axes, the mask and the weights b of x's shape, or None) of a NumPy call, checked
+    as the whole-array call checks them; b as a float array, not yet widened."""
+    axes = axes_of(func, axis, x.ndim, allow_none=True)
+    mask = mask_of(func, where, np, x)
+    if b is None:
+        return axes, mask, None
+    _, weights, _ = _xp.as_float_array(as_array_like(func, "b", b, np, x), func, "b")
+    return axes, mask, broadcast_to_shape(func, "b", np, weights, x.shape)
+
+
 def _numpy_rows(x: np.ndarray, axis: Any, where: Any, b: Any, keepdims: bool, out: Any) -> Any:
     """logsumexp of a NumPy float array over rows that the kernels or blocks take: several
     axes merged into one (``_rowcall.over_merged_axes``), keepdims from the call without it,
@@ -93,12 +104,7 @@ def _numpy_rows(x: np.ndarray, axis: Any, where: Any, b: Any, keepdims: bool, ou
     that go on to the single-axis code below (one axis, no mask and no b) or that are one
     block."""
     func = "logsumexp"
-    axes = axes_of(func, axis, x.ndim, allow_none=True)
-    mask = mask_of(func, where, np, x)
-    weights = None
-    if b is not None:
-        _, weights, _ = _xp.as_float_array(as_array_like(func, "b", b, np, x), func, "b")
-        weights = broadcast_to_shape(func, "b", np, weights, x.shape)
+    axes, mask, weights = _numpy_options(func, x, axis, where, b)
     given = [a for a in (weights, mask) if a is not None]
 
     def split(rest: tuple[np.ndarray, ...]) -> tuple[Any, Any]:
@@ -263,12 +269,7 @@ def _vjp_by_blocks(
     axis) in passes over blocks of it (``_long_row``). The arguments are checked as the
     whole-array call checks them."""
     func = "logsumexp_vjp"
-    axes = axes_of(func, axis, x.ndim, allow_none=True)
-    mask = mask_of(func, where, np, x)
-    weights = None
-    if b is not None:
-        _, weights, _ = _xp.as_float_array(as_array_like(func, "b", b, np, x), func, "b")
-        weights = broadcast_to_shape(func, "b", np, weights, x.shape)
+    axes, mask, weights = _numpy_options(func, x, axis, where, b)
     given_y = y if b is None else None  # with weights the shift is the max: y is not read
     ya = None if given_y is None else _per_row(func, "y", given_y, np, x, axes, keepdims)
     ga = _per_row(func, "g", g, np, x, axes, keepdims)
