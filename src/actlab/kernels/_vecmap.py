@@ -36,6 +36,11 @@ from ._stream import LINE, elements_to_line, fence_ir, splat, vector_fma  # LINE
 # streamed map measured slower with it. 2048 bytes ahead took 1.01–1.08× the time of g·relu′
 # and g·σ′ from y; 512 took 0.92–1.04× over three runs, no clear change (`python
 # benchmarks/ab.py 8bd3c67 --cases sigmoid_vjp_from_output,relu_vjp`, the constant edited).
+# The prefetch is prefetcht0 (into every level), not prefetchnta: on an Intel Emerald Rapids
+# prefetchnta fills L1 only, past the L2 streamer, and left the streamed maps 1.4–2.2x slower
+# than no prefetch at all (relu, g·relu′, g·σ′ from y at 1 and 2 threads: prefetcht0 took
+# 0.46–0.73x the time, `python benchmarks/ab.py d63a7e8 --cases relu,relu_vjp,
+# sigmoid_vjp_from_output,leaky_relu_vjp,silu_vjp`).
 PREFETCH_AHEAD = 1024
 
 
@@ -306,17 +311,17 @@ def _emit_span(
 
 
 def _prefetch(builder: ir.IRBuilder, address: ir.Value, ahead: int) -> None:
-    """A read prefetch of the line ``ahead`` bytes past ``address``, marked as read once
-    (locality 0: prefetchnta); it cannot fault, so it may point past the array's end."""
+    """A read prefetch of the line ``ahead`` bytes past ``address`` into every cache level
+    (locality 3: prefetcht0); it cannot fault, so it may point past the array's end."""
     i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-    name = "llvm.prefetch.p0i8"  # (address, read = 0, locality 0 = once, data cache = 1)
+    name = "llvm.prefetch.p0i8"  # (address, read = 0, locality 3 = keep, data cache = 1)
     prefetch = builder.module.globals.get(name)
     if prefetch is None:
         prefetch = ir.Function(
             builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), name
         )
     target = builder.gep(builder.bitcast(address, i8p), [_c(ahead)])
-    builder.call(prefetch, [target, ir.Constant(i32, 0), ir.Constant(i32, 0), ir.Constant(i32, 1)])
+    builder.call(prefetch, [target, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
 
 
 def _c(value: int) -> ir.Constant:
