@@ -85,7 +85,7 @@ CASES = {
     # row calls that run on another function's kernel (kernels/rowpath.Transform)
     "softmin1000": ((65536, 1000), "softmin", "x"),
     "softmax1000_t": ((65536, 1000), "softmax", "x", {"temperature": 0.5}),
-    **{f: ((N,), f, "x") for f in ("relu", "sigmoid", "silu", "softplus", "log_sigmoid")},
+    **{f: ((N,), f, "x") for f in ("relu", "sigmoid", "silu", "softplus", "log_sigmoid", "tanh")},
     # the Jacobian products of the row functions (kernels/row_products; before them, the
     # NumPy path took 0.1–0.3 s per million entries: hence the smaller shapes)
     "softmax_vjp1000": ((8192, 1000), "softmax_vjp", "xg"),

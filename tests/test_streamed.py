@@ -131,6 +131,7 @@ LEAN32_CALLS = [
     ("softplus β=2", lambda x, g, out: actlab.softplus(x, beta=2.0, out=out)),
     ("sigmoid_grad", lambda x, g, out: actlab.sigmoid_grad(x, out=out)),
     ("elu_grad", lambda x, g, out: actlab.elu_grad(x, out=out)),
+    ("tanh", lambda x, g, out: actlab.tanh(x, out=out)),
     ("sigmoid_vjp", lambda x, g, out: actlab.sigmoid_vjp(x, g, out=out)),
     ("silu_vjp", lambda x, g, out: actlab.silu_vjp(x, g, out=out)),
     ("swish_vjp β=3", lambda x, g, out: actlab.swish_vjp(x, g, beta=3.0, out=out)),

@@ -118,6 +118,16 @@ class Lanes:
             fabs = ir.Function(self.b.module, ir.FunctionType(self.v.type, [self.v.type]), name)
         return self._new(self.b.call(fabs, [self.v]))
 
+    def copysign(self, sign: Lanes) -> Lanes:
+        """|self| with the sign bit of ``sign`` (of NaN and −0.0 as well)."""
+        kind = "f64" if self.element == ir.DoubleType() else "f32"
+        name = f"llvm.copysign.v{self.width}{kind}"
+        function = self.b.module.globals.get(name)
+        if function is None:
+            signature = ir.FunctionType(self.v.type, [self.v.type, self.v.type])
+            function = ir.Function(self.b.module, signature, name)
+        return self._new(self.b.call(function, [self.v, self._other(sign)]))
+
     def _compare(self, op: str, other: Lanes | float) -> Mask:
         return Mask(self.b, self.b.fcmp_ordered(op, self.v, self._other(other)))
 

@@ -80,6 +80,7 @@ _LEAN32_F = {
     "softplus",
     "softplus_grad",
     "elu_grad",
+    "tanh",
 }
 _LEAN32_VJP = {
     "sigmoid",

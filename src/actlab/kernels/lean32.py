@@ -1,9 +1,10 @@
 """The float32 loops of the exp-based functions with a speed bar, as line maps (``_vecmap``).
 
-sigmoid, its complement and σ′, silu/swish and their f′, softplus and softplus′, elu′, and
-the products g·f′ of those. Their float32 input is clamped in float32 (NaN passes through),
-widened, and every formula runs in float64 with a lean exp (below), rounded once at the
-store. No sign split and no contract: the clamped argument already gives the limits at ±∞.
+sigmoid, its complement and σ′, silu/swish and their f′, softplus and softplus′, elu′, the
+products g·f′ of those, and tanh. Their float32 input is clamped in float32 (NaN passes
+through), widened, and every formula runs in float64 with a lean exp (below), rounded once
+at the store. No sign split (tanh alone works on |x| and copies the sign back) and no
+contract: the clamped argument already gives the limits at ±∞.
 
 Why line maps and not numba loops: these loops are about as much memory as arithmetic. As
 ``span_map`` loops they store whole 64-byte lines and, for outputs larger than the cache,
@@ -45,6 +46,19 @@ _E4 = 0.0013814611001066852
 
 # exp_lean's polynomial minus e^r − 1 at r0 = −1.2784645427610738 + 2 ln2 (mpmath).
 _E_ROOT = -1.8890675063880148e-09
+
+# Minimax (Lawson iteration, mpmath) for (e^r − 1 − r)/r² on |r| ≤ ln2/2 with the error
+# relative to e^r − 1 itself (not to e^r, as _E0.._E4): r + r²·Q(r) is then e^r − 1 to
+# 2.4e−10 relative even as r → 0, where tanh needs it.
+_Q0 = 0.5000000044091575
+_Q1 = 0.1666666637192743
+_Q2 = 0.04166636127667151
+_Q3 = 0.00833338912548088
+_Q4 = 0.001394059662734338
+_Q5 = 0.00019845953219594856
+
+# tanh(20) rounds to 1 in float32 (1 − tanh 20 ≈ 8.5e−18): beyond it |x| is clamped.
+TANH_BIG = 20.0
 
 # Minimax for (atanh(s)/s − 1)/z, z = s² ∈ [0, 1/9]: log1p(u) = 2s(1 + z·R(z)), s = u/(2+u),
 # relative error < 1.1e−10 for u ∈ [0, 1].
@@ -97,6 +111,17 @@ def exp_silu_root(x: Lanes) -> Lanes:
     < 6e−9 elsewhere. One addition, off the critical path (a Taylor-7 exp was 25% slower)."""
     r, tail, scale = _reduce(x)
     return (tail + (r - _E_ROOT)).fma(scale, scale)
+
+
+def expm1_parts(x: Lanes) -> tuple[Lanes, Lanes]:
+    """(q, s) with e^x − 1 = s·q + (s − 1), s = 2^k, for double lanes −700 ≤ x ≤ 0. q is
+    e^r − 1 to 2.4e−10 relative, and s − 1 is exact for k ≥ −53, so e^x − 1 keeps that
+    accuracy with no cancellation (for k = 0 it is q itself)."""
+    t = x.fma(INV_LN2, _BIASED_SHIFTER)
+    r = (t - _BIASED_SHIFTER).fma(-LN2, x)
+    r2 = r * r
+    q = r2.fma(r2.fma(r.fma(_Q5, _Q4), r.fma(_Q3, _Q2)), r.fma(_Q1, _Q0))
+    return r2.fma(q, r), _pow2_of_shifted(t)
 
 
 def log1p_lean(u: Lanes) -> Lanes:
@@ -194,6 +219,18 @@ def _softplus_grad(x: Lanes, beta: Lanes, times: Lanes | None = None) -> Lanes:
     return _scaled(e, times) / (e + 1.0)
 
 
+def _tanh(x: Lanes) -> Lanes:
+    # tanh|x| = −m/(2 + m), m = e^(−2|x|) − 1 ∈ (−1, 0]: a ratio without cancellation (m
+    # keeps its relative accuracy as x → 0), the sign copied from x (−0.0 stays −0.0). A NaN
+    # input is returned as it is, as on the NumPy path.
+    w = x.wide()
+    a = abs(w)
+    q, s = expm1_parts(where(a > TANH_BIG, TANH_BIG, a) * -2.0)
+    m = q.fma(s, s - 1.0)
+    value = ((-m) / (m + 2.0)).copysign(w)
+    return where(x == x, value.to(x.element), x)
+
+
 def _elu_grad(x: Lanes, alpha: Lanes, times: Lanes | None = None) -> Lanes:
     # e^min(x, 0) is 1 for x > 0, so the select only picks the factor (1 or α).
     e = exp_lean(clamp(where(x > 0, 0.0, x)).wide())
@@ -220,6 +257,7 @@ swish_grad_span = span_map(_swish_grad, inputs=1, scalars=3)
 softplus_span = span_map(_softplus, inputs=1, scalars=2)
 softplus_grad_span = span_map(_softplus_grad, inputs=1, scalars=1)
 elu_grad_span = span_map(_elu_grad, inputs=1, scalars=1)
+tanh_span = span_map(_tanh, inputs=1, scalars=0)
 sigmoid_times_span = span_map(_times(_sigmoid), inputs=2, scalars=0)
 sigmoid_complement_times_span = span_map(_times(_sigmoid_complement), inputs=2, scalars=0)
 sigmoid_grad_times_span = span_map(_times(_sigmoid_grad), inputs=2, scalars=0)
@@ -304,6 +342,13 @@ def elu_grad_f(x, out, stream, p, lo, hi):
     n = out.shape[0]
     for c in prange((n + CHUNK - 1) // CHUNK):
         elu_grad_span(out, c * CHUNK, min(n, c * CHUNK + CHUNK), stream, x, p)
+
+
+@njit(**PARALLEL)
+def tanh_f(x, out, stream, p, lo, hi):
+    n = out.shape[0]
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        tanh_span(out, c * CHUNK, min(n, c * CHUNK + CHUNK), stream, x)
 
 
 @njit(**PARALLEL)
