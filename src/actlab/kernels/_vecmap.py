@@ -11,7 +11,12 @@ by ``span_map``:
 * the elements up to ``dst``'s first 64-byte boundary, one lane at a time;
 * the body, one 64-byte line per iteration: load each input's lanes, evaluate the formula,
   store the line, non-temporal and aligned when the caller asks to stream, else ordinary
-  (a streamed body also prefetches its inputs ``PREFETCH_AHEAD`` bytes ahead);
+  (a streamed body also prefetches its inputs ``PREFETCH_AHEAD`` bytes ahead, and takes
+  two lines per iteration, one from each half of the span: twice the streams in flight
+  for the hardware prefetchers, which one core needs to approach a copy's speed on
+  Intel's server cores: relu of 2^25 elements 0.86–0.89x the time, the products of two
+  inputs 0.97–0.99x, float32 tanh 0.91x, `python benchmarks/ab.py c0a72c3 --cases
+  relu,relu_vjp,sigmoid_vjp_from_output,tanh`);
 * the tail, one lane at a time; an SFENCE after a streamed span (unless its caller fences).
 
 The same formula gives the single lanes and the lines, so the edges cannot disagree with
@@ -309,8 +314,16 @@ def _emit_span(
         stream = builder.icmp_unsigned("!=", stream, ir.Constant(stream.type, 0))
     with builder.if_else(stream) as (streamed, ordinary):
         with streamed:
-            with cgutils.for_range(builder, lines) as loop:
-                body(builder.add(first, builder.mul(loop.index, _c(lanes))), lanes, True)
+            # Two streams at once: line j of each half of the span per iteration.
+            half = builder.sdiv(lines, _c(2))
+            second = builder.add(first, builder.mul(half, _c(lanes)))
+            with cgutils.for_range(builder, half) as loop:
+                offset = builder.mul(loop.index, _c(lanes))
+                body(builder.add(first, offset), lanes, True)
+                body(builder.add(second, offset), lanes, True)
+            with cgutils.for_range(builder, builder.sub(lines, builder.mul(half, _c(2)))) as loop:
+                last = builder.mul(builder.sub(lines, _c(1)), _c(lanes))
+                body(builder.add(first, last), lanes, True)
             if fence:
                 fence_ir(builder)
         with ordinary, cgutils.for_range(builder, lines) as loop:
