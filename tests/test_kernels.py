@@ -148,6 +148,19 @@ def test_cpu_features_lift_the_256_bit_preference_only_with_avx512():
 
 
 @needs_numba
+def test_wide_vectors_follows_the_features_numba_compiles_for(monkeypatch):
+    """The short-row kernels take 16 rows per call where numba compiles with AVX-512F."""
+    import numba
+
+    from actlab.kernels._numba_math import wide_vectors
+
+    monkeypatch.setattr(numba.config, "CPU_FEATURES", "+avx,+avx2,-avx512f,+fma")
+    assert not wide_vectors()
+    monkeypatch.setattr(numba.config, "CPU_FEATURES", "+avx,+avx2,+avx512f,+fma")
+    assert wide_vectors()
+
+
+@needs_numba
 def test_the_kernels_compile_for_the_features_chosen_unless_the_user_chose(tmp_path):
     """A process of its own: numba reads the features when it first compiles."""
     code = """

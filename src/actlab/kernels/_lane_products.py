@@ -53,7 +53,7 @@ from ._exp_rows64 import LOW as LOW_D
 from ._exp_rows64 import exp_neg_lanes
 from ._lane_log1p import sum_pair, two_sum
 from ._lane_softmax import (
-    ROWS_PER_CALL,
+    PRODUCT_ROWS_PER_CALL,
     lane_max,
     lane_min,
     load_rows,
@@ -304,7 +304,7 @@ def _product_rows(by_dtype: dict[types.Type, _Kind], times_y: bool):
     @intrinsic
     def product_rows(typingctx, dst, dstart, x, g, xstart, n, ahead, bad, i0):
         """dst[dstart + j·n + k] = the product at entry k of row j of x[xstart + j·n : …]
-        and g[xstart + j·n : …], for the call's ``ROWS_PER_CALL`` rows j; bad[i0 + j] = 1
+        and g[xstart + j·n : …], for the call's ``PRODUCT_ROWS_PER_CALL`` rows j; bad[i0 + j] = 1
         for a row the NumPy path must take (its output is then meaningless), else 0.
         ``n``: a tuple whose length is the row length (2 ≤ n ≤ 32); ``ahead`` > 0: prefetch
         the call's lines of x and g that many elements further on."""
@@ -319,7 +319,7 @@ def _product_rows(by_dtype: dict[types.Type, _Kind], times_y: bool):
         if not (isinstance(bad, types.Array) and bad.dtype == types.int8):
             return None
         lanes, finish, low, wide = by_dtype[element]
-        count = ROWS_PER_CALL // lanes  # groups per call
+        count = PRODUCT_ROWS_PER_CALL // lanes  # groups per call
         width = n.count
         plan = [(int(k0), int(w)) for k0, w in tiles.py_func(width, lanes)]
         size = element.bitwidth // 8
@@ -329,7 +329,7 @@ def _product_rows(by_dtype: dict[types.Type, _Kind], times_y: bool):
             xcols, gcols = [], []
             for k, v, cols in ((2, x_v, xcols), (3, g_v, gcols)):
                 src = array_data(context, builder, signature.args[k], v)
-                prefetch_rows(builder, src, xstart_v, ahead_v, width, size)
+                prefetch_rows(builder, src, xstart_v, ahead_v, width, size, PRODUCT_ROWS_PER_CALL)
                 cols += load_rows(builder, src, xstart_v, width, plan, lanes, size, count)
             top = lane_max(xcols)
             bad_data = array_data(context, builder, signature.args[7], bad_v)

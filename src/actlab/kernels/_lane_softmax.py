@@ -52,8 +52,9 @@ from ._lane_transpose import (
     load_columns,
     store_columns,
     tiles,
-    vector_half,
+    vector_part,
 )
+from ._numba_math import wide_vectors
 from ._row_stores import quotient, shifted_pair
 from ._vecmap import Lanes, Mask, where
 
@@ -185,19 +186,30 @@ def _finish_log_d(cols: list[Lanes], top: Lanes, shift=shifted_pair) -> tuple[li
     return [shift(col, neg_mh, neg_ml) for col in cols], ok
 
 
-# Rows per call of ``softmax_rows``: one group of 8 float32 lanes; two groups of 4 float64
-# lanes, computed as one vector of 8 (LLVM splits it into two registers, so that the two
-# groups' chains of dependent operations, the sum's and the reciprocal's above all,
-# interleave. Measured together with a change since undone (the staging block of
-# rows_short aligned like the output): the float64 rows of 10 took 0.93–0.97× their time
-# before, `python benchmarks/ab.py 56392b8 --cases softmax10,softmax10_l3 --rounds 21`;
-# float32's pair exp on 16 lanes spilled registers and was slower).
-ROWS_PER_CALL = 8
+# Rows per call of ``softmax_rows``: groups of 8 float32 or 4 float64 lanes (one 32-byte
+# register), computed side by side as one vector of 8 (float64: LLVM splits it into two
+# registers, so that the two groups' chains of dependent operations, the sum's and the
+# reciprocal's above all, interleave. Measured together with a change since undone (the
+# staging block of rows_short aligned like the output): the float64 rows of 10 took
+# 0.93–0.97× their time before, `python benchmarks/ab.py 56392b8 --cases softmax10,
+# softmax10_l3 --rounds 21`; float32's pair exp on 16 lanes spilled registers and was
+# slower). With AVX-512 (32 registers of 64 bytes) a call takes 16 rows, and all but the
+# float64 softmax compute them as one vector of 16: the rows of 10 took 0.85–0.91× the
+# time (float32), 0.82–0.86× (float64 log_softmax); the float64 softmax took 0.96–1.07×
+# that way, so it computes its 16 rows as two vectors of 8 in turn (`python
+# benchmarks/ab.py b0479b6 --cases softmax10,log_softmax10`, 1 and 2 threads). The
+# Jacobian products (``_lane_products``) keep 8 rows per call: at 16 their float64 rows
+# took 1.14–1.18× the time.
+ROWS_PER_CALL = 16 if wide_vectors() else 8
+PRODUCT_ROWS_PER_CALL = 8
 # Per function (the length of ``softmax_rows``' kind tuple), per dtype: rows per group (one
-# 32-byte register of lanes), and the group's finish.
-_BY_KIND: dict[int, dict[types.Type, tuple[int, Finish]]] = {
-    len(SOFTMAX): {types.float32: (8, _finish_w), types.float64: (4, _finish_d)},
-    len(LOG_SOFTMAX): {types.float32: (8, _finish_log_w), types.float64: (4, _finish_log_d)},
+# 32-byte register of lanes), the group's finish, and the most rows computed as one vector.
+_BY_KIND: dict[int, dict[types.Type, tuple[int, Finish, int]]] = {
+    len(SOFTMAX): {types.float32: (8, _finish_w, 16), types.float64: (4, _finish_d, 8)},
+    len(LOG_SOFTMAX): {
+        types.float32: (8, _finish_log_w, 16),
+        types.float64: (4, _finish_log_d, 16),
+    },
 }
 
 
@@ -239,12 +251,12 @@ def sum_from(terms: list[Lanes], start: float) -> tuple[Lanes, Lanes]:
     return s, c
 
 
-def prefetch_rows(builder, src, start, ahead, width, size):
-    """Asks for the lines of a call's rows (ROWS_PER_CALL of ``width``) ``ahead`` elements
-    past src[start], where ahead > 0."""
+def prefetch_rows(builder, src, start, ahead, width, size, rows):
+    """Asks for the lines of a call's ``rows`` rows of ``width`` ``ahead`` elements past
+    src[start], where ahead > 0."""
     with builder.if_then(builder.icmp_signed(">", ahead, int_like(0, ahead))):
         further = builder.add(start, ahead)
-        for offset in range(0, ROWS_PER_CALL * width, _LINE // size):
+        for offset in range(0, rows * width, _LINE // size):
             _prefetch(builder, src, builder.add(further, int_like(offset, further)))
 
 
@@ -259,10 +271,12 @@ def load_rows(builder, src, start, width, plan, lanes, size, count) -> list[Lane
         )
         for k in range(count)
     ]  # fmt: skip
-    cols = groups[0]
-    for more in groups[1:]:
-        cols = [concat(builder, a, b) for a, b in zip(cols, more, strict=True)]
-    return [Lanes(builder, col) for col in cols]
+    while len(groups) > 1:  # side by side, pairwise: count is a power of 2
+        groups = [
+            [concat(builder, a, b) for a, b in zip(left, right, strict=True)]
+            for left, right in zip(groups[::2], groups[1::2], strict=True)
+        ]
+    return [Lanes(builder, col) for col in groups[0]]
 
 
 def store_rows(builder, dst, start, width, plan, lanes, size, count, results, ok, bad, i0):
@@ -270,11 +284,11 @@ def store_rows(builder, dst, start, width, plan, lanes, size, count, results, ok
     the rows j that ``ok`` does not hold, else 0."""
     ir = _ir()
     n = ir.Constant(ir.IntType(64), width)
-    flags = ir.VectorType(ir.IntType(8), ROWS_PER_CALL)
+    flags = ir.VectorType(ir.IntType(8), count * lanes)
     flag_at = builder.bitcast(builder.gep(bad, [i0]), flags.as_pointer())
     builder.store(builder.zext(builder.not_(ok.v), flags), flag_at, align=1)
     for k in range(count):
-        mine = [r.v if count == 1 else vector_half(builder, r.v, k) for r in results]
+        mine = [r.v if count == 1 else vector_part(builder, r.v, k, count) for r in results]
         for k0, w in plan:
             at = builder.add(start, int_like(k * lanes * width + k0, start))
             store_columns(builder, dst, at, n, lanes, mine[k0 : k0 + w], size)
@@ -283,7 +297,7 @@ def store_rows(builder, dst, start, width, plan, lanes, size, count, results, ok
 @intrinsic
 def softmax_rows(typingctx, dst, dstart, x, xstart, n, kind, ahead, bad, i0):
     """dst[dstart + j·n + k] = softmax (or log_softmax) of row j of x[xstart + j·n : …] at
-    k, for the call's ``ROWS_PER_CALL`` rows j (one group in float32, two in float64);
+    k, for the call's ``ROWS_PER_CALL`` rows j (groups of 8 float32 or 4 float64 lanes);
     bad[i0 + j] = 1 for a row the NumPy path must take (its output is then meaningless),
     else 0. ``n``: a tuple whose length is the row length (2 ≤ n ≤ 32); ``kind``:
     ``SOFTMAX`` or ``LOG_SOFTMAX`` (a tuple whose length names the function); ``ahead`` > 0:
@@ -296,8 +310,9 @@ def softmax_rows(typingctx, dst, dstart, x, xstart, n, kind, ahead, bad, i0):
     if not (isinstance(x, types.Array) and x.dtype in by_dtype):
         return None
     element = x.dtype
-    lanes, finish = by_dtype[element]
-    count = ROWS_PER_CALL // lanes  # groups per call
+    lanes, finish, most = by_dtype[element]
+    rows = min(most, ROWS_PER_CALL)  # rows in one vector
+    count = rows // lanes  # groups per vector
     if not (isinstance(dst, types.Array) and dst.dtype == element):
         return None
     if not (isinstance(bad, types.Array) and bad.dtype == types.int8):
@@ -309,12 +324,17 @@ def softmax_rows(typingctx, dst, dstart, x, xstart, n, kind, ahead, bad, i0):
     def gen(context, builder, signature, args):
         dst_v, dstart_v, x_v, xstart_v, _, _, ahead_v, bad_v, i0_v = args
         src = array_data(context, builder, signature.args[2], x_v)
-        prefetch_rows(builder, src, xstart_v, ahead_v, width, size)
-        cols = load_rows(builder, src, xstart_v, width, plan, lanes, size, count)
-        ys, ok = finish(cols, lane_max(cols))
+        prefetch_rows(builder, src, xstart_v, ahead_v, width, size, ROWS_PER_CALL)
         bad_data = array_data(context, builder, signature.args[7], bad_v)
         out = array_data(context, builder, signature.args[0], dst_v)
-        store_rows(builder, out, dstart_v, width, plan, lanes, size, count, ys, ok, bad_data, i0_v)
+        for first in range(0, ROWS_PER_CALL, rows):
+            xs, ds = (builder.add(v, int_like(first * width, v)) for v in (xstart_v, dstart_v))
+            cols = load_rows(builder, src, xs, width, plan, lanes, size, count)
+            ys, ok = finish(cols, lane_max(cols))
+            flags_at = builder.add(i0_v, int_like(first, i0_v))
+            store_rows(
+                builder, out, ds, width, plan, lanes, size, count, ys, ok, bad_data, flags_at
+            )
         return context.get_dummy_value()
 
     return types.none(dst, dstart, x, xstart, n, kind, ahead, bad, i0), gen

@@ -38,7 +38,12 @@ def concat(builder, a, b):
 
 
 def vector_half(builder, v, which):
-    n = v.type.count // 2
+    return vector_part(builder, v, which, 2)
+
+
+def vector_part(builder, v, which, parts):
+    """Lanes ``which``·n to (``which`` + 1)·n − 1 of v, n = v's lanes ÷ ``parts``."""
+    n = v.type.count // parts
     return _shuffle(builder, v, v, list(range(which * n, (which + 1) * n)))
 
 

@@ -52,6 +52,22 @@ def _use_wide_vectors() -> None:
 
 _use_wide_vectors()
 
+
+def wide_vectors() -> bool:
+    """Whether numba compiles for a CPU with AVX-512F (the features its code generator uses:
+    ``NUMBA_CPU_FEATURES`` or ours from ``_use_wide_vectors``, else the host's): kernels
+    that choose a vector width at compile time ask this."""
+    from llvmlite import binding
+
+    features = numba.config.CPU_FEATURES
+    if features is None:
+        try:
+            features = binding.get_host_cpu_features().flatten()
+        except RuntimeError:
+            return False
+    return "+avx512f" in features.split(",")
+
+
 # The options every kernel shares: cached on disk, numpy error model (no division check).
 SCALAR = {"cache": True, "error_model": "numpy", "inline": "always", "fastmath": {"contract"}}
 KERNEL = {"cache": True, "error_model": "numpy", "nogil": True, "fastmath": {"contract"}}

@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._lane_products import product_rows_lsm, product_rows_t, product_rows_y
-from ._lane_softmax import LOG_SOFTMAX, ROWS_PER_CALL, SOFTMAX, softmax_rows
+from ._lane_softmax import LOG_SOFTMAX, PRODUCT_ROWS_PER_CALL, ROWS_PER_CALL, SOFTMAX, softmax_rows
 from ._numba_math import PARALLEL, SCALAR
 
 # Rows per block: a unit of the prefetch and of the parallel chunks; the padded copy of a
@@ -132,7 +132,7 @@ def _product_short(x, g, out, flags, chunk, row, kind):
             rows = min(n_rows, r0 + BLOCK) - r0
             if b < whole:
                 ahead = size if b + 1 < whole else 0
-                for i0 in range(0, BLOCK, ROWS_PER_CALL):
+                for i0 in range(0, BLOCK, PRODUCT_ROWS_PER_CALL):
                     at = (r0 + i0) * n
                     _product_rows(kind, of, at, xf, gf, at, row, ahead, bad, i0)
             else:  # fewer rows: from copies padded with zero rows, into a block of scratch
@@ -141,7 +141,7 @@ def _product_short(x, g, out, flags, chunk, row, kind):
                 tail_x[: rows * n] = xf[r0 * n :]
                 tail_g[: rows * n] = gf[r0 * n :]
                 results = np.empty(size, dtype=x.dtype)
-                for i0 in range(0, BLOCK, ROWS_PER_CALL):
+                for i0 in range(0, BLOCK, PRODUCT_ROWS_PER_CALL):
                     at = i0 * n
                     _product_rows(kind, results, at, tail_x, tail_g, at, row, 0, bad, i0)
                 of[r0 * n :] = results[: rows * n]
