@@ -67,7 +67,8 @@ def _patch(function: str, variant: str) -> None:
 
     finish = _softmax_finish(lanes, variant) if function == "softmax" else _log_finish(variant)
     kind = lanes.SOFTMAX if function == "softmax" else lanes.LOG_SOFTMAX
-    lanes._BY_KIND[len(kind)][types.float64] = (4, finish)
+    lanes_per_group, _, rows_at_once = lanes._BY_KIND[len(kind)][types.float64]
+    lanes._BY_KIND[len(kind)][types.float64] = (lanes_per_group, finish, rows_at_once)
 
 
 def _softmax_finish(lanes, variant: str):
