@@ -1,9 +1,9 @@
 """The short-row softmax of a group of rows at once, in registers (LLVM IR intrinsics, AVX2,
 unrolled for the row length n): 8 rows per group in float32, 4 in float64, one row per
-vector lane; two float64 groups per call, side by side in one vector of 8.
+vector lane; groups side by side in one vector (``ROWS_PER_CALL`` below).
 
-``rows_short`` calls ``softmax_rows`` for every 8 rows (log_softmax too: stages 2–3 as
-below, then z = (x − m) − log1p(τ) with log1p in lanes, ``_finish_log_w``,
+``rows_short`` calls ``softmax_rows`` for every ``ROWS_PER_CALL`` rows (log_softmax too:
+stages 2–3 as below, then z = (x − m) − log1p(τ) with log1p in lanes, ``_finish_log_w``,
 ``_finish_log_d``). For each group it
 
 1. loads the rows' tiles and moves them into lanes by shuffles (``_lane_transpose``), the
@@ -194,10 +194,10 @@ def _finish_log_d(cols: list[Lanes], top: Lanes, shift=shifted_pair) -> tuple[li
 # 0.93–0.97× their time before, `python benchmarks/ab.py 56392b8 --cases softmax10,
 # softmax10_l3 --rounds 21`; float32's pair exp on 16 lanes spilled registers and was
 # slower). With AVX-512 (32 registers of 64 bytes) a call takes 16 rows, and all but the
-# float64 softmax compute them as one vector of 16: the rows of 10 took 0.85–0.91× the
-# time (float32), 0.82–0.86× (float64 log_softmax); the float64 softmax took 0.96–1.07×
-# that way, so it computes its 16 rows as two vectors of 8 in turn (`python
-# benchmarks/ab.py b0479b6 --cases softmax10,log_softmax10`, 1 and 2 threads). The
+# float64 softmax compute them as one vector of 16: the rows of 10 took 0.81–0.90× the
+# time (float32), 0.82–0.87× (float64 log_softmax); the float64 softmax took 0.96–1.07×
+# that way, so it computes its 16 rows as two vectors of 8 in turn (1.01×; `python
+# benchmarks/ab.py b0479b6 --cases softmax10,log_softmax10 --rounds 11`, 1 and 2 threads). The
 # Jacobian products (``_lane_products``) keep 8 rows per call: at 16 their float64 rows
 # took 1.14–1.18× the time.
 ROWS_PER_CALL = 16 if wide_vectors() else 8

@@ -15,7 +15,6 @@ from numba import njit
 
 from ._numba_math import (
     SCALAR,
-    exp_parts_w,
     exp_w,
     expm1_w,
     log1p_unit,
@@ -53,14 +52,6 @@ def log_sigmoid(v, p):
 
 
 # -------------------------------------------------------------------------------- hyperbolic
-
-
-@njit(**SCALAR)
-def tanh(v, p):
-    # tanh|v| = −expm1(−2|v|)/(1 + e^{−2|v|}), both from one reduction.
-    q, s = exp_parts_w(-2.0 * abs(v))
-    em1 = q * s + (s - 1.0)
-    return math.copysign(-em1 / (2.0 + em1), v)
 
 
 @njit(**SCALAR)

@@ -4,7 +4,7 @@ One loop per function and one per vector-Jacobian product g·f′(x): the scalar
 ``_scalars`` inlined into a ``prange`` loop over a contiguous 1-D view, float64 arithmetic
 rounded once at the store, the special-value contract applied per element (``contract``).
 The float32 loops of the exp-based functions with a speed bar (sigmoid, silu/swish,
-softplus and their derivatives, elu′) are line maps of their own (``lean32``).
+softplus and their derivatives, elu′, tanh) are line maps of their own (``lean32``).
 The loops are written out one by one (not made by a factory): numba's disk cache only
 works for functions defined at module level (closures and function arguments miss it)."""
 
@@ -24,13 +24,6 @@ def log_sigmoid_f(x, out, p, lo, hi):
     for i in prange(x.shape[0]):
         v = np.float64(x[i])
         out[i] = S.contract(v, S.log_sigmoid(v, p), lo, hi)
-
-
-@njit(**PARALLEL)
-def tanh_f(x, out, p, lo, hi):
-    for i in prange(x.shape[0]):
-        v = np.float64(x[i])
-        out[i] = S.contract(v, S.tanh(v, p), lo, hi)
 
 
 @njit(**PARALLEL)

@@ -115,8 +115,9 @@ def exp_silu_root(x: Lanes) -> Lanes:
 
 def expm1_parts(x: Lanes) -> tuple[Lanes, Lanes]:
     """(q, s) with e^x − 1 = s·q + (s − 1), s = 2^k, for double lanes −700 ≤ x ≤ 0. q is
-    e^r − 1 to 2.4e−10 relative, and s − 1 is exact for k ≥ −53, so e^x − 1 keeps that
-    accuracy with no cancellation (for k = 0 it is q itself)."""
+    e^r − 1 to 2.4e−10 relative, and s − 1 is exact for k ≥ −53 (below, within 2^−54 of
+    e^x − 1 ≈ −1), so e^x − 1 keeps that accuracy with no cancellation (for k = 0 it is q
+    itself)."""
     t = x.fma(INV_LN2, _BIASED_SHIFTER)
     r = (t - _BIASED_SHIFTER).fma(-LN2, x)
     r2 = r * r
