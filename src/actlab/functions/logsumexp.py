@@ -100,9 +100,10 @@ def _numpy_options(func: str, x: np.ndarray, axis: Any, where: Any, b: Any) -> t
 def _numpy_rows(x: np.ndarray, axis: Any, where: Any, b: Any, keepdims: bool, out: Any) -> Any:
     """logsumexp of a NumPy float array over rows that the kernels or blocks take: several
     axes merged into one (``_rowcall.over_merged_axes``), keepdims from the call without it,
-    and one axis with a mask or weights b a block of rows at a time. None for the calls
-    that go on to the single-axis code below (one axis, no mask and no b) or that are one
-    block."""
+    and one axis with a mask or weights b a block of rows at a time, or, for a 1-D array
+    (one row longer than a block), in passes over blocks of that row (``_long_row``). None
+    for the calls that go on to the single-axis code below (one axis, no mask and no b) or
+    that are one block."""
     func = "logsumexp"
     axes, mask, weights = _numpy_options(func, x, axis, where, b)
     given = [a for a in (weights, mask) if a is not None]
