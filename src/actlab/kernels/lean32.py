@@ -169,9 +169,11 @@ def _sigmoid_grad(x: Lanes, times: Lanes | None = None) -> Lanes:
 
 
 def _silu(x: Lanes) -> Lanes:
-    # x·e^x/(1 + e^x); the factor x is clamped below so that −∞ gives −0.0, not −∞·0.
-    e = exp_lean(clamp(x).wide())
-    return (where(x < -BIG, -BIG, x).wide() * e) / (e + 1.0)
+    # c·e^c/(1 + e^c) with c = x clamped (−∞ gives −0.0, not −∞·0), and x itself beyond BIG
+    # (silu(x) = x there in float32): one widening of the input instead of two.
+    c = clamp(x).wide()
+    e = exp_lean(c)
+    return where(x > BIG, x, ((c * e) / (e + 1.0)).to(x.element))
 
 
 def _swish_grad_of_clamped(c: Lanes, times: Lanes | None) -> Lanes:
