@@ -27,7 +27,7 @@ import numba
 from numba import njit, types
 from numba.extending import intrinsic
 
-from .config import cache_dir, cpu_features
+from .config import cache_dir, cpu_features, has_avx512f
 
 # Must be set before the first @njit(cache=True) below creates its cache locator.
 numba.config.CACHE_DIR = cache_dir()
@@ -39,15 +39,21 @@ def _use_wide_vectors() -> None:
     this when it first compiles, for every function it compiles in this process; if it has
     compiled before, its code generator keeps the features it started with (and caches
     under those)."""
-    from llvmlite import binding
-
     if numba.config.CPU_FEATURES is not None or numba.config.CPU_NAME is not None:
         return
+    host = _host_features()
+    if host is not None:  # None: no feature list on this platform, numba's defaults stand
+        numba.config.CPU_FEATURES = cpu_features(host)
+
+
+def _host_features() -> str | None:
+    """LLVM's feature list of this CPU, or None where the platform gives none."""
+    from llvmlite import binding
+
     try:
-        host = binding.get_host_cpu_features().flatten()
-    except RuntimeError:  # no feature list on this platform: numba's defaults stand
-        return
-    numba.config.CPU_FEATURES = cpu_features(host)
+        return binding.get_host_cpu_features().flatten()
+    except RuntimeError:
+        return None
 
 
 _use_wide_vectors()
@@ -57,15 +63,10 @@ def wide_vectors() -> bool:
     """Whether numba compiles for a CPU with AVX-512F (the features its code generator uses:
     ``NUMBA_CPU_FEATURES`` or ours from ``_use_wide_vectors``, else the host's): kernels
     that choose a vector width at compile time ask this."""
-    from llvmlite import binding
-
     features = numba.config.CPU_FEATURES
     if features is None:
-        try:
-            features = binding.get_host_cpu_features().flatten()
-        except RuntimeError:
-            return False
-    return "+avx512f" in features.split(",")
+        features = _host_features() or ""
+    return has_avx512f(features)
 
 
 # The options every kernel shares: cached on disk, numpy error model (no division check).

@@ -42,10 +42,9 @@ from ._stream import LINE, elements_to_line, fence_ir, splat, vector_fma  # LINE
 # and g·σ′ from y; 512 took 0.92–1.04× over three runs, no clear change (`python
 # benchmarks/ab.py 8bd3c67 --cases sigmoid_vjp_from_output,relu_vjp`, the constant edited).
 # The prefetch is prefetcht0 (into every level), not prefetchnta: on an Intel Emerald Rapids
-# prefetchnta fills L1 only, past the L2 streamer, and left the streamed maps 1.4–2.2x slower
-# than no prefetch at all (relu, g·relu′, g·σ′ from y at 1 and 2 threads: prefetcht0 took
-# 0.46–0.73x the time, `python benchmarks/ab.py d63a7e8 --cases relu,relu_vjp,
-# sigmoid_vjp_from_output,leaky_relu_vjp,silu_vjp`).
+# prefetchnta fills L1 only, past the L2 streamer (relu, g·relu′, g·σ′ from y at 1 and 2
+# threads: prefetcht0 took 0.46–0.73x the time, `python benchmarks/ab.py d63a7e8 --cases
+# relu,relu_vjp,sigmoid_vjp_from_output,leaky_relu_vjp,silu_vjp`).
 PREFETCH_AHEAD = 1024
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "get_backend_tier",
     "get_num_threads",
     "get_row_kernel_min_size",
+    "has_avx512f",
     "numba_available",
     "set_backend_tier",
     "set_num_threads",
@@ -152,9 +153,12 @@ def cpu_features(host: str) -> str:
     and PyTorch's AVX-512 kernels did twice the work per instruction. Lifting it changes the
     instructions chosen, not the operations (no fast-math beyond the kernels' own); what it
     gains and costs per kernel: `python benchmarks/vector_width.py` (`docs/performance.md`)."""
-    if "+avx512f" in host.split(","):
-        return host + ",-prefer-256-bit"
-    return host
+    return host + ",-prefer-256-bit" if has_avx512f(host) else host
+
+
+def has_avx512f(features: str) -> bool:
+    """Whether an LLVM feature list (``"+avx2,+avx512f,…"``) enables AVX-512F."""
+    return "+avx512f" in features.split(",")
 
 
 def cache_dir() -> str:
