@@ -1,6 +1,8 @@
-"""The float64 loops split in two per block (kernels/elementwise64.py: the exp into buffers,
-then the rest) give what the one-pass scalar formula gives, bit for bit, at every length
-around the block and chunk edges, with the special values anywhere in the array."""
+"""The float64 loops of σ, silu and silu′ (kernels/elementwise64.py), split in two per block
+(the exp into buffers, then the rest) or one loop over the whole formula, give what the
+one-pass scalar formula gives, bit for bit, at every length around the block and chunk
+edges, with the special values anywhere in the array. The kernels run one shape, chosen by
+the vector width (``SPLIT_LOOPS``); the other is called directly."""
 
 from __future__ import annotations
 
@@ -36,10 +38,7 @@ def _one_pass():
     return run
 
 
-@pytest.mark.parametrize("n", SIZES)
-def test_split_loops_match_the_one_pass_formula(n):
-    from actlab.kernels import elementwise64 as E
-
+def _sample(n):
     rng = np.random.default_rng(n)
     x = np.concatenate([rng.standard_normal(n) * 8, rng.uniform(-760, 760, n)])[:n]
     specials = [np.nan, np.inf, -np.inf, -0.0, 0.0, 5e-320, -1.2784645427610737, -745.0]
@@ -47,6 +46,14 @@ def test_split_loops_match_the_one_pass_formula(n):
     g = rng.uniform(-2, 2, n)
     want = np.empty((5, n))
     _one_pass()(x, g, want)
+    return x, g, want
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_kernels_match_the_one_pass_formula(n):
+    from actlab.kernels import elementwise64 as E
+
+    x, g, want = _sample(n)
     got = np.empty((5, n))
     E.sigmoid_f(x, got[0], 0.0, 0.0, 1.0)
     E.silu_f(x, got[1], 1.0, 0.0, np.inf)
@@ -54,3 +61,30 @@ def test_split_loops_match_the_one_pass_formula(n):
     E.sigmoid_vjp(x, g, got[3], 0.0, 0.0, 1.0)
     E.silu_grad_vjp(x, g, got[4], 1.0, 0.0, 1.0)
     assert np.array_equal(got.view(np.int64), want.view(np.int64))
+
+
+@pytest.mark.parametrize("split", [True, False], ids=["split", "whole"])
+@pytest.mark.parametrize("n", SIZES[:6])
+def test_both_loop_shapes_match_the_one_pass_formula(n, split):
+    from actlab.kernels import elementwise64 as E
+
+    x, g, want = _sample(n)
+    a, b = min(3, n // 2), n - min(2, n // 3)  # a span that starts and ends inside blocks
+    got = np.full((5, n), 7.0)
+    if split:
+        lost = [E._sigmoid_split(x, x, got[0], a, b, False)]
+        E._silu_split(x, got[1], a, b)
+        lost.append(E._silu_grad_split(x, x, got[2], a, b, False))
+        lost.append(E._sigmoid_split(x, g, got[3], a, b, True))
+        lost.append(E._silu_grad_split(x, g, got[4], a, b, True))
+    else:
+        lost = [E._sigmoid_whole(x[a:b], x[a:b], got[0, a:b], False)]
+        E._silu_whole(x[a:b], got[1, a:b])
+        lost.append(E._silu_grad_whole(x[a:b], x[a:b], got[2, a:b], False))
+        lost.append(E._sigmoid_whole(x[a:b], g[a:b], got[3, a:b], True))
+        lost.append(E._silu_grad_whole(x[a:b], g[a:b], got[4, a:b], True))
+    assert np.array_equal(got[:, a:b].view(np.int64), want[:, a:b].view(np.int64))
+    assert np.all(got[:, :a] == 7.0)  # nothing outside the span
+    assert np.all(got[:, b:] == 7.0)
+    tiny = np.count_nonzero(np.abs(want[:, a:b]) < 2.2250738585072014e-308, axis=1)
+    assert lost == [tiny[0], tiny[2], tiny[0], tiny[2]]  # f below the normal range, counted
