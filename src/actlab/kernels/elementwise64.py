@@ -9,9 +9,9 @@ two shorter loops keep more iterations in flight: 20 to 30% faster for the same 
 for bit. With AVX-512 (``SPLIT_LOOPS`` false: 8 lanes per instruction, measured on an Intel
 Xeon of 2023) the split costs more than it saves once x and the output stream from memory
 (the exp loop's loads and the rest's stores no longer overlap the arithmetic): one loop over
-the whole formula takes 0.70–0.84× the time of the split over 2^22 float64 (σ, silu, g·silu′
-at 1 thread), bit for bit (``python benchmarks/ab.py REV --cases
-sigmoid,silu,silu_vjp``). Each thread takes a chunk of blocks with buffers of its own
+the whole formula takes 0.78–0.85× the time of the split over 2^25 float64 (σ, silu, g·silu′
+and g·σ for softplus′, 1 and 2 threads), bit for bit (``python benchmarks/ab.py 4d1ab13
+--cases sigmoid,silu,silu_vjp,softplus_vjp``). Each thread takes a chunk of blocks with buffers of its own
 (``_chunking``).
 
 The other products g·f′ run a loop over each chunk's slice (``_NAME_times``), not numba's
