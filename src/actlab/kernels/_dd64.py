@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from numba import njit
 
-from ._numba_math import LN2_HI, LN2_LO, SCALAR, _pow2, _round_k, fma
+from ._numba_math import LN2_HI, LN2_LO, SCALAR, _pow2, _round_k, fma, wide_vectors
 
 # ln 2 as a pair (hi correctly rounded, lo = ln 2 − hi to double precision).
 LN2_DD_HI = 0.6931471805599453
 LN2_DD_LO = 2.3190468138462996e-17
+# ``div_dd``'s choice (read when a kernel compiles).
+ONE_DIVISION = wide_vectors()
 # log1p_dd switches to log(1 + u) = ln 2 + log((1 + u)/2) above √2 − 1.
 SQRT2_M1 = 0.41421356237309503
 
@@ -68,12 +70,16 @@ def times_dd(a, h, low):
 
 @njit(**SCALAR)
 def div_dd(nh, nl, dh, dl):
-    """(nh + nl)/(dh + dl) rounded (≈ 0.5 ULP): y0 = nh/dh, then one exact-residual step.
+    """(nh + nl)/(dh + dl) rounded (≈ 0.5 ULP): y0 ≈ nh/dh, then one exact-residual step.
 
-    The loops are bound by the latency of their dependency chain (the out-of-order window
-    holds only two or three iterations), so y0 is divided directly rather than nh·(1/dh)."""
+    With 256-bit vectors the loops are bound by the latency of their dependency chain (the
+    out-of-order window holds only two or three iterations), so y0 is divided directly
+    rather than nh·(1/dh). With AVX-512 (``ONE_DIVISION``) they are bound by the divider (16
+    cycles per 8 lanes on Intel's server cores), so y0 = nh·(1/dh): within an ULP of the
+    quotient, which the residual step corrects as well (float64 tanh of 2^25 elements in 0.95×
+    the time at 1 and 2 threads: ``python benchmarks/ab.py 7115408 --cases tanh``)."""
     inv = 1.0 / dh
-    y0 = nh / dh  # a second division, but in parallel with 1/dh: a shorter dependency chain
+    y0 = nh * inv if ONE_DIVISION else nh / dh
     rem = fma(-y0, dh, nh)
     return y0 + ((rem + nl) - y0 * dl) * inv
 

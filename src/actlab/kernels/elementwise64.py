@@ -11,8 +11,8 @@ Xeon of 2023) the split costs more than it saves once x and the output stream fr
 (the exp loop's loads and the rest's stores no longer overlap the arithmetic): one loop over
 the whole formula takes 0.78–0.85× the time of the split over 2^25 float64 (σ, silu, g·silu′
 and g·σ for softplus′, 1 and 2 threads), bit for bit (``python benchmarks/ab.py 4d1ab13
---cases sigmoid,silu,silu_vjp,softplus_vjp``). Each thread takes a chunk of blocks with buffers of its own
-(``_chunking``).
+--cases sigmoid,silu,silu_vjp,softplus_vjp``). Each thread takes a chunk of blocks with
+buffers of its own (``_chunking``).
 
 The other products g·f′ run a loop over each chunk's slice (``_NAME_times``), not numba's
 element-wise ``prange`` loop: there a count (below) cost 6–9% (elu′), here the loops with
