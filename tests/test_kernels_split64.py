@@ -1,8 +1,9 @@
 """The float64 loops of σ, silu and silu′ (kernels/elementwise64.py), split in two per block
-(the exp into buffers, then the rest) or one loop over the whole formula, give what the
-one-pass scalar formula gives, bit for bit, at every length around the block and chunk
-edges, with the special values anywhere in the array. The kernels run one shape, chosen by
-the vector width (``SPLIT_LOOPS``); the other is called directly."""
+(the exp into buffers, then the rest) or one loop over the whole formula, and the line maps
+of σ and silu (kernels/lines64.py), give what the one-pass scalar formula gives, bit for
+bit, at every length around the block and chunk edges, with the special values anywhere in
+the array. The kernels run one shape, chosen by the vector width (``SPLIT_LOOPS``); the
+others are called directly."""
 
 from __future__ import annotations
 
@@ -88,3 +89,17 @@ def test_both_loop_shapes_match_the_one_pass_formula(n, split):
     assert np.all(got[:, b:] == 7.0)
     tiny = np.count_nonzero(np.abs(want[:, a:b]) < 2.2250738585072014e-308, axis=1)
     assert lost == [tiny[0], tiny[2], tiny[0], tiny[2]]  # f below the normal range, counted
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["ordinary", "streamed"])
+@pytest.mark.parametrize("n", SIZES)
+def test_line_maps_match_the_one_pass_formula(n, stream):
+    from actlab.kernels import lines64 as L
+
+    x, _, want = _sample(n + 3)
+    for offset in (0, 3):  # the output on a line boundary, then single lanes before the first
+        got = np.empty((2, n + 3))
+        L.sigmoid_f(x[offset : offset + n], got[0, offset : offset + n], stream)
+        L.silu_f(x[offset : offset + n], got[1, offset : offset + n], stream)
+        part = slice(offset, offset + n)
+        assert np.array_equal(got[:, part].view(np.int64), want[:2, part].view(np.int64))

@@ -92,6 +92,11 @@ _LEAN32_VJP = {
     "elu_grad",
 }
 
+# float64 σ and silu as line maps (``lines64.py``) where the float64 loops run in one shape
+# (``elementwise64.SPLIT_LOOPS`` false, AVX-512): the same bits, and the memory of a large
+# array in flight as for the float32 maps.
+_LINES64_F = {"sigmoid", "silu"}
+
 # Outputs from this size on are written with streaming stores: they cannot stay in the cache
 # for the caller anyway (half of a usual last-level cache), and a streamed store does not
 # read the destination line first (2 array-sizes moved instead of 3). Smaller outputs take
@@ -216,6 +221,8 @@ def elementwise(
             getattr(kernels, f"{name}_f")(src, flat, stream, p, lo, hi)
         else:
             getattr(kernels, f"{name}_vjp")(src, _wide(_flat(g)), flat, stream, p, lo, hi)
+    elif g is None and dd and name in _LINES64_F and not mod.SPLIT_LOOPS:
+        getattr(_lines64(), f"{name}_f")(src, flat, stream)
     elif g is None:
         getattr(mod, f"{name}_f")(src, flat, p, lo, hi)
     elif dd:
@@ -268,6 +275,13 @@ def _lean32() -> Any:
 
     _numba_threads()
     return lean32
+
+
+def _lines64() -> Any:
+    from . import lines64  # numba is imported here, on first use
+
+    _numba_threads()
+    return lines64
 
 
 def _gs(g: np.ndarray | None) -> tuple[np.ndarray, ...]:
