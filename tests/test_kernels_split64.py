@@ -96,10 +96,19 @@ def test_both_loop_shapes_match_the_one_pass_formula(n, split):
 def test_line_maps_match_the_one_pass_formula(n, stream):
     from actlab.kernels import lines64 as L
 
-    x, _, want = _sample(n + 3)
+    x, g, want = _sample(n + 3)
     for offset in (0, 3):  # the output on a line boundary, then single lanes before the first
-        got = np.empty((2, n + 3))
-        L.sigmoid_f(x[offset : offset + n], got[0, offset : offset + n], stream)
-        L.silu_f(x[offset : offset + n], got[1, offset : offset + n], stream)
         part = slice(offset, offset + n)
-        assert np.array_equal(got[:, part].view(np.int64), want[:2, part].view(np.int64))
+        got = np.empty((5, n + 3))
+        L.sigmoid_f(x[part], got[0, part], stream)
+        L.silu_f(x[part], got[1, part], stream)
+        lost = [L.sigmoid_vjp(x[part], g[part], got[3, part], stream)]
+        lost.append(L.silu_grad_vjp(x[part], g[part], got[4, part], stream))
+        rows = [0, 1, 3, 4]
+        assert np.array_equal(got[rows, part].view(np.int64), want[rows, part].view(np.int64))
+        tiny = np.count_nonzero(np.abs(want[:, part]) < 2.2250738585072014e-308, axis=1)
+        assert lost == [tiny[0], tiny[2]]  # f′ below the normal range, counted
+    g32 = g.astype(np.float32)  # a float32 g is widened exactly, as the numba loops do
+    got = np.empty(n + 3)
+    L.silu_grad_vjp(x, g32, got, stream)
+    assert np.array_equal(got, want[2] * g32.astype(np.float64), equal_nan=True)

@@ -194,6 +194,7 @@ def span_map(
     fence: bool = True,
     prefetch: bool = True,
     one_entry: bool = False,
+    counted: bool = False,
 ) -> Callable:
     """An intrinsic ``map(dst, start, stop, stream, *arrays, *params)`` that writes
     ``dst[i] = formula(arrays[i]..., params...)`` for start ≤ i < stop.
@@ -206,7 +207,9 @@ def span_map(
     ``prefetch=False`` the prefetches of a streamed body (inputs already in cache).
     ``one_entry=True`` takes two more arguments after the params, ``t`` (an integer) and
     ``value``: dst[t] = value instead, written in the same pass (an ordinary store after
-    the pass would read back a line just streamed)."""
+    the pass would read back a line just streamed). ``counted=True``: the formula returns
+    (Lanes, Mask), and the map returns how many lanes of the span had the mask set (an
+    int64; the float64 products count their f′ below the normal range this way)."""
 
     @intrinsic
     def span(typingctx, dst, start, stop, stream, *rest):
@@ -226,12 +229,13 @@ def span_map(
                 return None
         if any(not isinstance(p, types.Float) for p in params):
             return None
-        sig = types.none(dst, start, stop, stream, types.StarArgTuple.from_types(rest))
+        result = types.int64 if counted else types.none
+        sig = result(dst, start, stop, stream, types.StarArgTuple.from_types(rest))
 
         def gen(context, builder, signature, args):
             rest_types = signature.args[4].types
             rest_values = cgutils.unpack_tuple(builder, args[4], len(rest_types))
-            _emit_span(
+            tally = _emit_span(
                 context,
                 builder,
                 (signature.args[0], *rest_types),
@@ -241,8 +245,9 @@ def span_map(
                 fence,
                 prefetch,
                 one_entry,
+                counted,
             )
-            return context.get_dummy_value()
+            return tally if counted else context.get_dummy_value()
 
         return sig, gen
 
@@ -250,11 +255,12 @@ def span_map(
 
 
 def _emit_span(
-    context, builder, arg_types, args, formula, inputs, fence, prefetch, one_entry
-) -> None:
+    context, builder, arg_types, args, formula, inputs, fence, prefetch, one_entry, counted
+) -> ir.Value | None:
     """The span's IR; ``arg_types`` are dst's type then those of the arrays and params
-    (then of t and value with ``one_entry``)."""
+    (then of t and value with ``one_entry``). Returns the count with ``counted``."""
     i64 = ir.IntType(64)
+    tally = cgutils.alloca_once_value(builder, ir.Constant(i64, 0)) if counted else None
     dst_ty, dst_val, start, stop, stream = (arg_types[0], args[0], *args[1:4])
     entry = None
     if one_entry:
@@ -287,7 +293,11 @@ def _emit_span(
                 _prefetch(builder, address, PREFETCH_AHEAD)
         double = ir.VectorType(ir.DoubleType(), width)
         constants = [Lanes(builder, splat(builder, p, double)) for p in params]
-        value = formula(*loaded, *constants).to(out_element).v
+        value = formula(*loaded, *constants)
+        if counted:
+            value, flags = value
+            builder.store(builder.add(builder.load(tally), _popcount(builder, flags)), tally)
+        value = value.to(out_element).v
         if entry is not None:
             lanes_at = ir.VectorType(i64, width)
             offsets = ir.Constant(lanes_at, [ir.Constant(i64, k) for k in range(width)])
@@ -330,6 +340,19 @@ def _emit_span(
     tail = builder.add(first, builder.mul(lines, _c(lanes)))
     with cgutils.for_range(builder, builder.sub(stop, tail)) as loop:
         body(builder.add(tail, loop.index), 1, False)
+    return builder.load(tally) if counted else None
+
+
+def _popcount(builder: ir.IRBuilder, flags: Mask) -> ir.Value:
+    """How many lanes of a mask are set, as an int64."""
+    width = flags.v.type.count
+    bits = builder.bitcast(flags.v, ir.IntType(width))
+    name = f"llvm.ctpop.i{width}"
+    ctpop = builder.module.globals.get(name)
+    if ctpop is None:
+        ctpop = ir.Function(builder.module, ir.FunctionType(bits.type, [bits.type]), name)
+    total = builder.call(ctpop, [bits])
+    return builder.zext(total, ir.IntType(64)) if width < 64 else total
 
 
 def _prefetch(builder: ir.IRBuilder, address: ir.Value, ahead: int) -> None:

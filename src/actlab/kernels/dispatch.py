@@ -92,10 +92,11 @@ _LEAN32_VJP = {
     "elu_grad",
 }
 
-# float64 σ and silu as line maps (``lines64.py``) where the float64 loops run in one shape
-# (``elementwise64.SPLIT_LOOPS`` false, AVX-512): the same bits, and the memory of a large
-# array in flight as for the float32 maps.
+# float64 σ, silu and the products g·σ, g·silu′ as line maps (``lines64.py``) where the
+# float64 loops run in one shape (``elementwise64.SPLIT_LOOPS`` false, AVX-512): the same
+# bits, and the memory of a large array in flight as for the float32 maps.
 _LINES64_F = {"sigmoid", "silu"}
+_LINES64_VJP = {"sigmoid", "silu_grad"}
 
 # Outputs from this size on are written with streaming stores: they cannot stay in the cache
 # for the caller anyway (half of a usual last-level cache), and a streamed store does not
@@ -225,6 +226,10 @@ def elementwise(
         getattr(_lines64(), f"{name}_f")(src, flat, stream)
     elif g is None:
         getattr(mod, f"{name}_f")(src, flat, p, lo, hi)
+    elif dd and name in _LINES64_VJP and not mod.SPLIT_LOOPS:
+        kernel = getattr(_lines64(), f"{name}_vjp")
+        g = _wide(_flat(g))
+        _double_double_products(kernel, src, g, flat, (stream,), numpy_path)
     elif dd:
         kernel = getattr(mod, f"{name}_vjp")
         _double_double_products(kernel, src, _flat(g), flat, (p, lo, hi), numpy_path)
@@ -241,15 +246,16 @@ def _double_double_products(
     x: np.ndarray,
     g: np.ndarray,
     result: np.ndarray,
-    params: tuple[float, float, float],
+    params: tuple[Any, ...],
     numpy_path: Callable[[np.ndarray, np.ndarray], np.ndarray],
 ) -> None:
-    """g·f′ by a float64 loop of ``elementwise64`` into ``result`` (all flat), and from the
-    NumPy path the products the loop cannot give: f′ below float64's normal range with
-    |g| > 1 (the loop counts the f′ below it, see ``elementwise64._NORMAL_MIN``). Those are
-    found after the loop as |g·f′| ≤ 2^−1022·|g| (rounding is monotonic, so none escapes),
-    and need x and g then: where ``result`` overlaps either (in place, or x copied into it),
-    the loop writes a temporary first."""
+    """g·f′ by a float64 loop of ``elementwise64`` or ``lines64`` (``kernel(x, g, result,
+    *params)``) into ``result`` (all flat), and from the NumPy path the products the loop
+    cannot give: f′ below float64's normal range with |g| > 1 (the loop counts the f′
+    below it, see ``elementwise64._NORMAL_MIN``). Those are found after the loop as |g·f′|
+    ≤ 2^−1022·|g| (rounding is monotonic, so none escapes), and need x and g then: where
+    ``result`` overlaps either (in place, or x copied into it), the loop writes a temporary
+    first."""
     target = result
     if np.may_share_memory(result, x) or np.may_share_memory(result, g):
         target = np.empty_like(result)
