@@ -92,10 +92,10 @@ _LEAN32_VJP = {
     "elu_grad",
 }
 
-# float64 σ, silu and the products g·σ, g·silu′ as line maps (``lines64.py``) where the
-# float64 loops run in one shape (``elementwise64.SPLIT_LOOPS`` false, AVX-512): the same
-# bits, and the memory of a large array in flight as for the float32 maps.
-_LINES64_F = {"sigmoid", "silu"}
+# float64 σ, silu, silu′ and the products g·σ, g·silu′ as line maps (``lines64.py``) where
+# numba compiles with AVX-512 (``lines64.IN_USE``): the same bits as the loops of
+# ``elementwise64``, with the memory of a large array in flight as for the float32 maps.
+_LINES64_F = {"sigmoid", "silu", "silu_grad"}
 _LINES64_VJP = {"sigmoid", "silu_grad"}
 
 # Outputs from this size on are written with streaming stores: they cannot stay in the cache
@@ -222,11 +222,11 @@ def elementwise(
             getattr(kernels, f"{name}_f")(src, flat, stream, p, lo, hi)
         else:
             getattr(kernels, f"{name}_vjp")(src, _wide(_flat(g)), flat, stream, p, lo, hi)
-    elif g is None and dd and name in _LINES64_F and not mod.SPLIT_LOOPS:
+    elif g is None and dd and name in _LINES64_F and _lines64().IN_USE:
         getattr(_lines64(), f"{name}_f")(src, flat, stream)
     elif g is None:
         getattr(mod, f"{name}_f")(src, flat, p, lo, hi)
-    elif dd and name in _LINES64_VJP and not mod.SPLIT_LOOPS:
+    elif dd and name in _LINES64_VJP and _lines64().IN_USE:
         kernel = getattr(_lines64(), f"{name}_vjp")
         g = _wide(_flat(g))
         _double_double_products(kernel, src, g, flat, (stream,), numpy_path)

@@ -2,17 +2,12 @@
 ``_gated64``), written out one by one like ``elementwise`` (numba's cache needs that).
 
 σ, silu and silu′ (the lean exp of ``_exp64``) run split in two loops per block of BLOCK
-elements where vectors are 256 bits wide: the exp into two small buffers, then the rest. One
-loop body over the whole formula is bound by its dependency chain there (~85 cycles for
-silu′, ~90 instructions per 4 lanes: the out-of-order window holds only a few iterations);
-two shorter loops keep more iterations in flight: 20 to 30% faster for the same results, bit
-for bit. With AVX-512 (``SPLIT_LOOPS`` false: 8 lanes per instruction, measured on an Intel
-Xeon of 2023) the split costs more than it saves once x and the output stream from memory
-(the exp loop's loads and the rest's stores no longer overlap the arithmetic): one loop over
-the whole formula takes 0.78–0.85× the time of the split over 2^25 float64 (σ, silu, g·silu′
-and g·σ for softplus′, 1 and 2 threads), bit for bit (``python benchmarks/ab.py 4d1ab13
---cases sigmoid,silu,silu_vjp,softplus_vjp``). Each thread takes a chunk of blocks with
-buffers of its own (``_chunking``).
+elements: the exp into two small buffers, then the rest. One loop body over the whole formula
+is bound by its dependency chain (~85 cycles for silu′, ~90 instructions per 4 lanes: the
+out-of-order window holds only a few iterations); two shorter loops keep more iterations in
+flight: 20 to 30% faster for the same results, bit for bit. Each thread takes a chunk of
+blocks with buffers of its own (``_chunking``). Where numba compiles with AVX-512 the
+dispatch runs the line maps of ``lines64`` instead, the same operations.
 
 The other products g·f′ run a loop over each chunk's slice (``_NAME_times``), not numba's
 element-wise ``prange`` loop: there a count (below) cost 6–9% (elu′), here the loops with
@@ -33,10 +28,8 @@ from . import _exp64 as X
 from . import _gated64 as G
 from . import _scalars as S
 from . import _scalars64 as D
-from ._numba_math import KERNEL, PARALLEL, wide_vectors
+from ._numba_math import KERNEL, PARALLEL
 
-# Whether σ, silu and silu′ run as two loops per block (above); read when a kernel compiles.
-SPLIT_LOOPS = not wide_vectors()
 # Elements per block of the split loops: the buffers (2·8 KiB) and the block's input and
 # output stay in L1/L2 between the two loops (1024 measured best of 128 to 2048).
 BLOCK = 1024
@@ -80,28 +73,9 @@ def _sigmoid_rests(x, g, p, s, out, use_g):
 
 
 @njit(**KERNEL)
-def _sigmoid_whole(x, g, out, use_g):
-    lost = 0
-    for i in range(x.shape[0]):
-        v = x[i]
-        s, p = X.exp_split_sub(-abs(v), -0.0)
-        r = X.unless_nan(v, D.sigmoid_rest(v, s, p))
-        out[i] = r * g[i] if use_g else r
-        lost += abs(r) < _NORMAL_MIN
-    return lost
-
-
-@njit(**KERNEL)
 def _sigmoid_span(x, g, out, start, stop, use_g):
-    """σ (or g·σ with use_g) over x[start:stop]; returns the count of σ below float64's
-    normal range (see ``_NORMAL_MIN``)."""
-    if SPLIT_LOOPS:
-        return _sigmoid_split(x, g, out, start, stop, use_g)
-    return _sigmoid_whole(x[start:stop], g[start:stop], out[start:stop], use_g)
-
-
-@njit(**KERNEL)
-def _sigmoid_split(x, g, out, start, stop, use_g):
+    """σ (or g·σ with use_g) over x[start:stop] by blocks; returns the count of σ below
+    float64's normal range (see ``_NORMAL_MIN``)."""
     p = np.empty(BLOCK)
     s = np.empty(BLOCK)
     lost = 0
@@ -127,24 +101,7 @@ def _silu_rests(x, p, st, out):
 
 
 @njit(**KERNEL)
-def _silu_whole(x, out):
-    for i in range(x.shape[0]):
-        v = x[i]
-        p, st = G.silu_exp(v)
-        r = G.silu_rest(v, p, st)
-        out[i] = r if v < math.inf else v
-
-
-@njit(**KERNEL)
 def _silu_span(x, out, start, stop):
-    if SPLIT_LOOPS:
-        _silu_split(x, out, start, stop)
-    else:
-        _silu_whole(x[start:stop], out[start:stop])
-
-
-@njit(**KERNEL)
-def _silu_split(x, out, start, stop):
     p = np.empty(BLOCK)
     st = np.empty(BLOCK)
     for j in range(start, stop, BLOCK):
@@ -171,26 +128,7 @@ def _silu_grad_rests(x, g, p, st, out, use_g):
 
 
 @njit(**KERNEL)
-def _silu_grad_whole(x, g, out, use_g):
-    lost = 0
-    for i in range(x.shape[0]):
-        v = x[i]
-        p, st = G.silu_grad_exp(v)
-        r = X.unless_nan(v, G.silu_grad_rest(v, p, st))
-        out[i] = r * g[i] if use_g else r
-        lost += abs(r) < _NORMAL_MIN
-    return lost
-
-
-@njit(**KERNEL)
 def _silu_grad_span(x, g, out, start, stop, use_g):
-    if SPLIT_LOOPS:
-        return _silu_grad_split(x, g, out, start, stop, use_g)
-    return _silu_grad_whole(x[start:stop], g[start:stop], out[start:stop], use_g)
-
-
-@njit(**KERNEL)
-def _silu_grad_split(x, g, out, start, stop, use_g):
     p = np.empty(BLOCK)
     st = np.empty(BLOCK)
     lost = 0

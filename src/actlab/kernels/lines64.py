@@ -1,16 +1,21 @@
-"""float64 σ, silu, and the products g·σ and g·silu′ as line maps (``_vecmap``): the formulas
-of ``_exp64``, ``_scalars64.sigmoid_rest`` and ``_gated64.silu_rest``/``silu_grad_rest``
-written over whole vectors, for the CPUs where the one-loop shape runs
-(``elementwise64.SPLIT_LOOPS`` false: AVX-512). The products return how many f′ fell below
-float64's normal range, as the numba loops do (``elementwise64._NORMAL_MIN``).
+"""float64 σ, silu, silu′ and the products g·σ and g·silu′ as line maps (``_vecmap``): the
+formulas of ``_exp64``, ``_scalars64.sigmoid_rest`` and ``_gated64.silu_rest``/
+``silu_grad_rest`` written over whole vectors. The dispatch runs them instead of the loops
+of ``elementwise64`` where numba compiles with AVX-512 (``IN_USE``). The products return how
+many f′ fell below float64's normal range, as those loops do
+(``elementwise64._NORMAL_MIN``).
 
-The numba loops of the same formulas wait on memory once x and the output stream from DRAM:
-σ over 2^24 elements took 1.4× its time over 2^14 (in cache) at 1 thread. A line map
-prefetches its input, keeps two read streams in flight and writes a large output with
-non-temporal stores (no read of the destination first), as the float32 maps of ``lean32``
-do. Every operation is the scalar code's, with the FMAs that its ``contract`` flag lets
-LLVM form (a product added to something, the product used once), so the results are the
-numba loops' bit for bit (``tests/test_kernels_split64.py``).
+On an Intel Emerald Rapids (AVX-512) the loops, split in two per block for the AMD Zen 3
+machine they were tuned on, waited on memory once x and the output came from DRAM: σ over
+2^24 elements took 1.6× its time over 2^14 (in cache) at 1 thread. One loop over the whole
+formula took 0.78–0.85× the split's time over 2^25 (σ, silu, g·silu′, g·σ at 1 and 2
+threads, ``python benchmarks/ab.py 4d1ab13 --cases
+sigmoid,silu,silu_vjp,softplus_vjp`` at 1d2628e), and these maps 0.68–0.89× that again: a
+line map prefetches its input, keeps two read streams in flight and writes a large output
+with non-temporal stores (no read of the destination first), as the float32 maps of
+``lean32`` do. Every operation is the scalar code's, with the FMAs that its ``contract``
+flag lets LLVM form (a product added to something, the product used once), so the results
+are the numba loops' bit for bit (``tests/test_kernels_split64.py``).
 """
 
 from __future__ import annotations
@@ -34,9 +39,12 @@ from ._exp64 import (
     SCALE_UP,
 )
 from ._gated64 import _SILU_E0_HI, _SILU_NEAR, _SILU_ROOT_HI, _SILU_ROOT_LO_E0
-from ._numba_math import INV_LN2, LN2_HI, LN2_LO, PARALLEL
+from ._numba_math import INV_LN2, LN2_HI, LN2_LO, PARALLEL, wide_vectors
 from ._vecmap import Lanes, Mask, power_of_two, span_map, where
 
+# Whether the dispatch runs these maps (with 256-bit vectors the split loops of
+# ``elementwise64`` were faster: their dependency chains, not memory, bound them there).
+IN_USE = wide_vectors()
 CHUNK = 1 << 16
 _NORMAL_MIN = 2.2250738585072014e-308  # float64's smallest normal number
 
@@ -157,6 +165,7 @@ def _counted_product(derivative):
 
 sigmoid_span = span_map(_sigmoid, inputs=1, scalars=0)
 silu_span = span_map(_silu, inputs=1, scalars=0)
+silu_grad_span = span_map(_silu_grad, inputs=1, scalars=0)
 sigmoid_times_span = span_map(_counted_product(_sigmoid), inputs=2, scalars=0, counted=True)
 silu_grad_times_span = span_map(_counted_product(_silu_grad), inputs=2, scalars=0, counted=True)
 
@@ -173,6 +182,13 @@ def silu_f(x, out, stream):
     n = out.shape[0]
     for c in prange((n + CHUNK - 1) // CHUNK):
         silu_span(out, c * CHUNK, min(n, c * CHUNK + CHUNK), stream, x)
+
+
+@njit(**PARALLEL)
+def silu_grad_f(x, out, stream):
+    n = out.shape[0]
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        silu_grad_span(out, c * CHUNK, min(n, c * CHUNK + CHUNK), stream, x)
 
 
 @njit(**PARALLEL)
