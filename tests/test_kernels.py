@@ -279,6 +279,43 @@ def test_float64_exp_building_blocks():
 
 
 @needs_numba
+def test_float64_tanh_line_map_within_its_bound():
+    """``lines64.tanh_f`` (float64 tanh with AVX-512): within 0.76 ULP of tanh over a dense
+    sample where its error peaks (|x| around 0.17, where k of the reduction changes, and up
+    to the saturation at 19.1, where 2^k − 1 is no longer exact), the reduction's
+    boundaries and subnormals; the special
+    values and the sign of −0.0 as the contract says."""
+    from actlab.kernels import lines64
+
+    rng = np.random.default_rng(14)
+    k = np.arange(0, 60)
+    edges = (k + 0.5) * np.log(2) / 2  # |x| where the reduction's k changes
+    x = np.concatenate(
+        [
+            rng.uniform(-0.4, 0.4, 400_000),
+            rng.uniform(-25, 25, 200_000),
+            rng.uniform(18, 20, 100_000) * rng.choice([-1, 1], 100_000),  # 2^k − 1 inexact
+            np.exp(rng.uniform(-745, 0, 50_000)) * rng.choice([-1, 1], 50_000),
+            edges,
+            np.nextafter(edges, 0),
+            np.nextafter(edges, 1),
+        ]
+    )
+    got = np.empty_like(x)
+    lines64.tanh_f(x, got, False)
+    exact = np.tanh(np.longdouble(x))  # long double: far below an ULP of float64 here
+    _, binade = np.frexp(np.abs(exact))  # the exact value's ULP (1 − 2^−53 below 1)
+    ulp = np.ldexp(np.longdouble(1), np.maximum(binade - 53, -1074))
+    assert float(np.max(np.abs(np.longdouble(got) - exact) / ulp)) < 0.76
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 19.1, 20.0, 1e300])
+    out = np.empty_like(special)
+    lines64.tanh_f(special, out, True)
+    want = [0.0, -0.0, 1.0, -1.0, np.nan, 5e-324, -5e-324, 1.0, 1.0, 1.0]
+    np.testing.assert_array_equal(out, want)
+    assert np.array_equal(np.signbit(out[:2]), [False, True])
+
+
+@needs_numba
 def test_lean_float32_building_blocks():
     """The exp and log1p of the lean float32 formulas (kernels/lean32.py), against
     longdouble: within their documented bounds, and exp_silu_root exact enough at silu′'s

@@ -92,10 +92,11 @@ _LEAN32_VJP = {
     "elu_grad",
 }
 
-# float64 σ, silu, silu′ and the products g·σ, g·silu′ as line maps (``lines64.py``) where
-# numba compiles with AVX-512 (``lines64.IN_USE``): the same bits as the loops of
-# ``elementwise64``, with the memory of a large array in flight as for the float32 maps.
-_LINES64_F = {"sigmoid", "silu", "silu_grad"}
+# float64 σ, silu, silu′, tanh and the products g·σ, g·silu′ as line maps (``lines64.py``)
+# where numba compiles with AVX-512 (``lines64.IN_USE``): σ, silu and silu′ the same bits as
+# the loops of ``elementwise64``, with the memory of a large array in flight as for the
+# float32 maps; tanh from the lean exp instead of double-double.
+_LINES64_F = {"sigmoid", "silu", "silu_grad", "tanh"}
 _LINES64_VJP = {"sigmoid", "silu_grad"}
 
 # Outputs from this size on are written with streaming stores: they cannot stay in the cache

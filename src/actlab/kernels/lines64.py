@@ -1,9 +1,9 @@
-"""float64 σ, silu, silu′ and the products g·σ and g·silu′ as line maps (``_vecmap``): the
-formulas of ``_exp64``, ``_scalars64.sigmoid_rest`` and ``_gated64.silu_rest``/
-``silu_grad_rest`` written over whole vectors. The dispatch runs them instead of the loops
-of ``elementwise64`` where numba compiles with AVX-512 (``IN_USE``). The products return how
-many f′ fell below float64's normal range, as those loops do
-(``elementwise64._NORMAL_MIN``).
+"""float64 σ, silu, silu′, tanh and the products g·σ and g·silu′ as line maps (``_vecmap``):
+the formulas of ``_exp64``, ``_scalars64.sigmoid_rest`` and ``_gated64.silu_rest``/
+``silu_grad_rest`` written over whole vectors, and a tanh of its own (``_tanh``). The
+dispatch runs them instead of the loops of ``elementwise64`` where numba compiles with
+AVX-512 (``IN_USE``). The products return how many f′ fell below float64's normal range,
+as those loops do (``elementwise64._NORMAL_MIN``).
 
 On an Intel Emerald Rapids (AVX-512) the loops, split in two per block for the AMD Zen 3
 machine they were tuned on, waited on memory once x and the output came from DRAM: σ over
@@ -152,6 +152,69 @@ def _silu_grad(x: Lanes) -> Lanes:
     return where(x == x, value, x)
 
 
+# tanh(20) rounds to 1 in float64 (1 − tanh 20 ≈ 8.5e−18 < 2^−54): beyond it |x| is clamped.
+TANH_BIG = 20.0
+# (Q(r) − 1/2)/r for Q = (e^r − 1 − r)/r², |r| ≤ ln2/2: degree 9 (mpmath's chebyfit, 10
+# coefficients, rounded to double). With Q = 1/2 + r·P(r) (1/2 exact), r + r²·Q is within
+# 2.5e−18 (0.022u) of e^r − 1 relative to e^r − 1 itself, in exact arithmetic.
+_P = (
+    0.16666666666666669,
+    0.041666666666666664,
+    0.008333333333330065,
+    0.0013888888888886554,
+    0.00019841269863040545,
+    2.4801587317135164e-05,
+    2.7557268480310024e-06,
+    2.755728298405588e-07,
+    2.5100375832561234e-08,
+    2.091122972975856e-09,
+)
+
+
+def _tanh(x: Lanes) -> Lanes:
+    """tanh|x| = −m/(2 + m), m = e^(−2|x|) − 1, the sign copied from x; a NaN input is
+    returned as it is.
+
+    m as a pair: e^a = 2^k·e^(r + δ) (r rounded, δ what its rounding dropped), e^r − 1 =
+    r + τ with τ = r²·(1/2 + r·P(r)) from the exact square of r; m = (2^k − 1) + 2^k·r
+    exactly (Fast2Sum, then TwoSum) plus 2^k·(τ + δ). For k = 0 (|x| < 0.17) m = r + τ,
+    τ's rounding ≤ 0.09u of m; for k ≤ −1, |m| ≥ 0.29 and the small terms' roundings are
+    below 0.05u. The ratio adds half an ULP and a hair (``_exp64.ratio``). Measured: 0.755
+    ULP at most over 1.2·10^7 points dense where the error peaks (|x| ≈ 0.18), 0.508 in the
+    full audit (bar 1); the double-double loop of ``_scalars64.tanh`` reaches 0.93 there.
+    0.89× its time over 2^25 at 1 and 2 threads (``python benchmarks/ab.py 5eb3bbc --cases
+    tanh --rounds 9``)."""
+    a = where(abs(x) < TANH_BIG, abs(x), TANH_BIG) * -2.0  # a NaN takes the clamp
+    t = a.fma(INV_LN2, _BIASED_SHIFTER)
+    kf = t - _BIASED_SHIFTER
+    r_hi = (-kf).fma(LN2_HI, a)  # exact
+    r = (-kf).fma(LN2_LO, r_hi)
+    delta = -kf.fma(LN2_LO, r - r_hi)
+    r2 = r * r
+    r2_low = r.fma(r, -r2)  # r² = r2 + r2_low exactly
+    r4 = r2 * r2
+    c = _P
+    s0 = r2.fma(r.fma(c[3], c[2]), r.fma(c[1], c[0]))
+    s1 = r2.fma(r.fma(c[7], c[6]), r.fma(c[5], c[4]))
+    p = r4.fma(r4.fma(r.fma(c[9], c[8]), s1), s0)
+    q = r.fma(p, 0.5)
+    tail = r2.fma(q, r2_low * 0.5)
+    s = power_of_two(t, 200)  # 2^k: t's low bits hold k + 1223
+    one_less = s - 1.0  # exact down to k = −53; below, its error (|x| > 18.5):
+    one_less_low = (-one_less - 1.0) + s  # Fast2Sum, 1 ≥ s
+    hi, lo = _two_sum(one_less, s * r)
+    mh, ml = _fast_two_sum(hi, s.fma(tail + delta, lo + one_less_low))
+    dh = mh + 2.0
+    dl = ((-dh + 2.0) + mh) + ml  # Fast2Sum: |mh| < 2
+    return where(x == x, _ratio(-mh, -ml, dh, dl).copysign(x), x)
+
+
+def _fast_two_sum(a: Lanes, b: Lanes) -> tuple[Lanes, Lanes]:
+    """a + b = s + e exactly, for |a| ≥ |b|."""
+    total = a + b
+    return total, (a - total) + b
+
+
 def _counted_product(derivative):
     """g·f′ (f′ rounded first, as the numba loops do), flagging each f′ below the normal
     range."""
@@ -166,6 +229,7 @@ def _counted_product(derivative):
 sigmoid_span = span_map(_sigmoid, inputs=1, scalars=0)
 silu_span = span_map(_silu, inputs=1, scalars=0)
 silu_grad_span = span_map(_silu_grad, inputs=1, scalars=0)
+tanh_span = span_map(_tanh, inputs=1, scalars=0)
 sigmoid_times_span = span_map(_counted_product(_sigmoid), inputs=2, scalars=0, counted=True)
 silu_grad_times_span = span_map(_counted_product(_silu_grad), inputs=2, scalars=0, counted=True)
 
@@ -207,3 +271,10 @@ def silu_grad_vjp(x, g, out, stream):
     for c in prange((n + CHUNK - 1) // CHUNK):
         lost += silu_grad_times_span(out, c * CHUNK, min(n, c * CHUNK + CHUNK), stream, x, g)
     return lost
+
+
+@njit(**PARALLEL)
+def tanh_f(x, out, stream):
+    n = out.shape[0]
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        tanh_span(out, c * CHUNK, min(n, c * CHUNK + CHUNK), stream, x)
