@@ -7,7 +7,7 @@ as those loops do (``elementwise64._NORMAL_MIN``).
 
 On an Intel Emerald Rapids (AVX-512) the loops, split in two per block for the AMD Zen 3
 machine they were tuned on, waited on memory once x and the output came from DRAM: σ over
-2^24 elements took 1.6× its time over 2^14 (in cache) at 1 thread. One loop over the whole
+2^24 elements took about 1.5× its time over 2^14 (in cache) at 1 thread. One loop over the whole
 formula took 0.78–0.85× the split's time over 2^25 (σ, silu, g·silu′, g·σ at 1 and 2
 threads, ``python benchmarks/ab.py 4d1ab13 --cases
 sigmoid,silu,silu_vjp,softplus_vjp`` at 1d2628e), and these maps 0.68–0.89× that again: a
@@ -232,6 +232,11 @@ silu_grad_span = span_map(_silu_grad, inputs=1, scalars=0)
 tanh_span = span_map(_tanh, inputs=1, scalars=0)
 sigmoid_times_span = span_map(_counted_product(_sigmoid), inputs=2, scalars=0, counted=True)
 silu_grad_times_span = span_map(_counted_product(_silu_grad), inputs=2, scalars=0, counted=True)
+
+
+# The kernels, one per map, written out (numba's disk cache needs module-level functions):
+# ``NAME_f(x, out, stream)``, and the products ``NAME_vjp(x, g, out, stream)`` returning the
+# count of f′ below the normal range. Each splits the array into chunks of ``CHUNK``.
 
 
 @njit(**PARALLEL)
