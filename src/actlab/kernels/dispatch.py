@@ -278,16 +278,14 @@ def _streamed() -> Any:
 
 
 def _lean32() -> Any:
-    from . import lean32  # numba is imported here, on first use
+    from . import lean32  # numba is imported here (the threads were set by ``_modules``)
 
-    _numba_threads()
     return lean32
 
 
 def _lines64() -> Any:
-    from . import lines64  # numba is imported here, on first use
+    from . import lines64  # numba is imported here (the threads were set by ``_modules``)
 
-    _numba_threads()
     return lines64
 
 
