@@ -21,7 +21,8 @@ by ``span_map``:
 
 The same formula gives the single lanes and the lines, so the edges cannot disagree with
 the body. Formulas use only IEEE operations without fast-math flags (LLVM folds none of
-them), so a map gives exactly what the scalar loop it replaces gave.
+them), so a map gives exactly what the scalar loop it replaces gave; the one exception is
+``reciprocal_near`` with its estimate, whose bound its docstring gives.
 """
 
 from __future__ import annotations
