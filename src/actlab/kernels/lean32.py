@@ -21,7 +21,7 @@ reduction's shifted value.
 
 The quotients (``_over``) multiply by the denominator's reciprocal, which with AVX-512 is
 VRCP14PD's estimate and one Newton step (2^−27, ≤ 2^−4 float32 ULP: the full audit's
-largest error stayed 0.58 ULP, tanh's sweep 0.50 → 0.55): a float64 division takes 16
+largest error stayed 0.58 ULP): a float64 division takes 16
 cycles per 8 lanes on Intel's server cores, twice per line of float32, and these formulas
 waited on it. σ 0.89×, silu 0.91×, tanh 0.93–0.99×, the products 0.94–0.99× the time over
 2^25 at 1 and 2 threads (`python benchmarks/ab.py 5482ca9 --cases

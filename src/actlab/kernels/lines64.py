@@ -6,11 +6,12 @@ AVX-512 (``IN_USE``). The products return how many f′ fell below float64's nor
 as those loops do (``elementwise64._NORMAL_MIN``).
 
 On an Intel Emerald Rapids (AVX-512) the loops, split in two per block for the AMD Zen 3
-machine they were tuned on, waited on memory once x and the output came from DRAM: σ over
-2^24 elements took about 1.5× its time over 2^14 (in cache) at 1 thread. One loop over the whole
-formula took 0.78–0.85× the split's time over 2^25 (σ, silu, g·silu′, g·σ at 1 and 2
-threads, ``python benchmarks/ab.py 4d1ab13 --cases
-sigmoid,silu,silu_vjp,softplus_vjp`` at 1d2628e), and these maps 0.68–0.89× that again: a
+machine they were tuned on, waited on memory once x and the output came from DRAM: σ took
+2.13 ns per element from DRAM and 1.55 in cache at 1 thread (``python
+benchmarks/in_cache.py`` with 4d1ab13's package). One loop over the whole formula took
+0.78–0.85× the split's time over 2^25 (σ, silu, g·silu′, g·σ at 1 and 2 threads,
+``python benchmarks/ab.py 4d1ab13 --cases sigmoid,silu,silu_vjp,softplus_vjp`` at
+1d2628e), and these maps 0.68–0.89× that again: a
 line map prefetches its input, keeps two read streams in flight and writes a large output
 with non-temporal stores (no read of the destination first), as the float32 maps of
 ``lean32`` do. Every operation is the scalar code's, with the FMAs that its ``contract``
@@ -39,6 +40,7 @@ from ._exp64 import (
     SCALE_UP,
 )
 from ._gated64 import _SILU_E0_HI, _SILU_NEAR, _SILU_ROOT_HI, _SILU_ROOT_LO_E0
+from ._lane_log1p import two_sum
 from ._numba_math import INV_LN2, LN2_HI, LN2_LO, PARALLEL, wide_vectors
 from ._vecmap import Lanes, Mask, power_of_two, span_map, where
 
@@ -58,14 +60,22 @@ def _reduce(a: Lanes) -> tuple[Lanes, Lanes]:
     return t, (-kf).fma(LN2_LO, (-kf).fma(LN2_HI, x))
 
 
-def _expm1_lean(r: Lanes) -> Lanes:
-    """``_exp64.expm1_lean``: r + r²·Q(r), Q by Estrin's scheme."""
-    r2 = r * r
+def _estrin9(r: Lanes, r2: Lanes, c: tuple[float, ...]) -> Lanes:
+    """c[0] + c[1]·r + … + c[9]·r⁹ by Estrin's scheme (r2 = r·r; ``_exp64._cheb_tail``'s
+    order of operations)."""
     r4 = r2 * r2
-    s0 = r2.fma(r.fma(_Q3, _Q2), r.fma(_Q1, _Q0))
-    s1 = r2.fma(r.fma(_Q7, _Q6), r.fma(_Q5, _Q4))
-    q = r4.fma(r4.fma(r.fma(_Q9, _Q8), s1), s0)
-    return (r * r).fma(q, r)
+    s0 = r2.fma(r.fma(c[3], c[2]), r.fma(c[1], c[0]))
+    s1 = r2.fma(r.fma(c[7], c[6]), r.fma(c[5], c[4]))
+    return r4.fma(r4.fma(r.fma(c[9], c[8]), s1), s0)
+
+
+_Q = (_Q0, _Q1, _Q2, _Q3, _Q4, _Q5, _Q6, _Q7, _Q8, _Q9)
+
+
+def _expm1_lean(r: Lanes) -> Lanes:
+    """``_exp64.expm1_lean``: r + r²·Q(r)."""
+    r2 = r * r
+    return r2.fma(_estrin9(r, r2, _Q), r)
 
 
 def _up_pow2(t: Lanes) -> Lanes:
@@ -116,13 +126,6 @@ def _silu(x: Lanes) -> Lanes:
     return where(x < float("inf"), y.copysign(x), x)
 
 
-def _two_sum(a: Lanes, b: Lanes) -> tuple[Lanes, Lanes]:
-    """``_dd64.two_sum``: a + b = s + e exactly."""
-    total = a + b
-    bv = total - a
-    return total, (a - (total - bv)) + (b - bv)
-
-
 def _silu_grad(x: Lanes) -> Lanes:
     """silu′ = A·w/d² (``_gated64.silu_grad``), e reduced around the root x0 within
     |x − x0| < 0.34; a NaN input is returned as it is."""
@@ -140,7 +143,7 @@ def _silu_grad(x: Lanes) -> Lanes:
     el = nl * SCALE_DOWN
     dh = eh + 1.0
     dl = ((-dh + 1.0) + eh) + el  # ``_dd64.one_plus``
-    wh, wl = _two_sum(dh, z * where(neg, x.splat(1.0), eh))
+    wh, wl = two_sum(dh, z * where(neg, x.splat(1.0), eh))
     wl = wl + z.fma(where(neg, x.splat(0.0), el), dl)
     ah = where(neg, nh, SCALE_UP)
     al = where(neg, nl, 0.0)
@@ -179,10 +182,10 @@ def _tanh(x: Lanes) -> Lanes:
     r + τ with τ = r²·(1/2 + r·P(r)) from the exact square of r; m = (2^k − 1) + 2^k·r
     exactly (Fast2Sum, then TwoSum) plus 2^k·(τ + δ). For k = 0 (|x| < 0.17) m = r + τ,
     τ's rounding ≤ 0.09u of m; for k ≤ −1, |m| ≥ 0.29 and the small terms' roundings are
-    below 0.05u. The ratio adds half an ULP and a hair (``_exp64.ratio``). Measured: 0.755
-    ULP at most over 1.2·10^7 points dense where the error peaks (|x| ≈ 0.18), 0.508 in the
-    full audit (bar 1); the double-double loop of ``_scalars64.tanh`` reaches 0.93 there.
-    0.89× its time over 2^25 at 1 and 2 threads (``python benchmarks/ab.py 5eb3bbc --cases
+    below 0.05u. The ratio adds half an ULP and a hair (``_exp64.ratio``). Within 0.76 ULP
+    on a dense sample where the error peaks (|x| ≈ 0.18, ``tests/test_kernels.py``), 0.508
+    in the full audit (bar 1; the double-double loop of ``_scalars64.tanh`` 0.624), in
+    0.89× that loop's time over 2^25 at 1 and 2 threads (``python benchmarks/ab.py 5eb3bbc --cases
     tanh --rounds 9``)."""
     a = where(abs(x) < TANH_BIG, abs(x), TANH_BIG) * -2.0  # a NaN takes the clamp
     t = a.fma(INV_LN2, _BIASED_SHIFTER)
@@ -192,17 +195,12 @@ def _tanh(x: Lanes) -> Lanes:
     delta = -kf.fma(LN2_LO, r - r_hi)
     r2 = r * r
     r2_low = r.fma(r, -r2)  # r² = r2 + r2_low exactly
-    r4 = r2 * r2
-    c = _P
-    s0 = r2.fma(r.fma(c[3], c[2]), r.fma(c[1], c[0]))
-    s1 = r2.fma(r.fma(c[7], c[6]), r.fma(c[5], c[4]))
-    p = r4.fma(r4.fma(r.fma(c[9], c[8]), s1), s0)
-    q = r.fma(p, 0.5)
+    q = r.fma(_estrin9(r, r2, _P), 0.5)
     tail = r2.fma(q, r2_low * 0.5)
     s = power_of_two(t, 200)  # 2^k: t's low bits hold k + 1223
     one_less = s - 1.0  # exact down to k = −53; below, its error (|x| > 18.5):
     one_less_low = (-one_less - 1.0) + s  # Fast2Sum, 1 ≥ s
-    hi, lo = _two_sum(one_less, s * r)
+    hi, lo = two_sum(one_less, s * r)
     mh, ml = _fast_two_sum(hi, s.fma(tail + delta, lo + one_less_low))
     dh = mh + 2.0
     dl = ((-dh + 2.0) + mh) + ml  # Fast2Sum: |mh| < 2
@@ -261,6 +259,13 @@ def silu_grad_f(x, out, stream):
 
 
 @njit(**PARALLEL)
+def tanh_f(x, out, stream):
+    n = out.shape[0]
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        tanh_span(out, c * CHUNK, min(n, c * CHUNK + CHUNK), stream, x)
+
+
+@njit(**PARALLEL)
 def sigmoid_vjp(x, g, out, stream):
     n = out.shape[0]
     lost = 0
@@ -276,10 +281,3 @@ def silu_grad_vjp(x, g, out, stream):
     for c in prange((n + CHUNK - 1) // CHUNK):
         lost += silu_grad_times_span(out, c * CHUNK, min(n, c * CHUNK + CHUNK), stream, x, g)
     return lost
-
-
-@njit(**PARALLEL)
-def tanh_f(x, out, stream):
-    n = out.shape[0]
-    for c in prange((n + CHUNK - 1) // CHUNK):
-        tanh_span(out, c * CHUNK, min(n, c * CHUNK + CHUNK), stream, x)
