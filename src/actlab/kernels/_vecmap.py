@@ -145,6 +145,10 @@ class Lanes:
     def __eq__(self, other: Lanes | float) -> Mask:  # type: ignore[override]
         return self._compare("==", other)
 
+    def __ne__(self, other: Lanes | float) -> Mask:  # type: ignore[override]
+        """Ordered, as the others: false where either side is NaN."""
+        return self._compare("!=", other)
+
     __hash__ = None  # type: ignore[assignment]
 
     def wide(self) -> Lanes:
