@@ -30,12 +30,13 @@ def make_vjp(entry: Elementwise) -> Callable[..., Any]:
     name = f"{entry.name}_vjp"
     grad_sig = inspect.signature(grad)
     takes_out = "out" in grad_sig.parameters
+    known = set(grad_sig.parameters) | {"x"}
 
     def vjp(x: Any, g: Any, *, out: Any = None, **params: Any) -> Any:
         if g is None:
             raise TypeError(f"{name}: g (the cotangent) is required")
-        unknown = set(params) - set(grad_sig.parameters) - {"x"}
-        if unknown:
+        if not params.keys() <= known:
+            unknown = set(params) - known
             raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(unknown)}")
         with cotangent(g):
             if takes_out:

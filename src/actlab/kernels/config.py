@@ -132,10 +132,12 @@ def get_row_kernel_min_size() -> int:
 def set_row_kernel_min_size(n: int) -> int:
     """Set the size from which the row functions use the compiled kernels; returns the old one.
 
-    Default 16384 elements: below it a call is dominated by fixed costs (thread start-up,
-    dispatch), and the NumPy path gives the correctly rounded result there (the compiled
-    float32 row kernels round twice, ≤ 1.5 ULP, within the 2-ULP bars). 0 sends every size
-    to the kernels (the test suite does, to audit them on small arrays).
+    Default 16384 elements: below it the NumPy path gives the correctly rounded result (the
+    compiled kernels are within the accuracy bars: the full row audit of
+    docs/performance.md), at a higher fixed cost per call (one row of 10: about 130 µs
+    against 13 µs, ``python benchmarks/small_calls.py``). 0 sends every size to the
+    kernels: the choice for small batches where the bars suffice (the test suite sets it,
+    to audit the kernels on small arrays).
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"set_row_kernel_min_size: n must be a non-negative integer, got {n!r}")

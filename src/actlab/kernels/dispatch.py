@@ -13,6 +13,7 @@ not meet the float64 bars); anything else stays on the NumPy path.
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -137,17 +138,43 @@ def use_numba() -> bool:
     return config.get_backend_tier() == "numba"
 
 
-def _numba_threads() -> None:
+# An elementwise call over at most this many elements runs on the calling thread alone.
+# Waking numba's pool costs more than such work: sigmoid of 10 float32 took 28–52 µs per
+# call on 2 threads with OMP_WAIT_POLICY=PASSIVE (a pool that sleeps between calls, as
+# it does between the layers of a model) and 1.3 µs on one (`python
+# benchmarks/small_calls.py`); 2^14 float32 elements take about 8 µs of a line map's time.
+SERIAL_MAX = 1 << 14
+
+
+def _numba_threads(parallel: bool = True) -> None:
+    """Give numba the thread count for the coming call where the calling thread (numba's
+    count is thread-local) has another one: the configured count, or 1 where the call is
+    not ``parallel`` (a small array, or one chunk of a kernel's parallel loop). Asking is
+    cheaper than setting, which a kernel over a small array paid on every call."""
     import numba
 
-    numba.set_num_threads(min(config.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    want = min(config.get_num_threads(), numba.config.NUMBA_NUM_THREADS) if parallel else 1
+    if numba.get_num_threads() != want:
+        numba.set_num_threads(want)
 
 
-def _modules() -> Any:
-    from . import elementwise  # numba is imported here, on first use
+def _kernel_module(name: str) -> Any:
+    """The kernel module ``name`` of this package, imported (and numba with it) on first
+    use, then looked up: an import statement per call cost about 0.3 µs each."""
+    module = _loaded.get(name)
+    if module is None:
+        module = _loaded[name] = importlib.import_module(f"{__package__}.{name}")
+    return module
 
-    _numba_threads()
-    return elementwise
+
+_loaded: dict[str, Any] = {}
+
+
+def _modules(size: int) -> Any:
+    """The elementwise kernel module, numba's threads set for ``size`` elements."""
+    module = _kernel_module("elementwise")
+    _numba_threads(size > SERIAL_MAX)
+    return module
 
 
 def _contiguous(a: np.ndarray) -> np.ndarray:
@@ -205,18 +232,18 @@ def elementwise(
         g = _contiguous(g)
     result = out if out is not None and out.flags.c_contiguous else np.empty_like(x, order="C")
     src = blocked.contiguous_into(x, result, keep=g)  # strided x: copied, then in place
-    mod = _modules()
+    mod = _modules(x.size)
     flat, stream = result.reshape(-1), result.nbytes >= STREAM_BYTES
     same = g is None or g.dtype == x.dtype
     if dd:
         from . import elementwise64 as mod
     if name in (_STREAMED_F if g is None else _STREAMED_VJP) and same:
-        kernel = getattr(_streamed(), f"{name}_f" if g is None else f"{name}_vjp")
+        kernel = getattr(_streamed(x.size), f"{name}_f" if g is None else f"{name}_vjp")
         kernel(src, *_gs(g), flat, stream)
     elif name == "leaky_relu" and g is None and p != 0.0:
-        _streamed().leaky_relu_f(src, flat, stream, p)
+        _streamed(x.size).leaky_relu_f(src, flat, stream, p)
     elif name == "leaky_relu_grad" and g is not None and p != 0.0:
-        _streamed().leaky_relu_grad_vjp(src, _wide(_flat(g)), flat, stream, p)
+        _streamed(x.size).leaky_relu_grad_vjp(src, _wide(_flat(g)), flat, stream, p)
     elif x.dtype == np.float32 and name in (_LEAN32_F if g is None else _LEAN32_VJP):
         kernels = _lean32()
         if g is None:
@@ -270,23 +297,19 @@ def _double_double_products(
         np.copyto(result, target)
 
 
-def _streamed() -> Any:
-    from . import streamed  # numba is imported here, on first use
-
-    _numba_threads()
-    return streamed
+def _streamed(size: int) -> Any:
+    """The streamed kernel module, numba's threads set for ``size`` elements."""
+    module = _kernel_module("streamed")
+    _numba_threads(size > SERIAL_MAX)
+    return module
 
 
 def _lean32() -> Any:
-    from . import lean32  # numba is imported here (the threads were set by ``_modules``)
-
-    return lean32
+    return _kernel_module("lean32")  # the threads were set by ``_modules``
 
 
 def _lines64() -> Any:
-    from . import lines64  # numba is imported here (the threads were set by ``_modules``)
-
-    return lines64
+    return _kernel_module("lines64")  # the threads were set by ``_modules``
 
 
 def _gs(g: np.ndarray | None) -> tuple[np.ndarray, ...]:
@@ -312,7 +335,7 @@ def from_output(func: str, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> boo
     if not out.flags.c_contiguous or g.dtype != y.dtype:  # the loop runs in y's dtype
         return False
     y, g = _contiguous(y), _contiguous(g)
-    kernel = getattr(_streamed(), f"{func}_from_output_vjp")
+    kernel = getattr(_streamed(y.size), f"{func}_from_output_vjp")
     kernel(_flat(y), _flat(g), out.reshape(-1), out.nbytes >= STREAM_BYTES)
     return True
 
@@ -349,7 +372,7 @@ def leaky_array(x: Any, slopes: Any, axis: int | None, g: Any, out: Any) -> np.n
         return None
     if g is not None and (g.dtype.itemsize > 8 or not g.flags.c_contiguous):
         return None
-    kernels = _streamed()
+    kernels = _streamed(x.size)
     result = out if out is not None and out.flags.c_contiguous else np.empty_like(x, order="C")
     stream = result.nbytes >= STREAM_BYTES
     gs = () if g is None else (_wide(g),)

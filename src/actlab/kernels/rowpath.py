@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from . import blocked, config
+from . import blocked, config, dispatch
 from .outputs import check_out
 
 __all__ = ["Transform", "product_kernel", "run", "run_product"]
@@ -56,20 +56,18 @@ _FLOAT64_EXACT = {"softmax", "log_softmax", "cross_entropy"}
 
 
 def _numba_kernel(name: str, dtype: np.dtype, n: int) -> Callable[..., Any] | None:
+    """The compiled kernel ``name`` for rows of n entries of ``dtype``, if one takes them."""
     if config.get_backend_tier() != "numba" or dtype not in (np.float32, np.float64):
         return None
     if dtype == np.float64 and name not in _FLOAT64_EXACT:
         return None
-    from . import dispatch, rows32, rows64  # numba is imported here, on first use
-
-    dispatch._numba_threads()
+    # numba is imported on the first use of a kernel module; its threads are set at each
+    # kernel call (``parallel_chunk``)
     if name in ("softmax", "log_softmax") and n <= SHORT_ROW:
-        from . import rows_short
-
-        return getattr(rows_short, f"{name}_short")
+        return getattr(dispatch._kernel_module("rows_short"), f"{name}_short")
     if dtype == np.float64:
-        return getattr(rows64, f"{name}_d")
-    return getattr(rows32, f"{name}_w")
+        return getattr(dispatch._kernel_module("rows64"), f"{name}_d")
+    return getattr(dispatch._kernel_module("rows32"), f"{name}_w")
 
 
 def _swaps(x: np.ndarray, axis: int) -> tuple[int, int, int] | None:
@@ -83,10 +81,8 @@ def _swaps(x: np.ndarray, axis: int) -> tuple[int, int, int] | None:
 
 
 def _swap(src: np.ndarray, dst: np.ndarray) -> None:
-    from . import dispatch, transpose  # numba is imported here, on first use
-
-    dispatch._numba_threads()
-    transpose.swap_last_two(src, dst)
+    dispatch._numba_threads(src.size > dispatch.SERIAL_MAX)
+    dispatch._kernel_module("transpose").swap_last_two(src, dst)
 
 
 @dataclass(frozen=True)
@@ -132,11 +128,12 @@ def run(
     shape = x.shape[:axis] + x.shape[axis + 1 :] if reduces else x.shape
     if out is not None:
         check_out(func, out, shape, x.dtype)
-    xm = np.moveaxis(x, axis, -1)
+    last = axis == x.ndim - 1  # np.moveaxis costs about 2 µs even when it moves nothing
+    xm = x if last else np.moveaxis(x, axis, -1)
     n = xm.shape[-1]
     result = out if out is not None else np.empty(shape, dtype=x.dtype)
     # The result with the row axis last (a view of ``result``).
-    target = result if reduces else np.moveaxis(result, axis, -1)
+    target = result if reduces or last else np.moveaxis(result, axis, -1)
     swaps = _swaps(x, axis)
     if swaps is None:
         x2 = np.ascontiguousarray(xm).reshape(-1, n)
@@ -164,9 +161,9 @@ def run(
         _run_transformed(through, transform.rows, x2, res2, impl)
     elif compiled is not None and n > 0 and x2.shape[0] > 0:
         flags = np.zeros(x2.shape[0], dtype=np.int8)
-        compiled(x2, res2, flags, _chunk_rows(n))
-        bad = np.flatnonzero(flags)
-        if bad.size:
+        compiled(x2, res2, flags, _chunk_rows(n, x2.shape[0]))
+        if flags.any():
+            bad = np.flatnonzero(flags)
             res2[bad] = impl(x2[bad])
     else:
         rows_per_block = max(1, blocked.ROW_BLOCK_ELEMENTS // max(n, 1))
@@ -185,9 +182,25 @@ def run(
     return result
 
 
-def _chunk_rows(n: int) -> int:
-    """Rows per parallel chunk of the compiled kernels for rows of n."""
-    return max(1, (_CHUNK_ELEMENTS if n > SHORT_ROW else _SHORT_CHUNK_ELEMENTS) // n)
+def parallel_chunk(rows: int, n: int, elements: int) -> int:
+    """Rows per parallel chunk of a compiled kernel over ``rows`` rows of n entries, whose
+    chunks hold ``elements`` entries; numba's threads are set for the call (one chunk: the
+    calling thread alone, ``dispatch.SERIAL_MAX``). Where full chunks would leave a thread
+    without work, the rows are cut into one chunk per thread instead, of at least
+    SERIAL_MAX entries: 64 rows of 1000 were one chunk of 262, computed on one thread. The
+    results do not depend on the chunks (each row is computed on its own)."""
+    full = max(1, elements // max(n, 1))
+    threads = config.get_num_threads()
+    chunk = full
+    if rows < full * threads:
+        chunk = min(full, max(-(-rows // threads), dispatch.SERIAL_MAX // max(n, 1), 1))
+    dispatch._numba_threads(rows > chunk)
+    return chunk
+
+
+def _chunk_rows(n: int, rows: int) -> int:
+    """``parallel_chunk`` for the row and product kernels of this module."""
+    return parallel_chunk(rows, n, _CHUNK_ELEMENTS if n > SHORT_ROW else _SHORT_CHUNK_ELEMENTS)
 
 
 def _run_transformed(
@@ -207,7 +220,7 @@ def _run_transformed(
         same = w.dtype == res2.dtype  # then straight into the result (its rows are contiguous)
         r = res2[block] if same else np.empty_like(w)
         flags = np.zeros(w.shape[0], dtype=np.int8)
-        kernel(w, r, flags, _chunk_rows(n))
+        kernel(w, r, flags, _chunk_rows(n, w.shape[0]))
         # The flagged rows' input first: res2 may be x2 itself (a moved axis, computed in
         # place), and the kernel leaves only the flagged rows of its output as they were.
         bad = np.flatnonzero(flags)
@@ -239,15 +252,14 @@ def product_kernel(name: str, dtype: np.dtype, size: int) -> Callable[..., Any] 
         return None
     if size < config.get_row_kernel_min_size():
         return None
-    from . import dispatch, row_products  # numba is imported here, on first use
-
-    dispatch._numba_threads()
+    # numba is imported on the first use of a kernel module; its threads are set at each
+    # kernel call (``parallel_chunk``)
     if name in ("softmax", "log_softmax_vjp"):
-        from . import rows_short
-
         # the short-row kernel, or the long-row ones
+        rows_short = dispatch._kernel_module("rows_short")
         return rows_short.softmax_product if name == "softmax" else rows_short.log_softmax_vjp
     single, double = _PRODUCT_KERNELS[name]
+    row_products = dispatch._kernel_module("row_products")
     return getattr(row_products, double if dtype == np.float64 else single)
 
 
@@ -295,7 +307,7 @@ def run_transformed_product(
             np.negative(gz, out=gz)
         r = np.empty_like(z)
         flags = np.zeros(z.shape[0], dtype=np.int8)
-        kernel(z, gz, r, flags, _chunk_rows(n), *extra)
+        kernel(z, gz, r, flags, _chunk_rows(n, z.shape[0]), *extra)
         # The kernel leaves the flagged rows of r unwritten (uninitialised memory, which
         # may hold a signalling-NaN pattern: "invalid" in the division); they are redone.
         bad = np.flatnonzero(flags)
@@ -331,13 +343,15 @@ def run_product(
     if out is not None:
         check_out(func, out, x.shape, x.dtype)
     n = x.shape[axis]
+    last = axis == x.ndim - 1
 
     def rows(a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.moveaxis(a, axis, -1)).reshape(-1, a.shape[axis])
+        moved = a if last else np.moveaxis(a, axis, -1)
+        return np.ascontiguousarray(moved).reshape(-1, a.shape[axis])
 
     x2, others2 = rows(x), [rows(a) for a in others]
     result = out if out is not None else np.empty(x.shape, dtype=x.dtype)
-    target = np.moveaxis(result, axis, -1)
+    target = result if last else np.moveaxis(result, axis, -1)
     # Straight into the result when its rows are contiguous and it is not an input (out=g:
     # the rows of the flagged rows' inputs must survive the kernel).
     direct = target.flags.c_contiguous and not (
@@ -354,9 +368,9 @@ def run_product(
         blocked.run_blocks(work, blocked.blocks(x2.shape[0], rows_per_block))
     elif x2.shape[0] > 0 and n > 0:
         flags = np.zeros(x2.shape[0], dtype=np.int8)
-        kernel(x2, *others2, res2, flags, _chunk_rows(n), *extra)
-        bad = np.flatnonzero(flags)
-        if bad.size:
+        kernel(x2, *others2, res2, flags, _chunk_rows(n, x2.shape[0]), *extra)
+        if flags.any():
+            bad = np.flatnonzero(flags)
             res2[bad] = impl(x2[bad], *(a[bad] for a in others2))
     if not direct:
         np.copyto(target, res2.reshape(target.shape))
