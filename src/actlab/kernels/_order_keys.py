@@ -17,14 +17,21 @@ _KEY_OF = {types.float32: types.int32, types.float64: types.int64}
 _FLOAT_OF = {key: value for value, key in _KEY_OF.items()}
 
 
-def _flip(builder, bits):
-    """bits ^ ((bits >> (w − 1)) & (2^(w−1) − 1)) (an arithmetic shift by w − 1 is a
-    compare with 0 on AVX2)."""
+def flip(builder, bits):
+    """bits ^ ((bits >> (w − 1)) & (2^(w−1) − 1)) for an integer or a vector of integers of
+    w bits (an arithmetic shift by w − 1 is a compare with 0 on AVX2)."""
     from llvmlite import ir
 
-    width = bits.type.width
-    sign = builder.ashr(bits, ir.Constant(bits.type, width - 1))
-    return builder.xor(bits, builder.and_(sign, ir.Constant(bits.type, (1 << (width - 1)) - 1)))
+    kind = bits.type
+    element = kind.element if isinstance(kind, ir.VectorType) else kind
+
+    def constant(value: int) -> ir.Constant:
+        if kind is element:
+            return ir.Constant(kind, value)
+        return ir.Constant(kind, [ir.Constant(element, value)] * kind.count)
+
+    sign = builder.ashr(bits, constant(element.width - 1))
+    return builder.xor(bits, builder.and_(sign, constant((1 << (element.width - 1)) - 1)))
 
 
 @intrinsic
@@ -35,7 +42,7 @@ def order_key(typingctx, v):
     key = _KEY_OF[v]
 
     def gen(context, builder, signature, args):
-        return _flip(builder, builder.bitcast(args[0], context.get_value_type(key)))
+        return flip(builder, builder.bitcast(args[0], context.get_value_type(key)))
 
     return key(v), gen
 
@@ -48,7 +55,7 @@ def from_key(typingctx, k):
     value = _FLOAT_OF[k]
 
     def gen(context, builder, signature, args):
-        return builder.bitcast(_flip(builder, args[0]), context.get_value_type(value))
+        return builder.bitcast(flip(builder, args[0]), context.get_value_type(value))
 
     return value(k), gen
 

@@ -81,8 +81,8 @@ _ROWS = {"fence": False, "prefetch": False}
 # cross-entropy and log_softmax over rows of 1000 slower (float32 cross-entropy 0.93×,
 # log_softmax 0.84–0.88×, float64 0.90–0.95× once inlined: `python benchmarks/ab.py
 # b865cd1 --cases ce,log_softmax1000`). Not float64's quotient (inlined, softmax over rows
-# of 1000 measured no faster), nor the float64 exp and sums (``rows64._exp_row``,
-# ``_sum_lanes``: inlined, float64 softmax measured slower).
+# of 1000 measured no faster), nor the float64 exp and sums (``rows64.exp_sum_row``: its
+# two loops, inlined, made float64 softmax slower).
 _pair_scaled_span = span_map(_pair_scaled, inputs=2, scalars=1, **_ROWS)
 _pair_offset_top_span = span_map(_pair_offset_top, inputs=3, scalars=4, **_ROWS)
 _pair_offset_at_span = span_map(_pair_offset, inputs=2, scalars=2, one_entry=True, **_ROWS)

@@ -53,8 +53,7 @@ from ._vecmap import Lanes, span_map, where
 from .rows import _two_sum
 from .rows32 import _exp_row as _exp_row_w
 from .rows32 import _sum_w, tau_lean_w
-from .rows64 import _exp_row as _exp_row_d
-from .rows64 import _sum_lanes, lane_total, new_lanes, pow2_above, tau_lean_d
+from .rows64 import exp_sum_row, lane_total, new_lanes, pow2_above, tau_lean_d
 
 # A row's |g| summed must stay below this: then g − a, s, Σ g and the lanes' start (below
 # 2^64·4(n|a| + Σ|g|)) are finite in float64.
@@ -396,10 +395,9 @@ def softmax_product_d(x, g, out, flags, chunk, times_y):
         for r in range(r0, r1):
             row, gr = x[r], g[r]
             nxt = x[r + 1] if r + 1 < r1 else row
-            key = _exp_row_d(row, m, e, nxt)
+            key, sh, sl = exp_sum_row(row, m, e, nxt, lane_s, lane_c)  # the maxima included
             m_row = m
             m = from_key(key)
-            sh, sl = _sum_lanes(e, lane_s, lane_c)  # the maxima included
             top_g, n_top = _top_g(row, gr, m_row)
             g_abs, n_far = _g_size(row, gr, m_row, LOW_D)
             if not (sh == sh and abs(m_row) < math.inf and g_abs < G_LIMIT):

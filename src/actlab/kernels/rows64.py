@@ -3,10 +3,10 @@ passes that the fused float64 cross-entropy shares.
 
 Per row, as in ``rows32``: the exponentials e_j = e^(x_j − m)·2^64 from the lean exp of
 ``_exp_rows64`` (of the exact x − m, rounded once) into a per-thread scratch row (never
-a full-size temporary); their compensated sum in 16 lanes held in registers
-(``_lane_sums``); the output, streamed to memory (``_row_stores``). The exp pass of row r
-also finds the max of row r + 1 (integer order keys), so the core computes while the next
-row streams in.
+a full-size temporary) and, in the same pass, their compensated sum in 16 lanes held in
+registers (``exp_sum_row`` over ``_lane_sums.exp_sums_from``); the output, streamed to
+memory (``_row_stores``). The exp pass of row r also finds the max of row r + 1 (integer
+order keys), so the core computes while the next row streams in.
 
 log_softmax and the cross-entropy take τ = Σe − 1 from that same exp pass, as ``rows32``
 does (``tau_lean_d``): no drop of the maxima in the exp loop, no count of them; τ is
@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._exp_rows64 import LOW, UNSCALE, exp_neg_d
-from ._lane_sums import LANES, TOP, lane_sums_from
+from ._lane_sums import LANES, TOP, exp_sums_from, lane_sums_from
 from ._numba_math import KERNEL, PARALLEL, REDUCE, SCALAR
 from ._order_keys import first_max, from_key, lowest_key, max_key, order_key
 from ._row_stores import store_quotient, store_shifted_pair
@@ -39,28 +39,15 @@ from .rows import TINY_TAU_D, _two_sum, log1p_dd, visible_far
 
 @njit(**KERNEL)
 def new_lanes():
-    """The per-thread scratch of ``_sum_lanes``: the lanes' sums and their errors."""
+    """The per-thread scratch of ``lane_total``: the lanes' sums and their errors."""
     return np.empty(LANES, dtype=np.float64), np.empty(LANES, dtype=np.float64)
 
 
 @njit(**KERNEL)
-def _exp_row(row, m, e, nxt):
-    """e_j = e^(x_j − m)·2^64 (entries below −746 give e^−746·2^64, which rounds to 0 in
-    y); returns the max key of ``nxt`` (the next row)."""
-    neg_m = -m
-    k = lowest_key(nxt)
-    for j in range(row.shape[0]):
-        e[j] = exp_neg_d(row[j], neg_m)
-        v = order_key(nxt[j])
-        k = v if v > k else k
-    return k
-
-
-@njit(**KERNEL)
 def _exp_row_tau(row, m, e, nxt):
-    """``_exp_row`` for τ = Σ_{x_j ≠ m} e^(x_j − m): the maxima and the entries below −746
-    give exactly 0 (log_softmax's top entry is −τ, which may be subnormal: there e^−746
-    would count)."""
+    """``exp_sum_row``'s exponentials for τ = Σ_{x_j ≠ m} e^(x_j − m), without the sum: the
+    maxima and the entries below −746 give exactly 0 (log_softmax's top entry is −τ, which
+    may be subnormal: there e^−746 would count); returns the max key of ``nxt``."""
     neg_m = -m
     k = lowest_key(nxt)
     for j in range(row.shape[0]):
@@ -74,14 +61,27 @@ def _exp_row_tau(row, m, e, nxt):
 
 
 @njit(**KERNEL)
-def _sum_lanes(a, s, c):
-    """Σ a as a pair (hi, lo): a compensated sum of ``a`` (0 ≤ a ≤ 2^64, the scaled
-    exponentials): ``lane_total`` from 2^64.
+def exp_sum_row(row, m, e, nxt, s, c):
+    """One pass over the row: e_j = e^(x_j − m)·2^64 (entries below −746 give e^−746·2^64,
+    which rounds to 0 in y), their compensated sum from 2^64 as a pair (hi, lo)
+    (``lane_total``), and the max key of ``nxt`` (the next row): (key, hi, lo). ``s`` and
+    ``c`` are the lanes' scratch (``new_lanes``).
 
-    (Fused into the exp loop, the lanes cost twice the exp: that loop then no longer
-    vectorised well.)
-    """
-    return lane_total(a, s, c, TOP)
+    The lanes' part is one IR loop (``_lane_sums.exp_sums_from``), the last n mod LANES
+    entries this loop's own. An exp loop and a sum loop over e (in numba, the lanes fused
+    into the exp loop cost twice the exp: that loop no longer vectorised) read a row of
+    8192 from L2 twice; the one pass gives the same bits in 0.97–0.98× the time of float64
+    softmax over 8192×8192, 0.96× of log_softmax over 65536×1000, 0.89–0.93× of the
+    cross-entropy (`python benchmarks/ab.py b05172b --cases softmax8192,log_softmax1000,ce
+    --rounds 9`, 1 and 2 threads)."""
+    neg_m = -m
+    key = exp_sums_from(row, neg_m, e, nxt, s, c, TOP)
+    for j in range(LANES * (row.shape[0] // LANES), row.shape[0]):
+        e[j] = exp_neg_d(row[j], neg_m)
+        v = order_key(nxt[j])
+        key = v if v > key else key
+    sh, sl = lanes_combined(e, s, c, TOP)
+    return key, sh, sl
 
 
 @njit(**KERNEL)
@@ -92,6 +92,13 @@ def lane_total(a, s, c, top):
     summed with rounding, about n·2^−53 of them: negligible against Σ a where top is near
     2·Σ|a|, not where it is far above (a tiny τ summed from 2^64)."""
     lane_sums_from(a, s, c, top)
+    return lanes_combined(a, s, c, top)
+
+
+@njit(**SCALAR)
+def lanes_combined(a, s, c, top):
+    """The end of ``lane_total`` once the lanes hold their sums (s) and errors (c): the last
+    entries of ``a`` and the lanes added by TwoSum, as a pair."""
     h = 0.0
     lo = 0.0
     for j in range(LANES * (a.shape[0] // LANES), a.shape[0]):
@@ -157,8 +164,7 @@ def tau_lean_d(row, m, e, nxt, s, c):
     flags it)."""
     if not abs(m) < math.inf:  # +∞ or a positive NaN is the max, or every entry is −∞
         return math.nan, 0.0, max_key(nxt), False
-    key = _exp_row(row, m, e, nxt)
-    sh, sl = _sum_lanes(e, s, c)
+    key, sh, sl = exp_sum_row(row, m, e, nxt, s, c)
     th, err = _two_sum(sh * UNSCALE, -1.0)  # S ≥ 2^64: the unscaling is exact
     tl = err + sl * UNSCALE
     exact = th < TAU_EXACT_BELOW
@@ -181,8 +187,7 @@ def softmax_d(x, out, flags, chunk):
         m = first_max(x, r0)
         for r in range(r0, r1):
             nxt = x[r + 1] if r + 1 < r1 else x[r]
-            key = _exp_row(x[r], m, e, nxt)
-            sh, sl = _sum_lanes(e, lane_s, lane_c)  # the maxima included
+            key, sh, sl = exp_sum_row(x[r], m, e, nxt, lane_s, lane_c)  # the maxima included
             if sh != sh or not abs(m) < math.inf:
                 flags[r] = 1
             else:
