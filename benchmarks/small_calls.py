@@ -92,15 +92,19 @@ def _row_cases(x, g, t, torch, tx, tt) -> dict[str, tuple[Callable[[], object], 
     }
 
 
+def _inputs(rng, shape, dtype: str, torch: object | None) -> tuple:
+    """x and a cotangent g of ``shape``, and the same as PyTorch tensors (None without it)."""
+    x, g = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
+    if torch is None:
+        return x, g, None, None
+    return x, g, torch.from_numpy(x), torch.from_numpy(g)
+
+
 def elementwise_rows(dtype: str, torch: object | None) -> list[tuple[str, int, list[float]]]:
     rng = np.random.default_rng(0)
     rows = []
     for n in ELEMENTWISE_SIZES:
-        x = rng.standard_normal(n).astype(dtype)
-        g = rng.standard_normal(n).astype(dtype)
-        tx = tg = None
-        if torch is not None:
-            tx, tg = torch.from_numpy(x), torch.from_numpy(g)
+        x, g, tx, tg = _inputs(rng, n, dtype, torch)
         for name, (ours, theirs, formula) in _elementwise_cases(x, g, torch, tx, tg).items():
             times = [per_call_us(ours), per_call_us(theirs) if torch else float("nan")]
             with np.errstate(over="ignore"):
@@ -113,12 +117,9 @@ def row_rows(dtype: str, torch: object | None) -> list[tuple[str, tuple, list[fl
     rng = np.random.default_rng(0)
     rows = []
     for shape in ROW_SHAPES:
-        x = rng.standard_normal(shape).astype(dtype)
-        g = rng.standard_normal(shape).astype(dtype)
+        x, g, tx, _ = _inputs(rng, shape, dtype, torch)
         t = rng.integers(0, shape[1], shape[0])
-        tx = tt = None
-        if torch is not None:
-            tx, tt = torch.from_numpy(x), torch.from_numpy(t)
+        tt = None if torch is None else torch.from_numpy(t)
         for name, (ours, theirs) in _row_cases(x, g, t, torch, tx, tt).items():
             default = per_call_us(ours)
             previous = kernels.set_row_kernel_min_size(0)
