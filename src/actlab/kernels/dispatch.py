@@ -236,7 +236,7 @@ def elementwise(
     flat, stream = result.reshape(-1), result.nbytes >= STREAM_BYTES
     same = g is None or g.dtype == x.dtype
     if dd:
-        from . import elementwise64 as mod
+        mod = _kernel_module("elementwise64")
     if name in (_STREAMED_F if g is None else _STREAMED_VJP) and same:
         kernel = getattr(_streamed(x.size), f"{name}_f" if g is None else f"{name}_vjp")
         kernel(src, *_gs(g), flat, stream)
