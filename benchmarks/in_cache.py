@@ -1,7 +1,7 @@
 """Whether an elementwise function waits on memory or on its arithmetic: its time per element
-over an array that stays in L2 (2^17 elements: large enough that a call's fixed cost, about
-15 µs of Python, adds little) and over one that streams from DRAM (2^24), at 1 thread,
-beside PyTorch's (when installed) and a copy of the same bytes.
+over an array that stays in L2 (2^17 elements: large enough that a call's fixed cost, 8–17
+µs of Python by `benchmarks/small_calls.py`, adds little) and over one that streams from
+DRAM (2^24), at 1 thread, beside PyTorch's (when installed) and a copy of the same bytes.
 
     python benchmarks/in_cache.py [--functions sigmoid,tanh,silu_vjp] [--dtype float64]
 
