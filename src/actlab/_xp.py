@@ -41,8 +41,8 @@ ACCEPTED_DTYPES = (
 
 
 # The namespace array_api_compat gives NumPy arrays. The NumPy fast paths below return it
-# without asking array_api_compat each time: a call on a small array spent about 1 µs per
-# question, three to five of them per call.
+# without asking array_api_compat each time (three to five questions per call on a small
+# array, a visible part of its fixed cost: `benchmarks/small_calls.py`).
 _NUMPY_XP = array_api_compat.array_namespace(np.empty(0))
 
 
@@ -218,6 +218,14 @@ def to_namespace(value: Any, xp: Any, like: Any) -> Any:
     if isinstance(value, np.ndarray) and array_api_compat.is_numpy_namespace(xp):
         return value
     return xp.asarray(value, device=device(like))
+
+
+def broadcast_to(xp: Any, value: Any, shape: tuple[int, ...]) -> Any:
+    """``xp.broadcast_to(value, shape)``; a NumPy array already of that shape is returned as
+    it is (np.broadcast_to of it would only add a read-only view's cost)."""
+    if _is_plain_ndarray(value) and value.shape == shape:
+        return value
+    return xp.broadcast_to(value, shape)
 
 
 def from_numpy(xp: Any, values: np.ndarray, like: Any) -> Any:

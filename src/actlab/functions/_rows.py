@@ -83,10 +83,8 @@ def as_array_like(func: str, arg: str, value: Any, xp: Any, like: Any) -> Any:
 
 
 def broadcast_to_shape(func: str, arg: str, xp: Any, value: Any, shape: tuple[int, ...]) -> Any:
-    if type(value) is np.ndarray and value.shape == shape:
-        return value  # nothing to broadcast (np.broadcast_to costs about 1.5 µs)
     try:
-        return xp.broadcast_to(value, shape)
+        return _xp.broadcast_to(xp, value, shape)
     except (ValueError, RuntimeError, TypeError) as exc:
         raise ValueError(
             f"{func}: {arg} of shape {tuple(value.shape)} does not broadcast to shape {shape}"

@@ -139,10 +139,10 @@ def use_numba() -> bool:
 
 
 # An elementwise call over at most this many elements runs on the calling thread alone.
-# Waking numba's pool costs more than such work: sigmoid of 10 float32 took 28–52 µs per
-# call on 2 threads with OMP_WAIT_POLICY=PASSIVE (a pool that sleeps between calls, as
-# it does between the layers of a model) and 1.3 µs on one (`python
-# benchmarks/small_calls.py`); 2^14 float32 elements take about 8 µs of a line map's time.
+# Waking numba's pool costs more than such work, above all where the pool sleeps between
+# calls (OMP_WAIT_POLICY=PASSIVE, or the pause between the layers of a model): sigmoid of
+# 10 float32 took about 75 µs per call that way, now 8.4 (`python
+# benchmarks/small_calls.py` with c2a9ac2's package and now).
 SERIAL_MAX = 1 << 14
 
 
@@ -160,7 +160,7 @@ def _numba_threads(parallel: bool = True) -> None:
 
 def _kernel_module(name: str) -> Any:
     """The kernel module ``name`` of this package, imported (and numba with it) on first
-    use, then looked up: an import statement per call cost about 0.3 µs each."""
+    use, then looked up (not an import statement on every call)."""
     module = _loaded.get(name)
     if module is None:
         module = _loaded[name] = importlib.import_module(f"{__package__}.{name}")

@@ -128,7 +128,7 @@ def run(
     shape = x.shape[:axis] + x.shape[axis + 1 :] if reduces else x.shape
     if out is not None:
         check_out(func, out, shape, x.dtype)
-    last = axis == x.ndim - 1  # np.moveaxis costs about 2 µs even when it moves nothing
+    last = axis == x.ndim - 1  # np.moveaxis has a cost even when it moves nothing
     xm = x if last else np.moveaxis(x, axis, -1)
     n = xm.shape[-1]
     result = out if out is not None else np.empty(shape, dtype=x.dtype)

@@ -65,7 +65,7 @@ def run(
     t = np.where(ignored, -1, t)
     if want_grad and out is not None:
         check_out(func, out, logits.shape, logits.dtype)
-    last = ax == logits.ndim - 1  # np.moveaxis costs about 2 µs even when it moves nothing
+    last = ax == logits.ndim - 1  # np.moveaxis has a cost even when it moves nothing
     x2 = np.ascontiguousarray(logits if last else np.moveaxis(logits, ax, -1)).reshape(-1, n)
     rows = x2.shape[0]
     counted = float(rows - np.count_nonzero(ignored))
