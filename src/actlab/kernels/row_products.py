@@ -428,8 +428,6 @@ def log_softmax_vjp_w(x, g, out, flags, chunk):
     for c in prange((n_rows + chunk - 1) // chunk):
         eh = np.empty(n, dtype=np.float32)
         el = np.empty(n, dtype=np.float32)
-        xw, gw = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64)
-        e, terms = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64)
         ls, lc = new_lanes()
         r0, r1 = c * chunk, min(n_rows, (c + 1) * chunk)
         m = first_max(x, r0)
@@ -459,7 +457,7 @@ def log_softmax_vjp_w(x, g, out, flags, chunk):
                 size, e_max = _cancel_sizes_w(eh, el, row, gr, c_y, np.float32(neg_m), k)
                 risk = abs(c_y) * e_max + (abs(total) * tau * inv * inv if k >= 0 else 0.0)
                 if risk > CANCEL_W * max(size, abs(top)):  # y's pair is too coarse here
-                    wide = _log_softmax_vjp_wide(row, gr, out[r], m_row, xw, gw, e, terms, ls, lc)
+                    wide = _log_softmax_vjp_wide(row, gr, out[r], m_row, ls, lc)
                     flags[r] = 1 if wide else 0
                     continue
             _minus_pair_span(out[r], 0, n, True, eh, el, row, gr, c_y, neg_m, k, top)
@@ -501,11 +499,19 @@ def _log_softmax_vjp_row_d(row, gr, out_r, m_row, th, tl, e, terms, lane_s, lane
 
 
 @njit(**KERNEL)
-def _log_softmax_vjp_wide(row, gr, out_r, m_row, xw, gw, e, terms, lane_s, lane_c):
+def _log_softmax_vjp_wide(row, gr, out_r, m_row, lane_s, lane_c):
     """A float32 row whose g − y Σ g cancelled beyond ``CANCEL_W``, again from float64
     exponentials (0.7·2^−52, as good as the NumPy path's float64 y): the float64 row on the
-    row's exact float64 copy (xw, gw). True where that too must be flagged."""
-    for j in range(row.shape[0]):
+    row's exact float64 copy (xw, gw). True where that too must be flagged.
+
+    Its scratch (8× the row's bytes) is made here, for the rare row that needs it: made per
+    chunk, it took 8× x's bytes of memory over one long row (and made on first need inside
+    the kernel's loop, it was made on every call: numba's parfor pass hoists allocations
+    out of the loop)."""
+    n = row.shape[0]
+    xw, gw = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64)
+    e, terms = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64)
+    for j in range(n):
         xw[j] = row[j]
         gw[j] = gr[j]
     m = np.float64(m_row)
