@@ -6,6 +6,8 @@ makes visible, and the call's arguments (a cotangent wider than x, broadcast, a 
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -374,6 +376,33 @@ def test_log_softmax_vjp_where_g_is_nearly_proportional_to_y(dtype, p, width):
         assert kept == [40]
     else:
         assert 20 <= kept[0] < 40
+
+
+@pytest.mark.parametrize("cancels", [False, True])
+def test_float32_log_softmax_vjp_of_one_long_row_keeps_its_scratch_small(cancels):
+    """One float32 row of 2^18 on the kernel: the result (1×) and the row's exp pair (2×).
+    The float64 redo of a row that cancels makes its own scratch (8× more) when, and only
+    when, it meets such a row: made per chunk of rows, the call peaked at 11× x's bytes
+    however g was. (The redo's values: the test above.)"""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((1, 1 << 18)) * 4).astype(np.float32)
+    g = rng.standard_normal(x.shape)
+    if cancels:  # g = y·(1 + 2^−12 r): the row is computed again in float64
+        g = actlab.softmax(x.astype(np.float64)) * (1 + 2.0**-12 * g)
+    g = g.astype(np.float32)
+    with on_tier("numba"):
+        _, kept = _counted(actlab.log_softmax_vjp, x, g)
+        tracemalloc.start()
+        try:
+            actlab.log_softmax_vjp(x, g)
+            peak = tracemalloc.get_traced_memory()[1] / x.nbytes
+        finally:
+            tracemalloc.stop()
+    assert kept == [1]
+    if cancels:
+        assert 10.9 < peak < 11.1
+    else:
+        assert peak < 3.1
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
