@@ -129,19 +129,27 @@ def _finish_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     return [h.fma(rh, low.fma(rh, h * rl)) * 2.0**-64 for h, low in normalised], ok
 
 
+def _z_wide(cols: list[Lanes], top: Lanes, big: Lanes) -> list[Lanes]:
+    """float32 log_softmax's z = (x − m) − log1p(τ) in float64 (x − m exact there), rounded
+    once (``big``: log1p(τ), float64 lanes)."""
+    m = top.wide()
+    return [((col.wide() - m) - big).to(top.element) for col in cols]
+
+
 # log_softmax over short rows takes its exps with a floor at ``FLOOR_LIMIT`` (−109.5,
 # −752.5) instead of the clamp at the exps' LOW (−104, −746), 0 below it (−∞ too): the
 # entries just below LOW count in τ (31 at −104.5 give the top entry −1.28e−44 in float32,
 # which they once left at 0), and 31 entries below the floor stay under a tenth of the
 # smallest subnormal (31·e^−109.5 < 0.07·2^−149, 31·e^−752.5 < 0.01·2^−1074).
-def _finish_log_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
-    """float32 log_softmax: z = (x − m) − log1p(τ) in float64 (x − m exact there), rounded
-    once, as the long-row kernel's. τ = Σ_{x_j < m} e^(x_j − m) + (the maxima but one): the
-    pair exps below the max (with the floor said above), their high parts added in plain
-    float64 (each exact in it; n ≤ 32 additions err by at most n·2^−53 of τ, however small
-    τ is: no start value above the terms to absorb it), their low parts (about 2^−24 of the
-    high ones) in float32; log1p(τ) in lanes to about 2^−34 (``_lane_log1p.log1p_lanes``;
-    float32's z needs 2^−30)."""
+def _finish_log_w(cols: list[Lanes], top: Lanes, subtract=_z_wide) -> tuple[list[Lanes], Mask]:
+    """float32 log_softmax: z = (x − m) − log1p(τ) by ``subtract`` (``_z_wide``: in float64,
+    rounded once, as the long-row kernel's; ``benchmarks/exactness_cost.py`` times others).
+    τ = Σ_{x_j < m} e^(x_j − m) + (the maxima but one): the pair exps below the max (with
+    the floor said above), their high parts added in plain float64 (each exact in it; n ≤ 32
+    additions err by at most n·2^−53 of τ, however small τ is: no start value above the
+    terms to absorb it), their low parts (about 2^−24 of the high ones) in float32;
+    log1p(τ) in lanes to about 2^−34 (``_lane_log1p.log1p_lanes``; float32's z needs
+    2^−30)."""
     neg_m = -top
     high = top.splat(0.0).wide()
     small = top.splat(0.0)
@@ -155,8 +163,7 @@ def _finish_log_w(cols: list[Lanes], top: Lanes) -> tuple[list[Lanes], Mask]:
     total = others.wide().fma(2.0**32, high + small.wide())
     ok = (total == total) & (abs(top) < math.inf)
     big = log1p_lanes(where(ok, total * 2.0**-32, 0.0))
-    m = top.wide()
-    return [((col.wide() - m) - big).to(top.element) for col in cols], ok
+    return subtract(cols, top, big), ok
 
 
 def _finish_log_d(cols: list[Lanes], top: Lanes, shift=shifted_pair) -> tuple[list[Lanes], Mask]:
