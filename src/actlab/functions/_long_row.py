@@ -89,16 +89,16 @@ def _row_totals(
         shift = np.array([max(tops) if live else 0.0], dtype=wide)
     parts = _per_block(lambda span: _sums(func, x, mask, b, shift, span), n)
     first, second = sum(p[0] for p in parts), sum(p[1] for p in parts)
-    flag = np.array
     if b is None:  # τ = below + (the maxima but one), 0 where nothing is counted
         counted = live and bool(np.isfinite(shift[0]))
         tau = second + (first - 1.0) if counted else np.zeros_like(shift)
         s = s_inf = bad_b = None
     else:
         tau, s, s_inf = np.zeros_like(shift), first, second
-        bad_b = flag([any(sc[2] for sc in scans)])
+        bad_b = np.array([any(sc[2] for sc in scans)])
     empty = not (live or pinf or nan)
-    return Totals(shift, tau, s, s_inf, flag([nan]), flag([pinf]), flag([empty]), bad_b)
+    flags = (np.array([nan]), np.array([pinf]), np.array([empty]))
+    return Totals(shift, tau, s, s_inf, *flags, bad_b)
 
 
 def logsumexp(x: np.ndarray, mask: Any, b: Any) -> np.ndarray:
