@@ -104,6 +104,9 @@ CASES = {
     # one cotangent per row, on blocks of rows (before them, the whole array in the working
     # dtype: about twenty temporaries of its size)
     "logsumexp_vjp1000": ((8192, 1000), "logsumexp_vjp", "xrow", {"axis": -1}),
+    # signed weights b, (value, sign) per row (no out=; before, the whole array in the working
+    # dtype)
+    "logsumexp_sign1000": ((8192, 1000), "logsumexp", "xb", {"axis": -1, "return_sign": True}),
     # attention's backward pass over short rows under a causal mask (−1e9 added)
     "softmax_vjp16_causal": ((400_000, 16), "softmax_vjp", "xg_causal"),
     "log_softmax_vjp16_causal": ((400_000, 16), "log_softmax_vjp", "xg_causal"),
@@ -111,17 +114,21 @@ CASES = {
 DEFAULT = "softmax8192,log_softmax8192,softmax1000,log_softmax1000,softmax10,ce"
 
 
-def arguments(shape: tuple[int, ...], dtype: str, kind: str, rng) -> tuple[list, np.ndarray]:
-    """The call's arguments (x spread to ±25, where the functions saturate) and its out=;
-    "xg": a cotangent of x's shape, "xrow": one per row, "xt": class indices, "x2.5": the
-    number 2.5; "_causal": row i keeps its first i mod n + 1 entries, −1e9 is added to the
-    others."""
+def arguments(
+    shape: tuple[int, ...], dtype: str, kind: str, rng
+) -> tuple[list, np.ndarray | None, dict]:
+    """The call's arguments (x spread to ±25, where the functions saturate), its out= and
+    its keyword arrays; "xg": a cotangent of x's shape, "xrow": one per row, "xt": class
+    indices, "x2.5": the number 2.5, "xb": weights b of x's shape (no out=); "_causal": row i
+    keeps its first i mod n + 1 entries, −1e9 is added to the others."""
     x = (rng.standard_normal(shape) * 4).astype(dtype)
     if kind.endswith("_causal"):
         kind = kind.removesuffix("_causal")
         n = shape[-1]
         x[np.arange(n)[None, :] > (np.arange(shape[0]) % n)[:, None]] += x.dtype.type(-1e9)
     args: list = [x]
+    if kind == "xb":
+        return args, None, {"b": rng.standard_normal(shape).astype(dtype)}
     if kind == "xg":
         args.append(rng.standard_normal(shape).astype(dtype))
     elif kind == "xrow":
@@ -130,11 +137,14 @@ def arguments(shape: tuple[int, ...], dtype: str, kind: str, rng) -> tuple[list,
         args.append(rng.integers(0, shape[-1], shape[0]))
     elif kind != "x":  # "x2.5": g is that number
         args.append(float(kind[1:]))
-    return args, np.empty_like(x)
+    return args, np.empty_like(x), {}
 
 
-def bound(module, func: str, args: list, out: np.ndarray, options: dict) -> Callable[[], object]:
-    return lambda: getattr(module, func)(*args, out=out, **options)
+def bound(
+    module, func: str, args: list, out: np.ndarray | None, options: dict
+) -> Callable[[], object]:
+    given = options if out is None else {**options, "out": out}
+    return lambda: getattr(module, func)(*args, **given)
 
 
 def timed(call: Callable[[], object]) -> float:
@@ -178,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         for threads in (int(t) for t in args.threads.split(",")):
             for package in ("actlab", "actlab_rev"):
                 importlib.import_module(f"{package}.kernels.config").set_num_threads(threads)
-            for key, func, (call_args, out), options in made:
+            for key, func, (call_args, out, arrays), options in made:
+                options = {**options, **arrays}
                 calls = {
                     side: bound(m, func, call_args, out, options) for side, m in packages.items()
                 }

@@ -35,6 +35,10 @@ def main() -> None:
         "softmax, axis=1, where": lambda: actlab.softmax(x, axis=1, where=mask),
         "logsumexp, axis=1, where": lambda: actlab.logsumexp(x, axis=1, where=mask),
         "logsumexp, axis=1, b": lambda: actlab.logsumexp(x, axis=1, b=b),
+        "logsumexp, axis=1, b, return_sign": lambda: actlab.logsumexp(
+            x, axis=1, b=b, return_sign=True
+        ),
+        "logsumexp, axis=None, b, return_sign": lambda: actlab.logsumexp(x, b=b, return_sign=True),
         "logsumexp_vjp, axis=1": lambda: actlab.logsumexp_vjp(x, per_row, axis=1),
         "logsumexp_vjp, axis=None": lambda: actlab.logsumexp_vjp(x, 1.0),
         "logsumexp_vjp, axis=1, b": lambda: actlab.logsumexp_vjp(x, per_row, axis=1, b=b),

@@ -223,8 +223,65 @@ def test_logsumexp_with_a_mask_or_weights_runs_in_blocks(dtype, tier, small_bloc
 
 
 def test_calls_that_stay_whole(small_blocks, runs):
-    """return_sign, one block, and non-NumPy masks keep the whole-array code."""
+    """One block keeps the whole-array code."""
     x, where = _masked_rows(np.float64)
-    actlab.logsumexp(x, axis=-1, where=where, return_sign=True)
     actlab.softmax(x[:7], axis=-1, where=where[:7])
+    actlab.logsumexp(x[:7], axis=-1, b=x[:7], return_sign=True)
     assert runs == []
+
+
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: d.__name__)
+@pytest.mark.parametrize("axis", [-1, 0, (0, 1), None])
+def test_logsumexp_return_sign_runs_in_blocks(axis, dtype, tier, small_blocks, runs):
+    """(log |Σ b e^x|, sign) with weights of both signs: each part from the blocks of rows
+    (or, over every axis, the passes over one long row), the bits of the whole-array call
+    along the last axis of the same rows, with its NaN, ±∞ and empty rows and a zero sum.
+    Without weights the sign follows from the value, which is the call without
+    ``return_sign``."""
+    x, where = _masked_rows(dtype)
+    rng = np.random.default_rng(5)
+    b = rng.uniform(-1.0, 2.0, x.shape).astype(dtype)
+    b[9] = -np.abs(b[9])  # a negative sum
+    b[10] = 0.0  # a zero sum
+    b[11, 3] = np.inf  # a bad weight makes its row NaN
+    # the same rows, last, for the whole-array reference
+    rows = {-1: lambda a: a, 0: lambda a: a.T.copy()}.get(axis, lambda a: a.reshape(-1))
+    with on_tier(tier), np.errstate(all="raise"):
+        for opts in ({"b": b}, {"b": b, "where": where}):
+            got = actlab.logsumexp(x, axis, return_sign=True, **opts)
+            moved = {k: rows(v) for k, v in opts.items()}
+            want = lse_module._logsumexp(rows(x), -1, return_sign=True, **moved)
+            for g, w in zip(got, want, strict=True):
+                _assert_same_bits(g, w)
+            kept = actlab.logsumexp(x, axis, keepdims=True, return_sign=True, **opts)
+            for k, g in zip(kept, got, strict=True):
+                assert k.ndim == x.ndim
+                _assert_same_bits(k.reshape(g.shape), g)
+        if axis == -1:
+            assert set(got[1][~np.isnan(got[1])]) == {-1.0, 0.0, 1.0}
+        value, sign = actlab.logsumexp(x, axis, where=where, return_sign=True)
+        _assert_same_bits(value, actlab.logsumexp(x, axis, where=where))
+        want = lse_module._logsumexp(rows(x), -1, where=rows(where), return_sign=True)[1]
+        _assert_same_bits(sign, want)
+    assert runs or axis in ((0, 1), None)  # every axis: one row, no rows to block
+
+
+def test_logsumexp_return_sign_peak_memory(monkeypatch):
+    """With weights, over rows and over every axis (blocks of 2^12 entries): the whole-array
+    code held about 25.75× x's bytes; the parts' blocks hold a third of them."""
+    import tracemalloc
+
+    monkeypatch.setattr(blocked, "ROW_BLOCK_ELEMENTS", 1 << 12)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((1000, 1000)).astype(np.float32)
+    b = rng.standard_normal(x.shape).astype(np.float32)
+    for axis in (1, None):
+        actlab.logsumexp(x, axis, b=b, return_sign=True)
+        tracemalloc.start()
+        try:
+            actlab.logsumexp(x, axis, b=b, return_sign=True)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 0.5 * x.nbytes

@@ -101,11 +101,13 @@ def _row_totals(
     return Totals(shift, tau, s, s_inf, *flags, bad_b)
 
 
-def logsumexp(x: np.ndarray, mask: Any, b: Any) -> np.ndarray:
+def logsumexp(x: np.ndarray, mask: Any, b: Any, part: int | None = None) -> np.ndarray:
     """log Σ b_j e^{x_j} over the 1-D ``x`` (the entries where ``mask``; b None: 1) as a
-    0-d array of x's dtype, the whole-array code's contract."""
-    lse, _ = logsumexp_of(np, _row_totals("logsumexp", x, mask, b, None), False)
-    return finish(np, lse.reshape(()), x.dtype, False)
+    0-d array of x's dtype, the whole-array code's contract; ``part`` 0 or 1: that part of
+    ``return_sign``'s (log |Σ|, sign) instead."""
+    t = _row_totals("logsumexp", x, mask, b, None)
+    result = logsumexp_of(np, t, part is not None)[part or 0]
+    return finish(np, result.reshape(()), x.dtype, False)
 
 
 def logsumexp_vjp(x: np.ndarray, g: np.ndarray, y: Any, mask: Any, b: Any) -> np.ndarray:

@@ -54,10 +54,15 @@ def logsumexp(
         raise TypeError("logsumexp: out= cannot hold the (value, sign) pair of return_sign=True")
     if b is None and where is None and not return_sign and _xp.is_chunked(x) and x.ndim > 0:
         return _rowcall.reduce_whole_rows("logsumexp", logsumexp, x, axis, keepdims)
-    if not return_sign and _by_rows(x, where, b):
-        done = _numpy_rows(x, axis, where, b, keepdims, out)
-        if done is not None:
-            return done
+    if _by_rows(x, where, b):
+        if return_sign:
+            pair = _numpy_signed_rows(x, axis, where, b, keepdims)
+            if pair is not None:
+                return pair
+        else:
+            done = _numpy_rows(x, axis, where, b, keepdims, out)
+            if done is not None:
+                return done
     simple = b is None and not return_sign and not keepdims
     if simple and isinstance(x, np.ndarray):
         every = axis if axis is not None else tuple(range(x.ndim))
@@ -97,13 +102,36 @@ def _numpy_options(func: str, x: np.ndarray, axis: Any, where: Any, b: Any) -> t
     return axes, mask, broadcast_to_shape(func, "b", np, weights, x.shape)
 
 
-def _numpy_rows(x: np.ndarray, axis: Any, where: Any, b: Any, keepdims: bool, out: Any) -> Any:
+def _numpy_signed_rows(
+    x: np.ndarray, axis: Any, where: Any, b: Any, keepdims: bool
+) -> tuple[Any, Any] | None:
+    """``return_sign``'s (log |Σ|, sign) over rows, as ``_numpy_rows`` takes them; None where
+    it takes none. Without weights the sign follows from the value (0 where it is −∞, NaN
+    where it is NaN, else 1); with them each comes from a pass of its own over the rows,
+    which costs the computing twice where the whole-array code held some twenty-five
+    temporaries of x's size (one block: that code, once)."""
+    if x.size <= blocked.ROW_BLOCK_ELEMENTS:
+        return None
+    if b is None:
+        value = logsumexp(x, axis, where=where, keepdims=keepdims)
+        one = np.where(value == -math.inf, 0.0, 1.0).astype(value.dtype)
+        return value, np.where(np.isnan(value), value, one)
+    value = _numpy_rows(x, axis, where, b, keepdims, None, part=0)
+    if value is None:
+        return None
+    return value, _numpy_rows(x, axis, where, b, keepdims, None, part=1)
+
+
+def _numpy_rows(
+    x: np.ndarray, axis: Any, where: Any, b: Any, keepdims: bool, out: Any,
+    part: int | None = None,
+) -> Any:  # fmt: skip
     """logsumexp of a NumPy float array over rows that the kernels or blocks take: several
     axes merged into one (``_rowcall.over_merged_axes``), keepdims from the call without it,
     and one axis with a mask or weights b a block of rows at a time, or, for a 1-D array
     (one row longer than a block), in passes over blocks of that row (``_long_row``). None
     for the calls that go on to the single-axis code below (one axis, no mask and no b) or
-    that are one block."""
+    that are one block. ``part``: 0 or 1, that part of ``return_sign``'s (value, sign)."""
     func = "logsumexp"
     axes, mask, weights = _numpy_options(func, x, axis, where, b)
     given = [a for a in (weights, mask) if a is not None]
@@ -114,7 +142,12 @@ def _numpy_rows(x: np.ndarray, axis: Any, where: Any, b: Any, keepdims: bool, ou
 
     def one_axis(xr: np.ndarray, *rest: np.ndarray, ax: int = -1) -> Any:
         br, vr = split(rest)
-        return logsumexp(xr, ax, where=vr, b=br)
+        if part is None:
+            return logsumexp(xr, ax, where=vr, b=br)
+        done = _numpy_rows(xr, ax, vr, br, False, None, part)
+        if done is None:  # one block: the whole-array code
+            done = _logsumexp(xr, ax, where=vr, b=br, return_sign=True)[part]
+        return done
 
     if len(axes) > 1:
         return _rowcall.over_merged_axes(
@@ -129,11 +162,13 @@ def _numpy_rows(x: np.ndarray, axis: Any, where: Any, b: Any, keepdims: bool, ou
 
     if x.ndim == 1:  # one row: no rows to block over, passes over blocks of it instead
         br, vr = split(tuple(given))
-        return deliver(func, _long_row.logsumexp(x, vr, br), out)
+        return deliver(func, _long_row.logsumexp(x, vr, br, part), out)
 
     def block(xr: np.ndarray, *rest: np.ndarray) -> Any:
         br, vr = split(rest)
-        return _logsumexp(xr, -1, where=vr, b=br)
+        if part is None:
+            return _logsumexp(xr, -1, where=vr, b=br)
+        return _logsumexp(xr, -1, where=vr, b=br, return_sign=True)[part]
 
     return rowpath.run(func, x, axes[0], out, block, kernel=None, reduces=True, others=tuple(given))
 
