@@ -33,6 +33,12 @@ def main() -> None:
         "log_softmax_vjp, axis=(0, 1)": lambda: actlab.log_softmax_vjp(x, g, axis=(0, 1)),
         "logsumexp, axis=None": lambda: actlab.logsumexp(x),
         "softmax, axis=1, where": lambda: actlab.softmax(x, axis=1, where=mask),
+        "softmax, axis=(0, 1), where": lambda: actlab.softmax(x, axis=(0, 1), where=mask),
+        "softmin, axis=(0, 1), where": lambda: actlab.softmin(x, axis=(0, 1), where=mask),
+        "log_softmax, axis=(0, 1), where": lambda: actlab.log_softmax(x, axis=(0, 1), where=mask),
+        "softmax_vjp, axis=(0, 1), where": lambda: actlab.softmax_vjp(
+            x, g, axis=(0, 1), where=mask
+        ),
         "logsumexp, axis=1, where": lambda: actlab.logsumexp(x, axis=1, where=mask),
         "logsumexp, axis=1, b": lambda: actlab.logsumexp(x, axis=1, b=b),
         "logsumexp, axis=1, b, return_sign": lambda: actlab.logsumexp(

@@ -1,5 +1,6 @@
-"""logsumexp with a mask or weights, and its VJP, over one row longer than a block
-(logsumexp over every axis, scipy's default), in passes over blocks of the row.
+"""logsumexp with a mask or weights, and its VJP, and softmax, softmin and log_softmax with
+a mask, over one row longer than a block (logsumexp over every axis, scipy's default; the
+others over every axis, or an array of one row), in passes over blocks of the row.
 
 The whole-array code keeps some twenty temporaries of the row's size in the working dtype
 (23.5× x's bytes for a float32 row, ``benchmarks/peak_memory.py``), and a single row has no
@@ -10,8 +11,9 @@ three times for its VJP:
 2. each block's analysis (``_rows.analyse``) shifted by m, or by the caller's logsumexp y:
    the count of the entries at the max and the sum of the exponentials below it, or the
    weighted sums;
-3. (the VJP) each block's analysis again, its derivative from the row's totals
-   (``_lse_core.vjp_of``), rounded once into the result.
+3. (the VJP, and softmax and its kin) each block's analysis again, its derivative or
+   probabilities from the row's totals (``_lse_core.vjp_of``, ``_softmax_core``'s
+   ``probabilities`` and ``log_probabilities``), rounded once into the result.
 
 Per element these are the whole-array code's operations, so its exponentials' bits; the
 row's sums add up the blocks' sums in order, one more rounding per block in the working
@@ -21,6 +23,7 @@ or weights; this is the NumPy path of the calls they do not take.)
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +33,7 @@ from .. import _xp
 from ..kernels import blocked
 from ._lse_core import Totals, analysis, inputs, logsumexp_of, totals, vjp_of
 from ._rows import finish
+from ._softmax_core import Call, log_probabilities, probabilities
 
 
 def _per_block(work: Callable[[slice], Any], n: int) -> list[Any]:
@@ -126,4 +130,32 @@ def logsumexp_vjp(x: np.ndarray, g: np.ndarray, y: Any, mask: Any, b: Any) -> np
         result[span] = finish(np, vjp_of(np, t, rows.e, given.bw, g), x.dtype, False)
 
     _per_block(derivative, x.size)
+    return result
+
+
+def vector(func: str, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """softmax, softmin or log_softmax (``func``, T = 1) over the 1-D ``x``, the entries
+    where ``mask`` taking part, in x's dtype: the row's totals (passes 1 and 2; softmin's of
+    −x), then each block analysed again, shifted by the row's max, and finished by the
+    whole-array code's ``probabilities`` or ``log_probabilities`` with the row's τ and class
+    in place of the block's."""
+    xs = np.negative(x) if func == "softmin" else x  # softmin(x) = softmax(−x), exactly
+    t = _row_totals(func, xs, mask, None, None)
+    k = t.tau  # the count of +∞ entries, read only in a row that has them
+    if bool(t.inf_row[0]):
+        counts = _per_block(
+            lambda span: np.count_nonzero((xs[span] == np.inf) & mask[span]), x.size
+        )
+        k = np.array([sum(counts)], dtype=t.tau.dtype)
+    row_level = dict(tau=t.tau, m=t.m, k=k, nan_row=t.nan_row, inf_row=t.inf_row)
+    done = log_probabilities if func == "log_softmax" else probabilities
+    result = np.empty(x.shape, dtype=x.dtype)
+
+    def block(span: slice) -> None:
+        _, rows = analysis(func, xs[span], 0, mask[span], None, shift=t.m)
+        rows = dataclasses.replace(rows, empty_row=t.empty_row, **row_level)
+        call = Call(np, x.dtype, False, (0,), 1.0, rows, (span.stop - span.start,))
+        result[span] = finish(np, done(call), x.dtype, False)
+
+    _per_block(block, x.size)
     return result

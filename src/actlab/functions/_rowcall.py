@@ -20,6 +20,7 @@ import numpy as np
 from .. import _xp
 from ..kernels import blocked, rowpath
 from ..kernels.outputs import deliver
+from . import _long_row
 from ._rows import as_array_like, axes_of, broadcast_to_shape, check_temperature, mask_of
 
 
@@ -79,6 +80,9 @@ def vector(
                 return impl(xr, -1, where=vr, temperature=t)
 
             mask = mask_of(func, where, np, x)
+            if x.size == x.shape[ax] and t == 1.0:  # one row: passes over blocks of it
+                row = _long_row.vector(func, x.reshape(-1), mask.reshape(-1))
+                return deliver(func, row.reshape(x.shape), out)
             return rowpath.run(func, x, ax, out, masked, kernel=None, others=(mask,))
         ax = None
     if ax is None:
