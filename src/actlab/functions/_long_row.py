@@ -5,7 +5,8 @@ others over every axis, or an array of one row), in passes over blocks of the ro
 The whole-array code keeps some twenty temporaries of the row's size in the working dtype
 (23.5× x's bytes for a float32 row, ``benchmarks/peak_memory.py``), and a single row has no
 other rows to block over. Here the row is read a block at a time, twice for logsumexp and
-three times for its VJP:
+three times for its VJP and for softmax and its kin (four where the row has +∞ entries,
+whose count softmax needs):
 
 1. the row's class (a NaN, a +∞ entry, a bad weight, an entry taking part) and its max m;
 2. each block's analysis (``_rows.analyse``) shifted by m, or by the caller's logsumexp y:
@@ -141,12 +142,12 @@ def vector(func: str, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     in place of the block's."""
     xs = np.negative(x) if func == "softmin" else x  # softmin(x) = softmax(−x), exactly
     t = _row_totals(func, xs, mask, None, None)
-    k = t.tau  # the count of +∞ entries, read only in a row that has them
+    k = np.zeros_like(t.tau)  # the count of +∞ entries: a pass of its own where there are
     if bool(t.inf_row[0]):
         counts = _per_block(
             lambda span: np.count_nonzero((xs[span] == np.inf) & mask[span]), x.size
         )
-        k = np.array([sum(counts)], dtype=t.tau.dtype)
+        k[0] = sum(counts)
     row_level = dict(tau=t.tau, m=t.m, k=k, nan_row=t.nan_row, inf_row=t.inf_row)
     done = log_probabilities if func == "log_softmax" else probabilities
     result = np.empty(x.shape, dtype=x.dtype)
