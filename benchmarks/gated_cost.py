@@ -23,8 +23,9 @@ float64 bar of silu′ is 2 ULP (the registry's ``ulp_bar``).
 from __future__ import annotations
 
 import argparse
-import time
+import functools
 
+import _versus
 import numpy as np
 from numba import njit, prange
 
@@ -47,14 +48,6 @@ def plain_silu_vjp(x, g, out):
         a = e if v < 0 else 1.0
         b = 1.0 if v < 0 else e
         out[i] = g[i] * (a * (d + v * b) / (d * d))
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
 
 
 def _max_ulps(run, rng) -> dict[str, float]:
@@ -89,7 +82,7 @@ def main() -> None:
     x = rng.standard_normal(args.n) * 4.0
     g = rng.standard_normal(args.n)
     out = np.empty_like(x)
-    torch = _torch()
+    torch = _versus.torch_or_none()
 
     def ours(xs, gs, o=None):
         return actlab.silu_vjp(xs, gs, out=o)
@@ -112,30 +105,11 @@ def main() -> None:
             ).numpy(),
             np.random.default_rng(2),
         )
-    ratios: dict[str, dict[int, float]] = {name: {} for name in candidates}
-    for threads in (2, 1):
-        actlab.set_num_threads(threads)
-        if torch is not None:
-            torch.set_num_threads(threads)
-        times: dict[str, list[float]] = {name: [] for name in candidates}
-        for _ in range(args.rounds + 1):  # the first round warms up, and is dropped
-            for name, fn in candidates.items():
-                t0 = time.perf_counter()
-                fn(x, g, out)
-                times[name].append(time.perf_counter() - t0)
-        reference = "PyTorch aten.silu_backward" if torch is not None else "actlab (the kernel)"
-        for name in candidates:
-            per_round = np.array(times[name][1:]) / np.array(times[reference][1:])
-            ratios[name][threads] = float(np.median(per_round))
-    versus = "PyTorch" if torch is not None else "actlab"
-    print(f"float64 g·silu′ of {args.n} elements; median of {args.rounds} rounds")
-    places = list(next(iter(errors.values())))
-    head = " | ".join(f"max ULP, {p}" for p in places)
-    print(f"| candidate | × {versus} 2T | × {versus} 1T | {head} |")
-    print("|---|---|---|" + "---|" * len(places))
-    for name in candidates:
-        errs = " | ".join(f"{errors[name][p]:.3g}" for p in places)
-        print(f"| {name} | {ratios[name][2]:.2f} | {ratios[name][1]:.2f} | {errs} |")
+    reference = "PyTorch aten.silu_backward" if torch is not None else "actlab (the kernel)"
+    calls = {name: functools.partial(fn, x, g, out) for name, fn in candidates.items()}
+    times = _versus.ratios(calls, reference, args.rounds, torch)
+    title = f"float64 g·silu′ of {args.n} elements; median of {args.rounds} rounds"
+    _versus.print_table(title, "PyTorch" if torch is not None else "actlab", times, errors)
 
 
 if __name__ == "__main__":

@@ -18,16 +18,17 @@ interleaved:
 For each: the median time ÷ PyTorch's (per round; the W4 bar is 1.0) at 2 and 1 threads, and
 the largest error in ULP against long double (float64: 64-bit significand, far below an ULP
 of float64 here) over the benchmark's N(0, 4²) data, around |x| = 0.17 (where the float64
-reduction's k turns −1 and m stops being exact) and over |x| in [18, 20] (float64: where
+reduction's k turns −1 and m stops being exact) and over x in [18, 20] (float64: where
 2^k − 1 stops being exact).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import math
-import time
 
+import _versus
 import numpy as np
 from numba import njit, prange
 
@@ -78,20 +79,12 @@ def plain_tanh32(x, out):
         out[i] = m / (m + two) if v != 0.0 else v
 
 
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
 def _max_ulps(run, dtype: str, rng) -> dict[str, float]:
     """The largest error in ULP of the exact tanh (long double), per kind of point."""
     places = {
         "N(0, 4²)": rng.standard_normal(400_000) * 4,
-        "|x| near 0.17": rng.uniform(0.15, 0.2, 400_000) * rng.choice([-1, 1], 400_000),
-        "|x| in [18, 20]": rng.uniform(18, 20, 100_000),
+        "near ±0.17": rng.uniform(0.15, 0.2, 400_000) * rng.choice([-1, 1], 400_000),
+        "in [18, 20]": rng.uniform(18, 20, 100_000),
     }
     worst = {}
     for name, x in places.items():
@@ -112,7 +105,7 @@ def main() -> None:
     rng = np.random.default_rng(1)
     x = (rng.standard_normal(args.n) * 4.0).astype(args.dtype)
     out = np.empty_like(x)
-    torch = _torch()
+    torch = _versus.torch_or_none()
     plain = plain_tanh64 if args.dtype == "float64" else plain_tanh32
 
     def run_plain(xs, o=None):
@@ -135,30 +128,11 @@ def main() -> None:
             args.dtype,
             np.random.default_rng(2),
         )
-    ratios: dict[str, dict[int, float]] = {name: {} for name in candidates}
-    for threads in (2, 1):
-        actlab.set_num_threads(threads)
-        if torch is not None:
-            torch.set_num_threads(threads)
-        times: dict[str, list[float]] = {name: [] for name in candidates}
-        for _ in range(args.rounds + 1):  # the first round warms up, and is dropped
-            for name, fn in candidates.items():
-                t0 = time.perf_counter()
-                fn(x, out)
-                times[name].append(time.perf_counter() - t0)
-        reference = "PyTorch torch.tanh" if torch is not None else "actlab (the kernel)"
-        for name in candidates:
-            per_round = np.array(times[name][1:]) / np.array(times[reference][1:])
-            ratios[name][threads] = float(np.median(per_round))
-    versus = "PyTorch" if torch is not None else "actlab"
-    print(f"{args.dtype} tanh of {args.n} elements; median of {args.rounds} rounds")
-    places = list(next(iter(errors.values())))
-    head = " | ".join(f"max ULP, {p}" for p in places)
-    print(f"| candidate | × {versus} 2T | × {versus} 1T | {head} |")
-    print("|---|---|---|" + "---|" * len(places))
-    for name in candidates:
-        errs = " | ".join(f"{errors[name][p]:.3g}" for p in places)
-        print(f"| {name} | {ratios[name][2]:.2f} | {ratios[name][1]:.2f} | {errs} |")
+    reference = "PyTorch torch.tanh" if torch is not None else "actlab (the kernel)"
+    calls = {name: functools.partial(fn, x, out) for name, fn in candidates.items()}
+    times = _versus.ratios(calls, reference, args.rounds, torch)
+    title = f"{args.dtype} tanh of {args.n} elements; median of {args.rounds} rounds"
+    _versus.print_table(title, "PyTorch" if torch is not None else "actlab", times, errors)
 
 
 if __name__ == "__main__":

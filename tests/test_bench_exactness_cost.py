@@ -73,3 +73,39 @@ def test_the_gated_cost_script_shows_the_kernel_within_its_bar_and_plain_float64
     assert max(kept) <= 2.0
     assert plain[1] > 100
     assert plain[2] > 100
+
+
+@needs_numba
+def test_every_float32_log_softmax_variant_runs_and_the_plain_one_misses_the_bar():
+    """float32 log_softmax of rows of 10: the kernel and z from float32 pairs within the bar
+    of 2 ULP; the seeds' plain finish, which loses a confident row's τ, far beyond it."""
+    script = ROOT / "benchmarks" / "exactness_cost.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--function", "log_softmax", "--dtype", "float32",
+         "--rows", "20000", "--rounds", "1"],
+        capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")]
+    errors = {r[1].strip(): float(r[2]) for r in rows if r[2].strip()[0].isdigit()}
+    assert errors["τ, log1p and z in float64, z rounded once (the kernel)"] <= 1.0
+    assert errors["τ and log1p in float64, z in float32 pairs"] <= 2.0
+    assert errors["plain float32 sum − 1, log1p rounded, z in float32"] > 1000
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_tanh_cost_script_shows_the_kernel_within_its_bar_and_its_own_dtype_beyond(dtype):
+    """tanh: the kernel within 1 ULP everywhere the script looks, the same formula rounded in
+    the input's dtype beyond it (what the pairs, or the float64 lanes, buy)."""
+    script = ROOT / "benchmarks" / "tanh_cost.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--dtype", dtype, "--n", "20000", "--rounds", "1"],
+        capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")]
+    errors = {r[1].strip(): [float(v) for v in r[4:-1]] for r in rows if r[2].strip()[0].isdigit()}
+    kept = errors["actlab (the kernel)"]
+    plain = errors[f"plain {dtype}, the same formula"]
+    assert len(kept) == len(plain) == 3
+    assert max(kept) <= 1.0
+    assert max(plain[:2]) > 1.5
