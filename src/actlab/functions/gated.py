@@ -25,24 +25,29 @@ _SILU_DERIVATIVE_ROOT = -1.2784645427610738  # βx where swish′ = 0 (and f = (
 _SILU_CURVATURE_ROOT = 2.3993572805154677  # ±βx where swish″ = 0
 
 
+# z = βx with its rounding error dz where float64 has no wider type (``_stable.scale_pair``):
+# the exponentials take z + dz.
 def _swish(xp: Any, x: Any, beta: Any) -> Any:
-    return x * _stable.sigmoid(xp, _stable.scale(xp, beta, x))
+    z, dz = _stable.scale_pair(xp, beta, x)
+    return x * _stable.sigmoid(xp, z, dz)
 
 
 def _swish_grad(xp: Any, x: Any, beta: Any) -> Any:
     # σ(z)·(1 + z·σ(−z)), z = βx: the textbook σ + x·σ(1−σ) loses σ(1−σ) to cancellation.
-    z = _stable.scale(xp, beta, x)
-    return _stable.sigmoid(xp, z) * (1.0 + z * _stable.sigmoid_complement(xp, z))
+    z, dz = _stable.scale_pair(xp, beta, x)
+    return _stable.sigmoid(xp, z, dz) * (1.0 + z * _stable.sigmoid_complement(xp, z, dz))
 
 
 def _swish_grad2(xp: Any, x: Any, beta: Any) -> Any:
-    z = _stable.scale(xp, beta, x)
-    return beta * _stable.sigmoid_grad(xp, z) * (2.0 + z * _stable.one_minus_two_sigmoid(xp, z))
+    z, dz = _stable.scale_pair(xp, beta, x)
+    half = 2.0 + z * _stable.one_minus_two_sigmoid(xp, z, dz)
+    return beta * _stable.sigmoid_grad(xp, z, dz) * half
 
 
 def _swish_grad_beta(xp: Any, x: Any, beta: Any) -> Any:
     # x²·σ′(βx), multiplied as x·(x·σ′) so that x² never overflows before σ′ shrinks it.
-    return x * (x * _stable.sigmoid_grad(xp, _stable.scale(xp, beta, x)))
+    z, dz = _stable.scale_pair(xp, beta, x)
+    return x * (x * _stable.sigmoid_grad(xp, z, dz))
 
 
 def _swish_limits(order: int, beta: Any = 1.0) -> tuple[float, float]:

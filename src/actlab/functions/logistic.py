@@ -163,23 +163,26 @@ _BETA = Param(
 def _softplus(xp: Any, x: Any, beta: Any) -> Any:
     # log1p(e^{βx})/β = max(x, 0) + log1p(exp(−|βx|))/β for β > 0: no βx overflow and no
     # threshold switch (PyTorch's threshold=20 costs 5.8e5 ULP just above 20 in float64).
-    e = _stable.exp_neg_abs(xp, _stable.scale(xp, beta, x))
+    # (z = βx with its rounding error dz where float64 has no wider type, here and below:
+    # ``_stable.scale_pair``; the exponentials take z + dz.)
+    e = _stable.exp_neg_abs(xp, *_stable.scale_pair(xp, beta, x))
     return xp.maximum(x, xp.zeros_like(x)) + xp.log1p(e) / beta
 
 
 def _softplus_grad(xp: Any, x: Any, beta: Any) -> Any:
-    return _stable.sigmoid(xp, _stable.scale(xp, beta, x))
+    return _stable.sigmoid(xp, *_stable.scale_pair(xp, beta, x))
 
 
 def _softplus_grad2(xp: Any, x: Any, beta: Any) -> Any:
-    return beta * _stable.sigmoid_grad(xp, _stable.scale(xp, beta, x))
+    return beta * _stable.sigmoid_grad(xp, *_stable.scale_pair(xp, beta, x))
 
 
 def _softplus_grad_beta(xp: Any, x: Any, beta: Any) -> Any:
     # ∂/∂β [softplus(βx)/β] = (z·σ(z) − softplus(z))/β² with z = βx. Both terms grow like |z|
     # and cancel; rewritten without cancellation it is −(|z|·σ(−|z|) + log1p(e^{−|z|}))/β².
-    a = xp.abs(_stable.scale(xp, beta, x))
-    e = xp.exp(-a)
+    z, dz = _stable.scale_pair(xp, beta, x)
+    a = xp.abs(z)
+    e = _stable.exp_neg_abs(xp, z, dz)
     return -(a * (e / (1.0 + e)) + xp.log1p(e)) / (beta * beta)
 
 
