@@ -16,11 +16,12 @@ from actlab.kernels import config
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def _errors(function: str) -> dict[str, float]:
+def _errors(function: str, dtype: str = "float64") -> dict[str, float]:
     """The script's max error per variant (its table's first two columns)."""
     script = ROOT / "benchmarks" / "exactness_cost.py"
     done = subprocess.run(
-        [sys.executable, str(script), "--function", function, "--rows", "20000", "--rounds", "1"],
+        [sys.executable, str(script), "--function", function, "--dtype", dtype,
+         "--rows", "20000", "--rounds", "1"],
         capture_output=True, text=True, check=True, timeout=600,
     )  # fmt: skip
     rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")]
@@ -79,14 +80,7 @@ def test_the_gated_cost_script_shows_the_kernel_within_its_bar_and_plain_float64
 def test_every_float32_log_softmax_variant_runs_and_the_plain_one_misses_the_bar():
     """float32 log_softmax of rows of 10: the kernel and z from float32 pairs within the bar
     of 2 ULP; the seeds' plain finish, which loses a confident row's τ, far beyond it."""
-    script = ROOT / "benchmarks" / "exactness_cost.py"
-    done = subprocess.run(
-        [sys.executable, str(script), "--function", "log_softmax", "--dtype", "float32",
-         "--rows", "20000", "--rounds", "1"],
-        capture_output=True, text=True, check=True, timeout=600,
-    )  # fmt: skip
-    rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")]
-    errors = {r[1].strip(): float(r[2]) for r in rows if r[2].strip()[0].isdigit()}
+    errors = _errors("log_softmax", "float32")
     assert errors["τ, log1p and z in float64, z rounded once (the kernel)"] <= 1.0
     assert errors["τ and log1p in float64, z in float32 pairs"] <= 2.0
     assert errors["plain float32 sum − 1, log1p rounded, z in float32"] > 1000

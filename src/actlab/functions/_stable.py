@@ -103,8 +103,8 @@ def one_minus_two_sigmoid(xp: Any, x: Any, dz: Any = None) -> Any:
     m = xp.expm1(u)
     e = xp.exp(u)
     if dz is not None:  # expm1(u + du) = m + e·du, exp(u + du) = e + e·du
-        du = e * _signed(xp, x, dz)
-        m, e = m + du, e + du
+        e_du = e * _signed(xp, x, dz)
+        m, e = m + e_du, e + e_du
     r = m / (1.0 + e)
     return xp.where(x > 0, r, -r)
 
