@@ -62,8 +62,8 @@ def test_float64_quotient_is_rounded_once():
     """y = e/(sh + sl) (``store_quotient``: y0 = e·(1/sh), then one correction by the exact
     residual): within 0.5 ULP and a hair of the exact quotient (Fractions) over the kernels'
     range (sh ≥ 2^64, e ≤ 2^64, y down into the subnormals, where a product with a
-    reciprocal pair rh + rl measured up to 0.90 ULP: docs/performance.md, "Tried and
-    reverted"), and sl matters."""
+    reciprocal pair rh + rl measured up to 0.90 ULP: docs/performance.md, "Short rows are
+    stored straight into the output"), and sl matters."""
     from fractions import Fraction
 
     from actlab.kernels._row_stores import store_quotient
