@@ -1,4 +1,4 @@
-"""What the accuracy bar of 1 ULP costs tanh (the W4 forward, float64 and float32).
+"""Whether tanh's gap to PyTorch (the W4 forward, float64 and float32) is the price of its bar.
 
     python benchmarks/tanh_cost.py [--dtype float64|float32] [--n 33554432] [--rounds 9]
 
