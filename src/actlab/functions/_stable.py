@@ -27,11 +27,6 @@ def clamp_exponent(xp: Any, z: Any) -> Any:
     return xp.clip(z, -EXP_ARG_LIMIT, EXP_ARG_LIMIT)
 
 
-def scale(xp: Any, beta: Any, x: Any) -> Any:
-    """β·x, clamped to ±EXP_ARG_LIMIT without overflowing on the way there."""
-    return scale_pair(xp, beta, x, exact=False)[0]
-
-
 # Veltkamp's splitter: a·(2^27 + 1) cuts a double into two halves of at most 26 bits whose
 # products are exact, for |a| < 2^995 (beyond, the product overflows).
 _SPLITTER = 134217729.0
@@ -44,29 +39,28 @@ def _halves(a: Any) -> tuple[Any, Any]:
     return hi, a - hi
 
 
-def scale_pair(xp: Any, beta: Any, x: Any, exact: bool = True) -> tuple[Any, Any]:
-    """(z, dz): z = β·x clamped to ±EXP_ARG_LIMIT, and where the working dtype is float64
-    (``exact``; no wider type to hold βx: PyTorch, JAX, array-api-strict) the rounding error
-    of that product, z + dz = β·x exactly (Dekker's two-product: the Array API has no FMA),
-    else None. exp(z) turns z's rounding into a relative error of up to |z|·2^−53, 745 times
-    float64's: softplus with β = 10 measured 490 ULP that way. dz is 0 where z is clamped,
-    for β = ±1 and a power of two (βx exact), and for |x| ≥ 2^995 (only a |β| below 1e−295
-    brings βx into range there)."""
+def scale_pair(xp: Any, beta: Any, x: Any) -> tuple[Any, Any]:
+    """(z, dz): z = β·x clamped to ±EXP_ARG_LIMIT without overflowing on the way there, and
+    where the working dtype is float64 (no wider type to hold βx: PyTorch, JAX,
+    array-api-strict) the rounding error of that product, z + dz = β·x exactly (Dekker's
+    two-product: the Array API has no FMA), else None. exp(z) turns z's rounding into a
+    relative error of up to |z|·2^−53, 745 times float64's: softplus with β = 10 measured
+    490 ULP that way. dz is 0 where z is clamped, for β = ±1 and a power of two (βx exact),
+    and for |x| ≥ 2^995 (only a |β| below 1e−295 brings βx into range there)."""
     if isinstance(beta, float):
         if beta == 0.0:
             return xp.zeros_like(x), None
         bound = EXP_ARG_LIMIT / abs(beta)
         xc = xp.clip(x, -bound, bound)
         z = beta * xc
-        if not exact or x.dtype != xp.float64 or math.frexp(beta)[0] in (0.5, -0.5):
+        if math.frexp(beta)[0] in (0.5, -0.5):
             return z, None
-        bh, bl = _halves(beta)
     else:
         xc = x
         z = clamp_exponent(xp, beta * x)
-        if not exact or x.dtype != xp.float64:
-            return z, None
-        bh, bl = _halves(beta)
+    if x.dtype != xp.float64:
+        return z, None
+    bh, bl = _halves(beta)
     safe = xp.abs(xc) < _SPLIT_LIMIT
     xh, xl = _halves(xp.where(safe, xc, xp.zeros_like(xc)))
     dz = ((xh * bh - z) + xh * bl + xl * bh) + xl * bl
