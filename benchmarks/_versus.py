@@ -1,5 +1,6 @@
-"""What ``gated_cost.py`` and ``tanh_cost.py`` share: candidates timed in one process,
-interleaved, against a reference at 2 and 1 threads, and their table with the errors."""
+"""What ``gated_cost.py``, ``tanh_cost.py`` and ``softmax_exp_cost.py`` share: candidates
+timed in one process, interleaved, against a reference at 2 and 1 threads, and their table
+with the errors."""
 
 from __future__ import annotations
 
@@ -42,16 +43,20 @@ def ratios(
     return result
 
 
+def _ulps(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3g}"
+
+
 def print_table(
     title: str, versus: str, times: dict[str, dict[int, float]], errors: dict[str, dict]
 ) -> None:
     """The candidates' rows: × the reference at 2 and 1 threads, then the largest error per
-    kind of point."""
+    kind of point (None: not measured, "—")."""
     print(title)
     places = list(next(iter(errors.values())))
     head = " | ".join(f"max ULP, {p}" for p in places)
     print(f"| candidate | × {versus} 2T | × {versus} 1T | {head} |")
     print("|---|---|---|" + "---|" * len(places))
     for name, by_threads in times.items():
-        errs = " | ".join(f"{errors[name][p]:.3g}" for p in places)
+        errs = " | ".join(_ulps(errors[name][p]) for p in places)
         print(f"| {name} | {by_threads[2]:.2f} | {by_threads[1]:.2f} | {errs} |")

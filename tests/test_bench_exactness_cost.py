@@ -52,22 +52,26 @@ def test_every_log_softmax_variant_runs_and_the_plain_one_misses_the_bar():
     assert plain > 2.0  # a confident row's tiny τ is lost in Σ e − 1
 
 
-def _gated_cost() -> dict[str, list[float]]:
-    """``benchmarks/gated_cost.py`` on a small array: its max errors per candidate."""
-    script = ROOT / "benchmarks" / "gated_cost.py"
+def _versus_errors(script: str, *args: str) -> dict[str, list[float]]:
+    """The max errors per candidate of a script that prints ``_versus.print_table``'s table
+    (the columns after the two ratios; a candidate not measured, "—", is left out)."""
     done = subprocess.run(
-        [sys.executable, str(script), "--n", "20000", "--rounds", "1"],
+        [sys.executable, str(ROOT / "benchmarks" / script), *args, "--rounds", "1"],
         capture_output=True, text=True, check=True, timeout=600,
     )  # fmt: skip
     rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")]
-    return {r[1].strip(): [float(v) for v in r[4:-1]] for r in rows if r[2].strip()[0].isdigit()}
+    return {
+        r[1].strip(): [float(v) for v in r[4:-1]]
+        for r in rows
+        if r[2].strip()[0].isdigit() and "—" not in r[4]
+    }
 
 
 @needs_numba
 def test_the_gated_cost_script_shows_the_kernel_within_its_bar_and_plain_float64_beyond():
     """g·silu′: the kernel within 2 ULP everywhere the script looks; the same formula in plain
     float64 far beyond it around the root and where silu′ is subnormal (what the pairs buy)."""
-    errors = _gated_cost()
+    errors = _versus_errors("gated_cost.py", "--n", "20000")
     kept = errors["actlab (the kernel)"]
     plain = errors["plain float64, same exp"]
     assert len(kept) == len(plain) == 3
@@ -91,15 +95,23 @@ def test_every_float32_log_softmax_variant_runs_and_the_plain_one_misses_the_bar
 def test_the_tanh_cost_script_shows_the_kernel_within_its_bar_and_its_own_dtype_beyond(dtype):
     """tanh: the kernel within 1 ULP everywhere the script looks, the same formula rounded in
     the input's dtype beyond it (what the pairs, or the float64 lanes, buy)."""
-    script = ROOT / "benchmarks" / "tanh_cost.py"
-    done = subprocess.run(
-        [sys.executable, str(script), "--dtype", dtype, "--n", "20000", "--rounds", "1"],
-        capture_output=True, text=True, check=True, timeout=600,
-    )  # fmt: skip
-    rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")]
-    errors = {r[1].strip(): [float(v) for v in r[4:-1]] for r in rows if r[2].strip()[0].isdigit()}
+    errors = _versus_errors("tanh_cost.py", "--dtype", dtype, "--n", "20000")
     kept = errors["actlab (the kernel)"]
     plain = errors[f"plain {dtype}, the same formula"]
     assert len(kept) == len(plain) == 3
     assert max(kept) <= 1.0
     assert max(plain[:2]) > 1.5
+
+
+@needs_numba
+def test_the_softmax_exp_cost_script_shows_only_the_kernel_with_margin_under_its_bar():
+    """float32 softmax of long rows: the kernel's exact pair exp within 1 ULP; the exp
+    rounded once more than the kernel (though within the bar of 2 on these rows); x − m
+    rounded far beyond the bar where x − m reaches −100 (N(0, 20²))."""
+    errors = _versus_errors("softmax_exp_cost.py", "--rows", "64", "--cols", "4096")
+    kept = errors["actlab (the kernel)"]
+    rounded_e = errors["e rounded once"]
+    rounded_d = errors["x − m rounded"]
+    assert len(kept) == len(rounded_e) == len(rounded_d) == 2
+    assert max(kept) <= 1.0 < max(rounded_e)
+    assert rounded_d[1] > 10
