@@ -9,14 +9,15 @@ alignment. So a map here is a formula over whole vectors (``Lanes``), built into
 by ``span_map``:
 
 * the elements up to ``dst``'s first 64-byte boundary, one lane at a time;
-* the body, one 64-byte line per iteration: load each input's lanes, evaluate the formula,
-  store the line, non-temporal and aligned when the caller asks to stream, else ordinary
-  (a streamed body also prefetches its inputs ``PREFETCH_AHEAD`` bytes ahead, and takes
-  two lines per iteration, one from each half of the span: twice the streams in flight
-  for the hardware prefetchers, which one core needs to approach a copy's speed on
-  Intel's server cores: relu of 2^25 elements 0.86–0.89x the time, the products of two
-  inputs 0.97–0.99x, float32 tanh 0.91x, `python benchmarks/ab.py c0a72c3 --cases
-  relu,relu_vjp,sigmoid_vjp_from_output,tanh`);
+* the body, one 64-byte line per evaluation of the formula (or two, ``lines=2``): load
+  each input's lanes, evaluate the formula, store the line, non-temporal and aligned when
+  the caller asks to stream, else ordinary (a streamed body also prefetches its inputs
+  ``PREFETCH_AHEAD`` bytes ahead, and takes two bodies per iteration, one from each half
+  of the span: twice the streams in flight for the hardware prefetchers, which one core
+  needs to approach a copy's speed on Intel's server cores: relu of 2^25 elements
+  0.86–0.89x the time, the products of two inputs 0.97–0.99x, float32 tanh 0.91x, `python
+  benchmarks/ab.py c0a72c3 --cases relu,relu_vjp,sigmoid_vjp_from_output,tanh`);
+* with ``lines=2``, a spare line after the last whole block, with the one-line body;
 * the tail, one lane at a time; an SFENCE after a streamed span (unless its caller fences).
 
 The same formula gives the single lanes and the lines, so the edges cannot disagree with
@@ -244,6 +245,7 @@ def span_map(
     prefetch: bool = True,
     one_entry: bool = False,
     counted: bool = False,
+    lines: int = 1,
 ) -> Callable:
     """An intrinsic ``map(dst, start, stop, stream, *arrays, *params)`` that writes
     ``dst[i] = formula(arrays[i]..., params...)`` for start ≤ i < stop.
@@ -258,7 +260,13 @@ def span_map(
     ``value``: dst[t] = value instead, written in the same pass (an ordinary store after
     the pass would read back a line just streamed). ``counted=True``: the formula returns
     (Lanes, Mask), and the map returns how many lanes of the span had the mask set (an
-    int64; the float64 products count their f′ below the normal range this way)."""
+    int64; the float64 products count their f′ below the normal range this way).
+    ``lines``: cache lines per evaluation of the formula (1 or 2). A formula that waits on
+    its own dependency chain runs faster over two lines at once, each operation then issued
+    for both (LLVM splits the double-width vectors into register-wide halves, interleaved):
+    see ``lines64``. The lines left over (fewer than ``lines``) take the one-line body."""
+    if lines not in (1, 2):
+        raise ValueError(f"span_map: lines must be 1 or 2, not {lines}")
 
     @intrinsic
     def span(typingctx, dst, start, stop, stream, *rest):
@@ -295,6 +303,7 @@ def span_map(
                 prefetch,
                 one_entry,
                 counted,
+                lines,
             )
             return tally if counted else context.get_dummy_value()
 
@@ -304,10 +313,11 @@ def span_map(
 
 
 def _emit_span(
-    context, builder, arg_types, args, formula, inputs, fence, prefetch, one_entry, counted
+    context, builder, arg_types, args, formula, inputs, fence, prefetch, one_entry, counted, lines
 ) -> ir.Value | None:
     """The span's IR; ``arg_types`` are dst's type then those of the arrays and params
-    (then of t and value with ``one_entry``). Returns the count with ``counted``."""
+    (then of t and value with ``one_entry``); ``lines`` per body. Returns the count with
+    ``counted``."""
     i64 = ir.IntType(64)
     tally = cgutils.alloca_once_value(builder, ir.Constant(i64, 0)) if counted else None
     dst_ty, dst_val, start, stop, stream = (arg_types[0], args[0], *args[1:4])
@@ -339,7 +349,8 @@ def _emit_span(
             address = builder.bitcast(builder.gep(pointer, [index]), vector)
             loaded.append(Lanes(builder, builder.load(address, align=ty.dtype.bitwidth // 8)))
             if streamed and prefetch and PREFETCH_AHEAD:
-                _prefetch(builder, address, PREFETCH_AHEAD)
+                for line in range(width // lanes):  # one prefetch per line
+                    _prefetch(builder, address, PREFETCH_AHEAD + line * LINE)
         double = ir.VectorType(ir.DoubleType(), width)
         constants = [Lanes(builder, splat(builder, p, double)) for p in params]
         value = formula(*loaded, *constants)
@@ -367,26 +378,35 @@ def _emit_span(
     with cgutils.for_range(builder, head) as loop:
         body(builder.add(start, loop.index), 1, False)
     first = builder.add(start, head)
-    lines = builder.sdiv(builder.sub(count, head), _c(lanes))
+    step = lanes * lines  # elements per body
+    blocks = builder.sdiv(builder.sub(count, head), _c(step))
+    # The lines after the last whole block (fewer than ``lines``), one body each.
+    spare_at = builder.add(first, builder.mul(blocks, _c(step)))
+    spare = builder.sdiv(builder.sub(stop, spare_at), _c(lanes))
     if stream.type != ir.IntType(1):
         stream = builder.icmp_unsigned("!=", stream, ir.Constant(stream.type, 0))
     with builder.if_else(stream) as (streamed, ordinary):
         with streamed:
-            # Two streams at once: line j of each half of the span per iteration.
-            half = builder.sdiv(lines, _c(2))
-            second = builder.add(first, builder.mul(half, _c(lanes)))
+            # Two streams at once: block j of each half of the span per iteration.
+            half = builder.sdiv(blocks, _c(2))
+            second = builder.add(first, builder.mul(half, _c(step)))
             with cgutils.for_range(builder, half) as loop:
-                offset = builder.mul(loop.index, _c(lanes))
-                body(builder.add(first, offset), lanes, True)
-                body(builder.add(second, offset), lanes, True)
-            with cgutils.for_range(builder, builder.sub(lines, builder.mul(half, _c(2)))) as loop:
-                last = builder.mul(builder.sub(lines, _c(1)), _c(lanes))
-                body(builder.add(first, last), lanes, True)
+                offset = builder.mul(loop.index, _c(step))
+                body(builder.add(first, offset), step, True)
+                body(builder.add(second, offset), step, True)
+            with cgutils.for_range(builder, builder.sub(blocks, builder.mul(half, _c(2)))) as loop:
+                last = builder.mul(builder.sub(blocks, _c(1)), _c(step))
+                body(builder.add(first, last), step, True)
+            with cgutils.for_range(builder, spare) as loop:
+                body(builder.add(spare_at, builder.mul(loop.index, _c(lanes))), lanes, True)
             if fence:
                 fence_ir(builder)
-        with ordinary, cgutils.for_range(builder, lines) as loop:
-            body(builder.add(first, builder.mul(loop.index, _c(lanes))), lanes, False)
-    tail = builder.add(first, builder.mul(lines, _c(lanes)))
+        with ordinary:
+            with cgutils.for_range(builder, blocks) as loop:
+                body(builder.add(first, builder.mul(loop.index, _c(step))), step, False)
+            with cgutils.for_range(builder, spare) as loop:
+                body(builder.add(spare_at, builder.mul(loop.index, _c(lanes))), lanes, False)
+    tail = builder.add(spare_at, builder.mul(spare, _c(lanes)))
     with cgutils.for_range(builder, builder.sub(stop, tail)) as loop:
         body(builder.add(tail, loop.index), 1, False)
     return builder.load(tally) if counted else None

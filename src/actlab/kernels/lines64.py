@@ -17,6 +17,17 @@ with non-temporal stores (no read of the destination first), as the float32 maps
 ``lean32`` do. Every operation is the scalar code's, with the FMAs that its ``contract``
 flag lets LLVM form (a product added to something, the product used once), so the results
 are the numba loops' bit for bit (``tests/test_kernels_split64.py``).
+
+Each map evaluates its formula over two lines (16 lanes) at once (``span_map``'s
+``lines=2``). These formulas wait on their dependency chains, not on the FMA ports: in
+cache, a chain of 60 dependent FMAs per element took 21.2 ns per line where 63 independent
+operations took 11.7, 30 FMAs 7.2 and 15 FMAs 3.2 (``python
+benchmarks/dependency_chains.py``: the scheduler holds only a few lines' chains at a time).
+Issued for two lines, each step has a twin to overlap with: over 2^25
+elements, σ 0.94–0.96×, silu 0.93–0.94×, g·silu′ 0.93–0.94×, g·swish′ 0.93× and tanh
+(with its new formula) 0.82–0.84× the time at 1 and 2 threads (``python benchmarks/ab.py
+9164cf3 --cases sigmoid,silu,silu_vjp,swish_vjp,tanh``). The results do not change (the
+same operations per lane, ``tests/test_vecmap_lines.py``).
 """
 
 from __future__ import annotations
@@ -175,36 +186,57 @@ _P = (
 
 
 def _tanh(x: Lanes) -> Lanes:
-    """tanh|x| = −m/(2 + m), m = e^(−2|x|) − 1, the sign copied from x; a NaN input is
-    returned as it is.
+    """tanh|x| = −m/(2 + m), m = e^a − 1 with a = −2|x|, the sign copied from x; a NaN
+    input is returned as it is.
 
     m as a pair: e^a = 2^k·e^(r + δ) (r rounded, δ what its rounding dropped), e^r − 1 =
-    r + τ with τ = r²·(1/2 + r·P(r)) from the exact square of r; m = (2^k − 1) + 2^k·r
-    exactly (Fast2Sum, then TwoSum) plus 2^k·(τ + δ). For k = 0 (|x| < 0.17) m = r + τ,
-    τ's rounding ≤ 0.09u of m; for k ≤ −1, |m| ≥ 0.29 and the small terms' roundings are
-    below 0.05u. The ratio adds half an ULP and a hair (``_exp64.ratio``). Within 0.76 ULP
-    on a dense sample where the error peaks (|x| ≈ 0.18, ``tests/test_kernels.py``), 0.508
-    in the full audit (bar 1; the double-double loop of ``_scalars64.tanh`` 0.624), in
-    0.89× that loop's time over 2^25 at 1 and 2 threads (``python benchmarks/ab.py 5eb3bbc --cases
-    tanh --rounds 9``)."""
-    a = where(abs(x) < TANH_BIG, abs(x), TANH_BIG) * -2.0  # a NaN takes the clamp
-    t = a.fma(INV_LN2, _BIASED_SHIFTER)
+    r + τ with τ = r²/2 + r³·P(r) (``_P``, ``_cubic_part``); m = (2^k − 1)
+    + 2^k·r exactly (two Fast2Sums: 2^k − 1 ≥ 2^k·|r| in magnitude, or 0) plus 2^k·τ. For
+    k = 0 (|x| < 0.17) m = r + τ, τ's rounding ≤ 0.1u of m; for k ≤ −1, |m| ≥ 0.29 and the
+    small terms' roundings are below 0.1u. The ratio adds half an ULP and a hair: y0 =
+    −mh·(1/d) corrected once by the exact residual over 2 + m as a pair, 1/d taken from
+    1 + e^a rounded (good to 2^−52, so the correction leaves 2^−104), which the divider can
+    start before m's pair is done.
+
+    This loop waits on its dependency chain (the reduction, the polynomial, the pair, the
+    division, the correction), not on its ports: the reduction works on −|x| (a = −2|x|
+    never formed), the polynomial's last Estrin level is merged with the product by r³, and
+    the division starts early: 0.95× the time of the formula before over 2^25 at 1 and 2
+    threads, one line per body (``python benchmarks/ab.py 9164cf3 --cases tanh``). Within
+    0.75 ULP on a dense sample where the error peaks (|x| ≈ 0.18, ``tests/test_kernels.py``,
+    0.72 there; 0.76 before)."""
+    u = where(abs(x) < TANH_BIG, abs(x), TANH_BIG)  # a NaN takes the clamp
+    t = u.fma(-2.0 * INV_LN2, _BIASED_SHIFTER)
     kf = t - _BIASED_SHIFTER
-    r_hi = (-kf).fma(LN2_HI, a)  # exact
-    r = (-kf).fma(LN2_LO, r_hi)
-    delta = -kf.fma(LN2_LO, r - r_hi)
+    r_half = (-kf).fma(LN2_HI * 0.5, -u)  # (a − k·LN2_HI)/2, exact
+    r = r_half.fma(2.0, kf * -LN2_LO)
+    delta = -kf.fma(LN2_LO, r_half.fma(-2.0, r))  # r − 2·r_half is exact
     r2 = r * r
-    r2_low = r.fma(r, -r2)  # r² = r2 + r2_low exactly
-    q = r.fma(_estrin9(r, r2, _P), 0.5)
-    tail = r2.fma(q, r2_low * 0.5)
+    tail = r2.fma(0.5, _cubic_part(r, r2, delta))
     s = power_of_two(t, 200)  # 2^k: t's low bits hold k + 1223
     one_less = s - 1.0  # exact down to k = −53; below, its error (|x| > 18.5):
     one_less_low = (-one_less - 1.0) + s  # Fast2Sum, 1 ≥ s
-    hi, lo = two_sum(one_less, s * r)
-    mh, ml = _fast_two_sum(hi, s.fma(tail + delta, lo + one_less_low))
+    hi, lo = _fast_two_sum(one_less, s * r)
+    mh, ml = _fast_two_sum(hi, s.fma(tail, lo + one_less_low))
     dh = mh + 2.0
     dl = ((-dh + 2.0) + mh) + ml  # Fast2Sum: |mh| < 2
-    return where(x == x, _ratio(-mh, -ml, dh, dl).copysign(x), x)
+    inv = 1.0 / s.fma(r + tail, s + 1.0)
+    y0 = -mh * inv
+    residual = (-y0).fma(dh, -mh) + (-y0).fma(dl, -ml)
+    return where(x == x, residual.fma(inv, y0).copysign(x), x)
+
+
+def _cubic_part(r: Lanes, r2: Lanes, delta: Lanes) -> Lanes:
+    """r³·P(r) + δ, the part of τ + δ beyond r²/2 (τ = r²/2 + r³·P(r), P = ``_P``): P by
+    Estrin's scheme with its last level multiplied out by r³, so that the product by r³
+    takes no step of its own after the polynomial (r2 = r·r)."""
+    c = _P
+    r3 = r2 * r
+    r4 = r2 * r2
+    s0 = r2.fma(r.fma(c[3], c[2]), r.fma(c[1], c[0]))
+    s1 = r2.fma(r.fma(c[7], c[6]), r.fma(c[5], c[4]))
+    upper = r4.fma(r.fma(c[9], c[8]), s1)
+    return (r3 * r4).fma(upper, r3.fma(s0, delta))
 
 
 def _fast_two_sum(a: Lanes, b: Lanes) -> tuple[Lanes, Lanes]:
@@ -224,12 +256,17 @@ def _counted_product(derivative):
     return product
 
 
-sigmoid_span = span_map(_sigmoid, inputs=1, scalars=0)
-silu_span = span_map(_silu, inputs=1, scalars=0)
-silu_grad_span = span_map(_silu_grad, inputs=1, scalars=0)
-tanh_span = span_map(_tanh, inputs=1, scalars=0)
-sigmoid_times_span = span_map(_counted_product(_sigmoid), inputs=2, scalars=0, counted=True)
-silu_grad_times_span = span_map(_counted_product(_silu_grad), inputs=2, scalars=0, counted=True)
+def _two_line_map(formula, inputs: int = 1, counted: bool = False):
+    """``span_map`` of ``formula`` over two lines per evaluation (the module's docstring)."""
+    return span_map(formula, inputs=inputs, scalars=0, counted=counted, lines=2)
+
+
+sigmoid_span = _two_line_map(_sigmoid)
+silu_span = _two_line_map(_silu)
+silu_grad_span = _two_line_map(_silu_grad)
+tanh_span = _two_line_map(_tanh)
+sigmoid_times_span = _two_line_map(_counted_product(_sigmoid), inputs=2, counted=True)
+silu_grad_times_span = _two_line_map(_counted_product(_silu_grad), inputs=2, counted=True)
 
 
 # The kernels, one per map, written out (numba's disk cache needs module-level functions):
