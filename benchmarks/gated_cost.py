@@ -99,6 +99,7 @@ def main() -> None:
         candidates["PyTorch aten.silu_backward"] = lambda xs, gs, o=None: (
             torch.ops.aten.silu_backward.grad_input(tg, tx, grad_input=to)
         )
+        candidates["PyTorch aten.silu_backward"](x, g)  # a first call may err (torch_first_call.py)
         errors["PyTorch aten.silu_backward"] = _max_ulps(
             lambda xs, gs: torch.ops.aten.silu_backward(
                 torch.from_numpy(gs), torch.from_numpy(xs)

@@ -156,6 +156,7 @@ def main() -> None:
     if torch is not None:
         tx, to = torch.from_numpy(x), torch.from_numpy(out)
         candidates["PyTorch torch.softmax"] = lambda xs, o=None: torch.softmax(tx, -1, out=to)
+        candidates["PyTorch torch.softmax"](x)  # a first call may err (torch_first_call.py)
         errors["PyTorch torch.softmax"] = {
             place: _max_ulps(lambda r: torch.softmax(torch.from_numpy(r), -1).numpy(), rows)
             for place, rows in samples.items()

@@ -123,6 +123,7 @@ def main() -> None:
     if torch is not None:
         tx, to = torch.from_numpy(x), torch.from_numpy(out)
         candidates["PyTorch torch.tanh"] = lambda xs, o=None: torch.tanh(tx, out=to)
+        candidates["PyTorch torch.tanh"](x)  # the first call may err: torch_first_call.py
         errors["PyTorch torch.tanh"] = _max_ulps(
             lambda xs: torch.tanh(torch.from_numpy(xs)).numpy(),
             args.dtype,
