@@ -31,8 +31,9 @@ try with two Newton steps measured slower and was dropped (not kept).
 The maps evaluate their formulas over two lines of float32 at once (``span_map``'s
 ``lines=2``, 32 lanes in four registers of doubles), as ``lines64`` does and for its
 reason (the formulas wait on their dependency chains): over 2^25 elements at 1 and 2
-threads σ 0.97–0.98×, silu 0.94–0.95×, g·σ′ 0.87–0.89×, g·silu′ 0.89–0.90×, g·swish′
-0.90×, g·softplus′ 0.92–0.94×, g·elu′ 0.93–0.94×, tanh 0.95–0.96× the time (``python
+threads σ 0.95–0.96×, silu 0.92×, g·σ′ 0.86×, g·silu′ 0.87–0.88×, g·swish′ 0.88×,
+g·softplus′ 0.91–0.92×, g·elu′ 0.94–0.95×, tanh (with the changes of ``_tanh``) 0.91–0.92×
+the time (``python
 benchmarks/ab.py 9164cf3 --cases sigmoid,silu,sigmoid_vjp,silu_vjp,swish_vjp,softplus_vjp,
 elu_vjp,tanh``). Except softplus, whose exp, logarithm and division over four registers
 took 1.07× the time: it keeps one line.
@@ -138,15 +139,16 @@ def exp_silu_root(x: Lanes) -> Lanes:
 
 
 def expm1_twice_parts(w: Lanes) -> tuple[Lanes, Lanes]:
-    """(u, s) with e^(2w) − 1 = 2s·u + (s − 1), s = 2^k, for double lanes |w| ≤ 350. With
-    r = 2w − k·ln2 (rounded) and h = r/2, u = (e^r − 1)/2 = h + h²·Q′(h), Q′(h) = 2·Q(2h)
-    (the coefficients scaled by powers of two: every step is the unhalved one's, halved,
-    with the same roundings), to 2.4e−10 relative. s − 1 is exact for |k| ≤ 53 (beyond,
-    within 2^−54 of the result), so e^(2w) − 1 keeps that accuracy with no cancellation
-    (for k = 0 it is 2u itself; elsewhere 2s·u and s − 1 have one sign). Taking w, not 2w,
-    spares tanh the product 2·x."""
-    t = w.fma(2.0 * INV_LN2, _BIASED_SHIFTER)
-    h = (t - _BIASED_SHIFTER).fma(-LN2 * 0.5, w)
+    """(u, s2) with e^(2w) − 1 = s2·u + (s2/2 − 1), s2 = 2^(k+1), for double lanes
+    |w| ≤ 350. With r = 2w − k·ln2 (rounded) and h = r/2, u = (e^r − 1)/2 = h + h²·Q′(h),
+    Q′(h) = 2·Q(2h) (the coefficients scaled by powers of two: every step is the unhalved
+    one's, halved, with the same roundings), to 2.4e−10 relative. s2/2 − 1 is exact for
+    |k| ≤ 53 (beyond, within 2^−54 of the result), so e^(2w) − 1 keeps that accuracy with
+    no cancellation (for k = 0 it is 2u itself; elsewhere s2·u and s2/2 − 1 have one sign).
+    Taking w, not 2w, spares tanh the product 2·x, and the shifter's bias one more than
+    the exponent's makes 2^(k+1) in the shift that makes 2^k, sparing the doubling."""
+    t = w.fma(2.0 * INV_LN2, _BIASED_SHIFTER + 1.0)
+    h = (t - (_BIASED_SHIFTER + 1.0)).fma(-LN2 * 0.5, w)
     h2 = h * h
     c = _Q_HALVED
     q = h2.fma(h2.fma(h.fma(c[5], c[4]), h.fma(c[3], c[2])), h.fma(c[1], c[0]))
@@ -262,12 +264,12 @@ def _tanh(x: Lanes) -> Lanes:
     # copy of the sign, 0.94–0.99× the time of the split over 2^25 (`python
     # benchmarks/ab.py a15fe21 --cases tanh --rounds 11`). The formula gives +0.0 for both
     # zeros: the sign is x's, copied (one operation where a comparison and a selection
-    # were: with the product 2·x folded into the reduction, 0.93× the time in cache,
-    # `python benchmarks/dependency_chains.py` before and after; from DRAM no change
-    # shows). A NaN stays NaN.
+    # were: with the product 2·x folded into the reduction and 2^(k+1) from the shift,
+    # 0.92× the time in cache, `python benchmarks/dependency_chains.py` before and after;
+    # 0.96× over 2^25, `python benchmarks/ab.py 297d3fb --cases tanh`). A NaN stays NaN.
     w = clamp(x, TANH_BIG).wide()
-    u, s = expm1_twice_parts(w)
-    m = (s + s).fma(u, s - 1.0)
+    u, s2 = expm1_twice_parts(w)
+    m = s2.fma(u, s2.fma(0.5, -1.0))
     return _over(m, m + 2.0).to(x.element).copysign(x)
 
 

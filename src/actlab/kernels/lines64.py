@@ -24,10 +24,10 @@ cache, a chain of 60 dependent FMAs per element took 21.2 ns per line where 63 i
 operations took 11.7, 30 FMAs 7.2 and 15 FMAs 3.2 (``python
 benchmarks/dependency_chains.py``: the scheduler holds only a few lines' chains at a time).
 Issued for two lines, each step has a twin to overlap with: over 2^25
-elements, σ 0.94–0.96×, silu 0.93–0.94×, g·silu′ 0.93–0.94×, g·swish′ 0.93× and tanh
-(with its new formula) 0.82–0.84× the time at 1 and 2 threads (``python benchmarks/ab.py
-9164cf3 --cases sigmoid,silu,silu_vjp,swish_vjp,tanh``). The results do not change (the
-same operations per lane, ``tests/test_vecmap_lines.py``).
+elements, σ 0.95×, silu 0.94–0.95×, g·silu′ 0.93×, g·swish′ 0.91–0.97×, g·σ (g·softplus′)
+0.92× and tanh (with its new formula) 0.78× the time at 1 and 2 threads (``python
+benchmarks/ab.py 9164cf3 --cases sigmoid,silu,silu_vjp,swish_vjp,softplus_vjp,tanh``).
+The results do not change (the same operations per lane, ``tests/test_vecmap_lines.py``).
 """
 
 from __future__ import annotations
@@ -201,8 +201,9 @@ def _tanh(x: Lanes) -> Lanes:
     This loop waits on its dependency chain (the reduction, the polynomial, the pair, the
     division, the correction), not on its ports: the reduction works on −|x| (a = −2|x|
     never formed), the polynomial's last Estrin level is merged with the product by r³, and
-    the division starts early: 0.95× the time of the formula before over 2^25 at 1 and 2
-    threads, one line per body (``python benchmarks/ab.py 9164cf3 --cases tanh``). Within
+    the division starts early: with the two-line map, 0.78× the time of the formula before
+    over one line, 2^25 elements at 1 and 2 threads (``python benchmarks/ab.py 9164cf3
+    --cases tanh``). Within
     0.75 ULP on a dense sample where the error peaks (|x| ≈ 0.18, ``tests/test_kernels.py``,
     0.72 there; 0.76 before)."""
     u = where(abs(x) < TANH_BIG, abs(x), TANH_BIG)  # a NaN takes the clamp
