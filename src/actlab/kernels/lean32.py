@@ -33,10 +33,9 @@ The maps evaluate their formulas over two lines of float32 at once (``span_map``
 reason (the formulas wait on their dependency chains): over 2^25 elements at 1 and 2
 threads σ 0.95–0.96×, silu 0.92×, g·σ′ 0.86×, g·silu′ 0.87–0.88×, g·swish′ 0.88×,
 g·softplus′ 0.91–0.92×, g·elu′ 0.94–0.95×, tanh (with the changes of ``_tanh``) 0.91–0.92×
-the time (``python
-benchmarks/ab.py 9164cf3 --cases sigmoid,silu,sigmoid_vjp,silu_vjp,swish_vjp,softplus_vjp,
-elu_vjp,tanh``). Except softplus, whose exp, logarithm and division over four registers
-took 1.07× the time: it keeps one line.
+the time (``python benchmarks/ab.py 9164cf3 --cases sigmoid,silu,sigmoid_vjp,silu_vjp,
+swish_vjp,softplus_vjp,elu_vjp,tanh``). Except softplus, whose exp, logarithm and division
+over four registers took 1.07× the time: it keeps one line.
 """
 
 from __future__ import annotations

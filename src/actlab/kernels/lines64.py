@@ -25,7 +25,7 @@ operations took 11.7, 30 FMAs 7.2 and 15 FMAs 3.2 (``python
 benchmarks/dependency_chains.py``: the scheduler holds only a few lines' chains at a time).
 Issued for two lines, each step has a twin to overlap with: over 2^25
 elements, σ 0.95×, silu 0.94–0.95×, g·silu′ 0.93×, g·swish′ 0.91–0.97×, g·σ (g·softplus′)
-0.92× and tanh (with its new formula) 0.78× the time at 1 and 2 threads (``python
+0.92× and tanh (with its new formula) 0.80× the time at 1 and 2 threads (``python
 benchmarks/ab.py 9164cf3 --cases sigmoid,silu,silu_vjp,swish_vjp,softplus_vjp,tanh``).
 The results do not change (the same operations per lane, ``tests/test_vecmap_lines.py``).
 """
@@ -190,22 +190,21 @@ def _tanh(x: Lanes) -> Lanes:
     input is returned as it is.
 
     m as a pair: e^a = 2^k·e^(r + δ) (r rounded, δ what its rounding dropped), e^r − 1 =
-    r + τ with τ = r²/2 + r³·P(r) (``_P``, ``_cubic_part``); m = (2^k − 1)
-    + 2^k·r exactly (two Fast2Sums: 2^k − 1 ≥ 2^k·|r| in magnitude, or 0) plus 2^k·τ. For
-    k = 0 (|x| < 0.17) m = r + τ, τ's rounding ≤ 0.1u of m; for k ≤ −1, |m| ≥ 0.29 and the
-    small terms' roundings are below 0.1u. The ratio adds half an ULP and a hair: y0 =
-    −mh·(1/d) corrected once by the exact residual over 2 + m as a pair, 1/d taken from
-    1 + e^a rounded (good to 2^−52, so the correction leaves 2^−104), which the divider can
-    start before m's pair is done.
+    r + τ with τ = r²/2 + r³·P(r) from the exact square of r (``_P``, ``_cubic_part``,
+    rounded once); m = (2^k − 1) + 2^k·r exactly (two Fast2Sums: 2^k − 1 ≥ 2^k·|r| in
+    magnitude, or 0) plus 2^k·(τ + δ). For k = 0 (|x| < 0.17) m = r + τ, τ's rounding ≤
+    0.09u of m; for k ≤ −1, |m| ≥ 0.29 and the small terms' roundings are below 0.1u. The
+    ratio adds half an ULP and a hair: y0 = −mh·(1/d) corrected once by the exact residual
+    over 2 + m as a pair, 1/d taken from 1 + e^a rounded (good to 2^−52, so the correction
+    leaves 2^−104), which the divider can start before m's pair is done.
 
     This loop waits on its dependency chain (the reduction, the polynomial, the pair, the
     division, the correction), not on its ports: the reduction works on −|x| (a = −2|x|
     never formed), the polynomial's last Estrin level is merged with the product by r³, and
-    the division starts early: with the two-line map, 0.78× the time of the formula before
+    the division starts early: with the two-line map, 0.80× the time of the formula before
     over one line, 2^25 elements at 1 and 2 threads (``python benchmarks/ab.py 9164cf3
-    --cases tanh``). Within
-    0.75 ULP on a dense sample where the error peaks (|x| ≈ 0.18, ``tests/test_kernels.py``,
-    0.72 there; 0.76 before)."""
+    --cases tanh``). Within 0.75 ULP on a dense sample where the error peaks (|x| ≈ 0.18,
+    ``tests/test_kernels.py``, 0.70 there; 0.76 before)."""
     u = where(abs(x) < TANH_BIG, abs(x), TANH_BIG)  # a NaN takes the clamp
     t = u.fma(-2.0 * INV_LN2, _BIASED_SHIFTER)
     kf = t - _BIASED_SHIFTER
@@ -213,7 +212,8 @@ def _tanh(x: Lanes) -> Lanes:
     r = r_half.fma(2.0, kf * -LN2_LO)
     delta = -kf.fma(LN2_LO, r_half.fma(-2.0, r))  # r − 2·r_half is exact
     r2 = r * r
-    tail = r2.fma(0.5, _cubic_part(r, r2, delta))
+    r2_low = r.fma(r, -r2)  # r² = r2 + r2_low exactly
+    tail = r2.fma(0.5, _cubic_part(r, r2, r2_low.fma(0.5, delta)))
     s = power_of_two(t, 200)  # 2^k: t's low bits hold k + 1223
     one_less = s - 1.0  # exact down to k = −53; below, its error (|x| > 18.5):
     one_less_low = (-one_less - 1.0) + s  # Fast2Sum, 1 ≥ s
@@ -227,17 +227,18 @@ def _tanh(x: Lanes) -> Lanes:
     return where(x == x, residual.fma(inv, y0).copysign(x), x)
 
 
-def _cubic_part(r: Lanes, r2: Lanes, delta: Lanes) -> Lanes:
-    """r³·P(r) + δ, the part of τ + δ beyond r²/2 (τ = r²/2 + r³·P(r), P = ``_P``): P by
-    Estrin's scheme with its last level multiplied out by r³, so that the product by r³
-    takes no step of its own after the polynomial (r2 = r·r)."""
+def _cubic_part(r: Lanes, r2: Lanes, small: Lanes) -> Lanes:
+    """r³·P(r) + small, the part of τ + δ beyond r2/2 (τ = r²/2 + r³·P(r), P = ``_P``;
+    ``small``: r2_low/2 + δ): P by Estrin's scheme with its last level multiplied out by r³,
+    so that the product by r³ takes no step of its own after the polynomial (r2 = r·r
+    rounded)."""
     c = _P
     r3 = r2 * r
     r4 = r2 * r2
     s0 = r2.fma(r.fma(c[3], c[2]), r.fma(c[1], c[0]))
     s1 = r2.fma(r.fma(c[7], c[6]), r.fma(c[5], c[4]))
     upper = r4.fma(r.fma(c[9], c[8]), s1)
-    return (r3 * r4).fma(upper, r3.fma(s0, delta))
+    return (r3 * r4).fma(upper, r3.fma(s0, small))
 
 
 def _fast_two_sum(a: Lanes, b: Lanes) -> tuple[Lanes, Lanes]:
