@@ -3,8 +3,8 @@
 sigmoid, its complement and σ′, silu/swish and their f′, softplus and softplus′, elu′, the
 products g·f′ of those, and tanh. Their float32 input is clamped in float32 (NaN passes
 through), widened, and every formula runs in float64 with a lean exp (below), rounded once
-at the store. No sign split (tanh alone works on |x| and copies the sign back) and no
-contract: the clamped argument already gives the limits at ±∞.
+at the store. No sign split (tanh too works on x itself; it copies x's sign only so that
+−0.0 stays −0.0) and no contract: the clamped argument already gives the limits at ±∞.
 
 Why line maps and not numba loops: these loops are about as much memory as arithmetic. As
 ``span_map`` loops they store whole 64-byte lines and, for outputs larger than the cache,
